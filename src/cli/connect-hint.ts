@@ -1,0 +1,18 @@
+import type { ConnectionInfo } from './gateway-client.js';
+
+/** The command line a user types next to reach a connection through a local listener. */
+export function connectHint(connection: ConnectionInfo, host: string, port: number): string {
+  const database = connection.database ?? '';
+  switch (connection.type) {
+    case 'postgres':
+      return `psql "postgres://${host}:${port}/${database}"`;
+    case 'mysql':
+      return `mysql -h ${host} -P ${port}${database ? ` ${database}` : ''}`;
+    case 'ssh':
+      return `ssh -p ${port} ${host}`;
+    case 'http':
+      return `curl http://${host}:${port}/`;
+    case 'tcp':
+      return `nc ${host} ${port}`;
+  }
+}

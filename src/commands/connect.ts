@@ -1,0 +1,54 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { connectHint } from '../cli/connect-hint.js';
+import { gatewayFlags } from '../cli/flags.js';
+import { gatewayClient } from '../cli/session.js';
+import { CLOSE_REASONS, dial, startLocalListener } from '../tunnel/index.js';
+
+export default class Connect extends BaseCommand {
+  static override description =
+    'Open a local listener that tunnels each TCP connection to NAME through the gateway; stays up until Ctrl-C';
+
+  static override examples = [
+    '<%= config.bin %> connect pg-prod',
+    '<%= config.bin %> connect pg-prod --port 15432',
+    '<%= config.bin %> connect echo --bind 0.0.0.0',
+  ];
+
+  static override args = { name: Args.string({ description: 'connection name', required: true }) };
+
+  static override flags = {
+    ...gatewayFlags,
+    port: Flags.integer({ char: 'p', description: 'local port (default: by type, e.g. postgres 5433, tcp 8999)', min: 0, max: 65535 }),
+    bind: Flags.string({ description: 'local address to listen on', default: '127.0.0.1' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Connect);
+    const client = await gatewayClient(flags.gateway);
+    // Ask first: a wrong name, token or permission fails now, with its exit code, not on the first connection.
+    const connection = await client.connection(args.name);
+    const listener = await startLocalListener({
+      host: flags.bind,
+      port: flags.port ?? connection.localPort,
+      dial: () => dial({ url: client.tunnelUrl(connection.name), token: client.token }),
+      onTunnelClosed: ({ client: peer, result, error }) => {
+        if (error) process.stderr.write(`${peer}: tunnel not opened: ${error.message}\n`);
+        else if (result && !['done', 'client_closed', 'target_closed'].includes(result.reason)) {
+          const detail = result.detail ? ` (${result.detail})` : '';
+          process.stderr.write(`${peer}: connection closed: ${CLOSE_REASONS[result.reason].text}${detail}\n`);
+        }
+      },
+    });
+    const { address, port } = listener.address;
+    const host = address.includes(':') ? `[${address}]` : address;
+    this.log(`Forwarding ${host}:${port} to ${connection.name} (${connection.type}) through ${client.baseUrl}`);
+    this.log(`Connect with: ${connectHint(connection, address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host, port)}`);
+    process.stderr.write('Press Ctrl-C to stop.\n');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await listener.close();
+  }
+}

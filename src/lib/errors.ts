@@ -1,0 +1,90 @@
+/**
+ * Stable error codes. Every refusal or failure that reaches a user or a
+ * script carries one of these codes; the README lists them. Each code knows
+ * the HTTP status the gateway answers with and the exit code the CLI uses
+ * (see DESIGN.md: 1 target error, 2 usage/config, 3 refused by policy,
+ * 4 waiting for review, 5 not authenticated, 6 unreachable).
+ */
+export const ERROR_CODES = {
+  /** No bearer token was sent. */
+  HOOP_AUTH_MISSING: { status: 401, exit: 5 },
+  /** A token was sent but no authentication strategy accepted it. */
+  HOOP_AUTH_INVALID: { status: 401, exit: 5 },
+  /** The connection name is not configured on the gateway. */
+  HOOP_CONNECTION_UNKNOWN: { status: 404, exit: 2 },
+  /** The caller's groups do not overlap the connection's groups. */
+  HOOP_CONNECTION_FORBIDDEN: { status: 403, exit: 3 },
+  /** The connection's type has no protocol handler on this gateway. */
+  HOOP_PROTOCOL_UNSUPPORTED: { status: 501, exit: 2 },
+  /** The route does not exist. */
+  HOOP_NOT_FOUND: { status: 404, exit: 2 },
+  /** The request was malformed (bad JSON, bad parameter, not a WebSocket upgrade). */
+  HOOP_BAD_REQUEST: { status: 400, exit: 2 },
+  /** The configuration file is invalid; the message names file, line and key. */
+  HOOP_CONFIG_INVALID: { status: 500, exit: 2 },
+  /** A `${env:…}` or `${file:…}` secret could not be resolved. */
+  HOOP_SECRET_MISSING: { status: 500, exit: 2 },
+  /** Wrong command-line usage. */
+  HOOP_USAGE: { status: 400, exit: 2 },
+  /** The local port for `hoop connect` cannot be bound. */
+  HOOP_PORT_UNAVAILABLE: { status: 500, exit: 2 },
+  /** The gateway cannot be reached from the CLI. */
+  HOOP_GATEWAY_UNREACHABLE: { status: 502, exit: 6 },
+  /** The gateway cannot reach the connection's target. */
+  HOOP_TARGET_UNREACHABLE: { status: 502, exit: 6 },
+  /** The session store cannot record; the gateway fails closed. */
+  HOOP_STORE_UNAVAILABLE: { status: 503, exit: 6 },
+  /** The gateway is shutting down. */
+  HOOP_SHUTTING_DOWN: { status: 503, exit: 6 },
+  /** A bug: something that should not happen did. */
+  HOOP_INTERNAL: { status: 500, exit: 1 },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface HoopErrorOptions {
+  /** One line telling the user what to do next. */
+  hint?: string;
+  cause?: unknown;
+  /** Extra machine-readable detail, sent in JSON error bodies. */
+  details?: Record<string, unknown>;
+}
+
+/** An error with a stable code, an HTTP status, a CLI exit code and advice. */
+export class HoopError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: HoopErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HoopError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  /** The JSON body the gateway sends for this error. */
+  toJSON(): { error: { code: ErrorCode; message: string; hint?: string } & Record<string, unknown> } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.hint === undefined ? {} : { hint: this.hint }),
+        ...this.details,
+      },
+    };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

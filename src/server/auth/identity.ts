@@ -1,0 +1,19 @@
+/** Who is asking, as the gateway established it. */
+export interface Identity {
+  /** Stable subject: `apikey:<name>` for API keys, the token's `sub` for OIDC. */
+  subject: string;
+  /** Display name (key name, or the user's email or name). */
+  name: string;
+  kind: 'user' | 'agent';
+  /** Which strategy authenticated the caller. */
+  method: 'apikey' | 'oidc';
+  groups: string[];
+  email?: string;
+  /** When the credential stops being valid, if it does. */
+  expiresAt?: Date;
+}
+
+/** True when the identity may use a resource open to `groups`. */
+export function sharesGroup(identity: Identity, groups: readonly string[]): boolean {
+  return identity.groups.some((group) => groups.includes(group));
+}

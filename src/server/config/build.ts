@@ -1,0 +1,75 @@
+import { isAbsolute, resolve } from 'node:path';
+
+import { parseListen } from './listen.js';
+import type { ConfigInput } from './schema.js';
+import {
+  DEFAULTS,
+  type ConnectionConfig,
+  type ConnectionType,
+  type GatewayConfig,
+} from './types.js';
+
+/**
+ * Applies defaults to a validated config and makes its paths absolute, so the
+ * gateway behaves the same whatever directory it is started from: relative
+ * paths are relative to the config file, as in docker-compose and nginx.
+ */
+export function buildConfig(input: ConfigInput, file: string, dir: string): GatewayConfig {
+  const listen = input.listen ?? parseListen(DEFAULTS.listen);
+  if (typeof listen === 'string') throw new Error(`bad default listen address: ${listen}`);
+
+  const oidc = input.auth?.oidc;
+  return {
+    file,
+    listen,
+    store: resolveStore(input.store ?? DEFAULTS.store, dir),
+    auth: {
+      ...(oidc && {
+        oidc: {
+          issuer: oidc.issuer,
+          clientId: oidc.clientId,
+          ...(oidc.audience !== undefined && { audience: oidc.audience }),
+          groupsClaim: oidc.groupsClaim ?? DEFAULTS.groupsClaim,
+          scopes: oidc.scopes ?? [...DEFAULTS.scopes],
+        },
+      }),
+      apiKeys: (input.auth?.apiKeys ?? []).map((key) => ({
+        name: key.name,
+        groups: key.groups ?? [],
+        keyHash: key.keyHash,
+      })),
+    },
+    connections: (input.connections ?? []).map(buildConnection),
+    ...(input.policy !== undefined && {
+      policy: typeof input.policy === 'string' ? resolve(dir, input.policy) : input.policy,
+    }),
+    tunnel: {
+      maxFrameBytes: input.tunnel?.maxFrameBytes ?? DEFAULTS.tunnel.maxFrameBytes,
+      pingIntervalMs: input.tunnel?.pingInterval ?? DEFAULTS.tunnel.pingIntervalMs,
+      maxBufferedBytes: input.tunnel?.maxBufferedBytes ?? DEFAULTS.tunnel.maxBufferedBytes,
+    },
+    log: { level: input.log?.level ?? DEFAULTS.logLevel },
+  };
+}
+
+type ConnectionInput = NonNullable<ConfigInput['connections']>[number];
+
+function buildConnection(input: ConnectionInput): ConnectionConfig {
+  // Copies every key the variant allows, so a per-type setting needs no line here.
+  const { port, ...rest } = input;
+  return { ...rest, port: port ?? defaultPort(input.type, 'tls' in input && input.tls === true) };
+}
+
+function defaultPort(type: ConnectionType, tls: boolean): number {
+  // The schema requires a port for tcp, the one type with no conventional port.
+  if (type === 'tcp') throw new Error('a tcp connection has no default port');
+  if (type === 'http' && tls) return DEFAULTS.httpsPort;
+  return DEFAULTS.ports[type];
+}
+
+/** `sqlite:` paths are made absolute; `sqlite::memory:` and postgres URLs are kept. */
+function resolveStore(store: string, dir: string): string {
+  if (!store.startsWith('sqlite:') || store === 'sqlite::memory:') return store;
+  const path = store.slice('sqlite:'.length);
+  return isAbsolute(path) ? store : `sqlite:${resolve(dir, path)}`;
+}

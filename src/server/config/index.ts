@@ -1,0 +1,2 @@
+export type { ApiKeyConfig, ConnectionConfig, ConnectionType, GatewayConfig } from './types.js';
+export { loadConfig, parseConfig } from './load.js';

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+import { parseDuration } from '../../lib/duration.js';
+import { parseListen } from './listen.js';
+import { LOG_LEVELS, type ConnectionType } from './types.js';
+
+/*
+ * The shape of `hoop.yaml` (DESIGN.md). Every object is strict, so a misspelt
+ * key is an error rather than a setting silently ignored. Messages that start
+ * with "expected" get ", got <what the file says>" appended where the problem
+ * is reported (see issues.ts), because only the file's text, not the value with
+ * its secrets resolved, may be shown. Defaults are applied after validation,
+ * in build.ts.
+ */
+
+/** Connection and API key names: what `hoop connect NAME` and policies refer to. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/i;
+
+const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
+
+function text(what: string) {
+  const error = `expected ${what}`;
+  return z.string({ error }).min(1, { error });
+}
+
+/** A whole number, also accepted as digits in a string (what `${env:PORT}` yields). */
+function integer(min: number, max: number, what: string) {
+  const error = `expected ${what}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    z.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
+  );
+}
+
+/** `true`/`false`, also accepted as those words in a string. */
+function flag() {
+  return z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: 'expected true or false' }),
+  );
+}
+
+const name = z.string({ error: 'expected a name' }).regex(NAME_PATTERN, {
+  error: 'expected a name of letters, digits, ".", "_" and "-" that starts with a letter or digit',
+});
+
+const group = text('a group name');
+
+const port = integer(1, 65_535, 'a number from 1 to 65535');
+
+const bytes = integer(1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes');
+
+const duration = z.string({ error: 'expected a duration such as 30s' }).transform((value, ctx) => {
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {
+    // Reported below with the one message every duration setting shares.
+  }
+  ctx.issues.push({ code: 'custom', input: value, message: 'expected a duration such as 30s' });
+  return z.NEVER;
+});
+
+const listen = z
+  .union([z.string(), z.number()], { error: 'expected host:port such as 127.0.0.1:8009' })
+  .transform((value, ctx) => {
+    const address = parseListen(value);
+    if (typeof address !== 'string') return address;
+    ctx.issues.push({ code: 'custom', input: value, message: address });
+    return z.NEVER;
+  });
+
+const STORE_EXPECTED = 'expected sqlite:PATH, sqlite::memory: or a postgres:// URL';
+
+const store = z
+  .string({ error: STORE_EXPECTED })
+  .refine((value) => isStoreUrl(value), { error: STORE_EXPECTED });
+
+function isStoreUrl(value: string): boolean {
+  if (value.startsWith('sqlite:')) return value.length > 'sqlite:'.length;
+  return /^postgres(?:ql)?:\/\//.test(value) && URL.canParse(value);
+}
+
+const httpUrl = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), {
+      error: `expected ${what}`,
+    });
+
+const oidc = z.strictObject({
+  issuer: httpUrl("the identity provider's URL, such as https://idp.example.com"),
+  clientId: text('the OAuth client ID the CLI logs in with'),
+  audience: text('the audience the access tokens are issued for').optional(),
+  groupsClaim: text('the name of the token claim that lists groups').optional(),
+  scopes: z
+    .array(text('a scope'), { error: 'expected a list of scopes' })
+    .refine((scopes) => scopes.includes('openid'), {
+      error: 'expected a list of scopes that includes openid',
+    })
+    .optional(),
+});
+
+const apiKey = z.strictObject({
+  name,
+  groups: z
+    .array(group, { error: 'expected a list of group names, such as [agents]' })
+    .min(1, { error: 'expected at least one group, or no groups key at all' })
+    .optional(),
+  keyHash: z.string({ error: 'expected sha256:<hex>' }).regex(KEY_HASH, {
+    error: "expected sha256: followed by the key's SHA-256 in 64 lowercase hex digits",
+  }),
+});
+
+/** Keys every connection has, whatever its type. */
+const connectionCommon = {
+  name,
+  host: z
+    .string({ error: 'expected a host name or IP address' })
+    .regex(/^\S+$/, { error: 'expected a host name or IP address' }),
+  port: port.optional(),
+  groups: z
+    .array(group, { error: 'expected a list of the groups that may use it, such as [engineering]' })
+    .min(1, { error: 'expected at least one group: with none, nobody may use the connection' }),
+};
+
+function connection<T extends ConnectionType, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.strictObject({ type: z.literal(type), ...connectionCommon, ...shape });
+}
+
+const database = text('a database name').optional();
+const user = text('a user name').optional();
+const password = z.string({ error: 'expected a reference to a secret' }).optional();
+const tls = flag().optional();
+
+/** One variant per connection type: a setting that only one type knows is one line here. */
+const connectionSchema = z.discriminatedUnion('type', [
+  connection('postgres', { database, user, password, tls }),
+  connection('mysql', { database, user, password, tls }),
+  connection('ssh', { user, password }),
+  connection('http', { tls }),
+  connection('tcp', { port, tls }),
+]);
+
+export const configSchema = z.strictObject({
+  listen: listen.optional(),
+  store: store.optional(),
+  auth: z
+    .strictObject({
+      oidc: oidc.optional(),
+      apiKeys: z.array(apiKey, { error: 'expected a list of API keys' }).optional(),
+    })
+    .optional(),
+  connections: z.array(connectionSchema, { error: 'expected a list of connections' }).optional(),
+  policy: z
+    .union([z.string(), z.array(z.unknown())], {
+      error: 'expected the path of a policy file or a list of rules',
+    })
+    .refine((value) => value !== '', {
+      error: 'expected the path of a policy file or a list of rules',
+    })
+    .optional(),
+  tunnel: z
+    .strictObject({
+      maxFrameBytes: bytes.optional(),
+      pingInterval: duration.optional(),
+      maxBufferedBytes: bytes.optional(),
+    })
+    .optional(),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
+    })
+    .optional(),
+});
+
+export type ConfigInput = z.output<typeof configSchema>;

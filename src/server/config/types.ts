@@ -1,0 +1,70 @@
+/** The kinds of target a connection can point at (DESIGN.md, `hoop.yaml`). */
+export const CONNECTION_TYPES = ['postgres', 'mysql', 'ssh', 'http', 'tcp'] as const;
+
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A machine identity (an agent, a CI job). Only the key's hash is configured. */
+export interface ApiKeyConfig {
+  name: string;
+  groups: string[];
+  /** `sha256:` followed by 64 lowercase hex digits. */
+  keyHash: string;
+}
+
+/** A target the gateway reaches on its callers' behalf, with the credentials it holds. */
+export interface ConnectionConfig {
+  name: string;
+  type: ConnectionType;
+  host: string;
+  /** Defaults per type: postgres 5432, mysql 3306, ssh 22, http 80 (443 with `tls`); tcp has none. */
+  port: number;
+  database?: string;
+  user?: string;
+  /** Resolved from `${env:…}` or `${file:…}`; never written in the file itself. */
+  password?: string;
+  /** Who may use the connection at all; never empty. */
+  groups: string[];
+  tls?: boolean;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  audience?: string;
+  /** The ID/access token claim that lists the caller's groups. */
+  groupsClaim: string;
+  scopes: string[];
+}
+
+/** The gateway's configuration, validated, with defaults applied and secrets resolved. */
+export interface GatewayConfig {
+  /** Absolute path of the config file, or `'<inline>'` when parsed from a string. */
+  file: string;
+  listen: { host: string; port: number };
+  /** `sqlite:/absolute/path`, `sqlite::memory:`, or a `postgres://` URL as written. */
+  store: string;
+  auth: {
+    oidc?: OidcConfig;
+    apiKeys: ApiKeyConfig[];
+  };
+  connections: ConnectionConfig[];
+  /** An absolute path to a policy file, or an inline list of rules kept as written. */
+  policy?: string | unknown[];
+  tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
+  log: { level: LogLevel };
+}
+
+export const DEFAULTS = {
+  listen: '127.0.0.1:8009',
+  store: 'sqlite:./.hoop/hoop.db',
+  groupsClaim: 'groups',
+  scopes: ['openid', 'profile', 'email', 'offline_access'],
+  tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 4 * 1024 * 1024 },
+  logLevel: 'info',
+  ports: { postgres: 5432, mysql: 3306, ssh: 22, http: 80 },
+  httpsPort: 443,
+} as const;

@@ -1,0 +1,56 @@
+import { DEFAULT_LOCAL_PORTS } from '../lib/connection-types.js';
+import { HoopError } from '../lib/errors.js';
+import { sharesGroup, type Identity } from './auth/identity.js';
+import type { ConnectionConfig } from './config/index.js';
+
+/** What the API shows of a connection: never its host credentials. */
+export interface ConnectionSummary {
+  name: string;
+  type: ConnectionConfig['type'];
+  /** Where `hoop connect` listens by default. */
+  localPort: number;
+  database?: string;
+}
+
+/** The configured connections and who may use them (group overlap). */
+export class Connections {
+  private readonly byName: Map<string, ConnectionConfig>;
+
+  constructor(connections: readonly ConnectionConfig[]) {
+    this.byName = new Map(connections.map((connection) => [connection.name, connection]));
+  }
+
+  /** The connections the identity may use, sorted by name. */
+  listFor(identity: Identity): ConnectionSummary[] {
+    return [...this.byName.values()]
+      .filter((connection) => sharesGroup(identity, connection.groups))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(summarize);
+  }
+
+  /** The named connection, if it exists and the identity may use it; a HoopError otherwise. */
+  resolve(name: string, identity: Identity): ConnectionConfig {
+    const connection = this.byName.get(name);
+    if (!connection) {
+      throw new HoopError('HOOP_CONNECTION_UNKNOWN', `no connection named ${JSON.stringify(name)}`, {
+        hint: 'Run `hoop connections` to see the connections you may use.',
+      });
+    }
+    if (!sharesGroup(identity, connection.groups)) {
+      throw new HoopError('HOOP_CONNECTION_FORBIDDEN', `${identity.name} may not use connection ${JSON.stringify(name)}`, {
+        hint: `Access is granted to the groups ${connection.groups.join(', ')}; ask an administrator.`,
+      });
+    }
+    return connection;
+  }
+}
+
+export function summarize(connection: ConnectionConfig): ConnectionSummary {
+  const summary: ConnectionSummary = {
+    name: connection.name,
+    type: connection.type,
+    localPort: DEFAULT_LOCAL_PORTS[connection.type],
+  };
+  if (connection.database !== undefined) summary.database = connection.database;
+  return summary;
+}

@@ -1,0 +1,218 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { HoopError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { WebSocketStream } from '../tunnel/index.js';
+import { apiKeyStrategy } from './auth/api-keys.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import type { Identity } from './auth/identity.js';
+import type { AuthStrategy } from './auth/strategy.js';
+import type { ConnectionConfig, GatewayConfig } from './config/index.js';
+import { createApi } from './http/api.js';
+import { refuseUpgrade, toHoopError } from './http/respond.js';
+import { validateUpgrade } from './http/upgrade.js';
+import { createLogger, type Logger } from './logger.js';
+import { Connections } from './connections.js';
+import type { ProtocolHandler } from './protocols/handler.js';
+import { tcpHandler } from './protocols/tcp.js';
+import { openStore, type Store } from './store/index.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Defaults to the store named in the config. */
+  store?: Store;
+  /** Defaults to JSON logs on stderr at the configured level. */
+  logger?: Logger;
+  /** Authentication strategies tried in order; defaults to the config's API keys. */
+  strategies?: AuthStrategy[];
+  /** Protocol handlers by connection type; defaults to every built-in handler. */
+  handlers?: ProtocolHandler[];
+  /** Override `config.listen`, e.g. `{ port: 0 }` in tests. */
+  listen?: { host?: string; port?: number };
+}
+
+export interface Gateway {
+  /** `http://host:port` the gateway listens on. */
+  readonly url: string;
+  readonly address: AddressInfo;
+  readonly store: Store;
+  /** Number of tunnels currently open. */
+  readonly activeSessions: number;
+  /** Stops accepting, closes open tunnels as `gateway_shutdown`, waits for their records, closes the store. */
+  close(): Promise<void>;
+}
+
+const TUNNEL_PATH = /^\/api\/tunnel\/([^/?#]+)$/;
+
+/**
+ * Starts the gateway: the HTTP JSON API and the tunnel endpoint. Every tunnel
+ * goes through one pipeline: authenticate → resolve the connection → record
+ * the session → hand the byte stream to the connection type's handler →
+ * record how it ended.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.log.level);
+  const store = options.store ?? (await openStore(config.store));
+  const authenticate: Authenticator = createAuthenticator(options.strategies ?? [apiKeyStrategy(config.auth.apiKeys)]);
+  const handlers = new Map((options.handlers ?? [tcpHandler]).map((handler) => [handler.type, handler]));
+  const connections = new Connections(config.connections);
+  const live = new Map<string, { stream: WebSocketStream; ended: Promise<void> }>();
+  let closing = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: config.tunnel.maxFrameBytes,
+  });
+  const api = createApi({ authenticate, connections, store, log });
+  const server = http.createServer(api);
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  const runTunnel = async (req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const match = TUNNEL_PATH.exec(url.pathname);
+    if (!match?.[1]) throw new HoopError('HOOP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
+    if (closing) throw new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', { hint: 'Retry in a moment.' });
+    const identity = await authenticate(req.headers.authorization);
+    const connection = connections.resolve(decodeURIComponent(match[1]), identity);
+    const handler = handlers.get(connection.type);
+    if (!handler) {
+      throw new HoopError('HOOP_PROTOCOL_UNSUPPORTED', `connections of type ${connection.type} are not supported by this gateway yet`);
+    }
+    validateUpgrade(req);
+    const id = newId('ses');
+    const clientAddr = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    try {
+      await store.startSession({
+        id,
+        subject: identity.subject,
+        identityName: identity.name,
+        identityKind: identity.kind,
+        authMethod: identity.method,
+        groups: identity.groups,
+        connection: connection.name,
+        connectionType: connection.type,
+        clientAddr,
+        startedAt: new Date(),
+      });
+    } catch (error) {
+      // Fail closed: a session that cannot be recorded does not start.
+      throw new HoopError('HOOP_STORE_UNAVAILABLE', 'the gateway cannot record sessions right now', {
+        hint: 'Retry later; an administrator should check the store.',
+        cause: error,
+      });
+    }
+    const sessionLog = log.child({ session: id, subject: identity.subject, connection: connection.name });
+    let upgraded = false;
+    socket.once('close', () => {
+      // ws drops an upgrade whose socket closed meanwhile without calling back.
+      if (!upgraded) void endSession(id, { bytesUp: 0, bytesDown: 0, reason: 'client_vanished' }, sessionLog);
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
+      const stream = new WebSocketStream(ws, {
+        pingIntervalMs: config.tunnel.pingIntervalMs,
+        highWaterMark: config.tunnel.maxBufferedBytes,
+      });
+      stream.on('error', () => {
+        // Reported through the handler's outcome.
+      });
+      sessionLog.info({ event: 'session_start', client: clientAddr }, 'session started');
+      const ended = serve(handler, { id, identity, connection, log: sessionLog }, stream);
+      live.set(id, { stream, ended });
+      void ended.finally(() => live.delete(id));
+    });
+  };
+
+  const serve = async (
+    handler: ProtocolHandler,
+    session: { id: string; identity: Identity; connection: ConnectionConfig; log: Logger },
+    stream: WebSocketStream,
+  ): Promise<void> => {
+    let outcome;
+    try {
+      outcome = await handler.serve(session, stream);
+    } catch (error) {
+      session.log.error({ err: error }, 'protocol handler failed');
+      stream.closeWith('internal_error');
+      outcome = { bytesUp: 0, bytesDown: 0, reason: 'internal_error' as const, detail: (error as Error).message };
+    }
+    await endSession(session.id, outcome, session.log);
+  };
+
+  const endSession = async (
+    id: string,
+    outcome: { bytesUp: number; bytesDown: number; reason: Parameters<Store['endSession']>[1]['closeReason']; detail?: string },
+    sessionLog: Logger,
+  ): Promise<void> => {
+    const end = {
+      endedAt: new Date(),
+      bytesUp: outcome.bytesUp,
+      bytesDown: outcome.bytesDown,
+      closeReason: outcome.reason,
+      ...(outcome.detail === undefined ? {} : { closeDetail: outcome.detail }),
+    };
+    sessionLog.info({ event: 'session_end', ...end }, 'session ended');
+    try {
+      await store.endSession(id, end);
+    } catch (error) {
+      sessionLog.error({ err: error, event: 'session_end_unrecorded', ...end }, 'could not record the end of a session');
+    }
+  };
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {
+      // A client that resets mid-handshake is not the gateway's problem.
+    });
+    runTunnel(req, socket, head).catch((error: unknown) => {
+      const refusal = toHoopError(error);
+      if (refusal.code === 'HOOP_INTERNAL') log.error({ err: error }, 'tunnel upgrade failed');
+      else log.info({ event: 'tunnel_refused', code: refusal.code, path: req.url }, refusal.message);
+      refuseUpgrade(socket, refusal);
+    });
+  });
+
+  const listenHost = options.listen?.host ?? config.listen.host;
+  const listenPort = options.listen?.port ?? config.listen.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new HoopError('HOOP_CONFIG_INVALID', `cannot listen on ${listenHost}:${listenPort}: ${error.message}`, {
+          hint: 'Change `listen` in the config or stop what uses the port.',
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(listenPort, listenHost, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log.info({ event: 'gateway_listening', address: `${host}:${address.port}` }, 'gateway listening');
+
+  return {
+    url: `http://${host}:${address.port}`,
+    address,
+    store,
+    get activeSessions() {
+      return live.size;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      const ended = [...live.values()].map((entry) => {
+        entry.stream.closeWith('gateway_shutdown');
+        return entry.ended;
+      });
+      await Promise.allSettled(ended);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      wss.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

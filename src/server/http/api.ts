@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoopError } from '../../lib/errors.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Identity } from '../auth/identity.js';
+import { summarize, type Connections } from '../connections.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import { sendError, sendJson, toHoopError } from './respond.js';
+
+export interface ApiDependencies {
+  authenticate: Authenticator;
+  connections: Connections;
+  store: Store;
+  log: Logger;
+}
+
+interface RouteContext {
+  params: string[];
+  req: IncomingMessage;
+}
+
+/** A route answers `[status, body]`; only public routes (health checks) run without an identity. */
+type Route = { method: string; path: RegExp } & (
+  | { public: true; handle: (context: RouteContext) => Promise<[number, unknown]> }
+  | { public?: false; handle: (context: RouteContext & { identity: Identity }) => Promise<[number, unknown]> }
+);
+
+/**
+ * The gateway's JSON API. Every route but `/healthz` needs a bearer token;
+ * errors are `{"error": {"code", "message", "hint"}}` with the code's status.
+ */
+export function createApi(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: /^\/healthz$/,
+      public: true,
+      handle: async () => {
+        try {
+          await deps.store.ping();
+          return [200, { status: 'ok' }];
+        } catch {
+          return [503, { status: 'unavailable', store: 'unavailable' }];
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/whoami$/,
+      handle: async ({ identity }) => [200, identity],
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/connections$/,
+      handle: async ({ identity }) => [200, { connections: deps.connections.listFor(identity) }],
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/connections\/([^/]+)$/,
+      handle: async ({ identity, params }) => [200, summarize(deps.connections.resolve(decodeURIComponent(params[0] ?? ''), identity))],
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/tunnel\/([^/]+)$/,
+      handle: async () => {
+        throw new HoopError('HOOP_BAD_REQUEST', 'the tunnel endpoint needs a WebSocket upgrade', { hint: 'Use `hoop connect`.' });
+      },
+    },
+  ];
+
+  return (req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://gateway');
+    const handle = async (): Promise<void> => {
+      const route = routes.find((candidate) => candidate.path.test(pathname));
+      if (!route) throw new HoopError('HOOP_NOT_FOUND', `no such endpoint: ${pathname}`);
+      if (req.method !== route.method && !(req.method === 'HEAD' && route.method === 'GET')) {
+        throw new HoopError('HOOP_BAD_REQUEST', `${req.method} is not allowed on ${pathname}`);
+      }
+      const params = (route.path.exec(pathname) ?? []).slice(1);
+      const [status, body] = route.public
+        ? await route.handle({ params, req })
+        : await route.handle({ identity: await deps.authenticate(req.headers.authorization), params, req });
+      sendJson(res, status, body);
+    };
+    handle().catch((error: unknown) => {
+      const hoopError = toHoopError(error);
+      if (hoopError.code === 'HOOP_INTERNAL') deps.log.error({ err: error, path: pathname }, 'request failed');
+      sendError(res, hoopError);
+    });
+  };
+}

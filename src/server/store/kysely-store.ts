@@ -1,0 +1,119 @@
+import { Migrator, type Kysely, type Selectable } from 'kysely';
+import { HoopError } from '../../lib/errors.js';
+import { migrationProvider } from './migrations.js';
+import type { Database, SessionsTable } from './schema.js';
+import type { NewSession, SessionEnd, SessionFilter, SessionRecord, Store } from './store.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/** Applies pending migrations; a failure names the migration. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error');
+    throw new HoopError('HOOP_STORE_UNAVAILABLE', `store migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The queries every backend shares; a backend only supplies its Kysely dialect. */
+export function kyselyStore(db: Kysely<Database>): Store {
+  return {
+    async startSession(session: NewSession) {
+      await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          subject: session.subject,
+          identity_name: session.identityName,
+          identity_kind: session.identityKind,
+          auth_method: session.authMethod,
+          groups: JSON.stringify(session.groups),
+          connection: session.connection,
+          connection_type: session.connectionType,
+          client_addr: session.clientAddr,
+          started_at: session.startedAt.toISOString(),
+          ended_at: null,
+          close_reason: null,
+          close_detail: null,
+        })
+        .execute();
+    },
+
+    async endSession(id: string, end: SessionEnd) {
+      await db
+        .updateTable('sessions')
+        .set({
+          ended_at: end.endedAt.toISOString(),
+          bytes_up: end.bytesUp,
+          bytes_down: end.bytesDown,
+          close_reason: end.closeReason,
+          close_detail: end.closeDetail ?? null,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async getSession(id: string) {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+
+    async listSessions(filter: SessionFilter = {}) {
+      let query = db.selectFrom('sessions').selectAll();
+      if (filter.connection) query = query.where('connection', '=', filter.connection);
+      if (filter.subject) query = query.where('subject', '=', filter.subject);
+      const rows = await query
+        .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(filter.limit ?? DEFAULT_LIST_LIMIT)
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    async ping() {
+      await db.selectFrom('sessions').select('id').limit(1).execute();
+    },
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Sessions left open by a gateway that died are closed as `gateway_restart`
+ * at the next start, so no session stays open forever in the record. Only for
+ * single-replica backends: with replicas, another gateway may own them.
+ */
+export async function closeDanglingSessions(db: Kysely<Database>, now = new Date()): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ ended_at: now.toISOString(), close_reason: 'gateway_restart' })
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+function toRecord(row: Selectable<SessionsTable>): SessionRecord {
+  const record: SessionRecord = {
+    id: row.id,
+    subject: row.subject,
+    identityName: row.identity_name,
+    identityKind: row.identity_kind,
+    authMethod: row.auth_method,
+    groups: JSON.parse(row.groups) as string[],
+    connection: row.connection,
+    connectionType: row.connection_type,
+    clientAddr: row.client_addr,
+    startedAt: new Date(row.started_at),
+    bytesUp: Number(row.bytes_up),
+    bytesDown: Number(row.bytes_down),
+  };
+  if (row.ended_at) record.endedAt = new Date(row.ended_at);
+  if (row.close_reason) record.closeReason = row.close_reason;
+  if (row.close_detail) record.closeDetail = row.close_detail;
+  return record;
+}

@@ -1,0 +1,38 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Versioned migrations, applied in name order and recorded by Kysely's
+ * migrator; a migration never changes once released, a new one is added.
+ * They use only portable types so SQLite and PostgreSQL share them.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('subject', 'text', (column) => column.notNull())
+        .addColumn('identity_name', 'text', (column) => column.notNull())
+        .addColumn('identity_kind', 'text', (column) => column.notNull())
+        .addColumn('auth_method', 'text', (column) => column.notNull())
+        .addColumn('groups', 'text', (column) => column.notNull())
+        .addColumn('connection', 'text', (column) => column.notNull())
+        .addColumn('connection_type', 'text', (column) => column.notNull())
+        .addColumn('client_addr', 'text', (column) => column.notNull())
+        .addColumn('started_at', 'text', (column) => column.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('bytes_up', 'bigint', (column) => column.notNull().defaultTo(0))
+        .addColumn('bytes_down', 'bigint', (column) => column.notNull().defaultTo(0))
+        .addColumn('close_reason', 'text')
+        .addColumn('close_detail', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_started_at').on('sessions').column('started_at').execute();
+      await db.schema.createIndex('sessions_connection').on('sessions').columns(['connection', 'started_at']).execute();
+      await db.schema.createIndex('sessions_subject').on('sessions').columns(['subject', 'started_at']).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,140 @@
+import net from 'node:net';
+import type { WebSocket } from 'ws';
+import { HoopError } from '../lib/errors.js';
+import { TunnelClosedError, type CloseReasonName } from './close-reason.js';
+import { relay, type RelayResult } from './relay.js';
+import { WebSocketStream } from './websocket-stream.js';
+
+export interface LocalListenerOptions {
+  host: string;
+  port: number;
+  /** Opens the tunnel WebSocket for one accepted TCP connection. */
+  dial: () => Promise<WebSocket>;
+  pingIntervalMs?: number;
+  highWaterMark?: number;
+  /** Called once per accepted connection when its tunnel has closed. */
+  onTunnelClosed?: (event: TunnelClosedEvent) => void;
+}
+
+export interface TunnelClosedEvent {
+  /** `address:port` of the local client. */
+  client: string;
+  /** How the tunnel ended; `error` is set when it never opened. */
+  result?: RelayResult;
+  error?: Error;
+}
+
+export interface LocalListener {
+  /** The bound address (useful with port 0). */
+  readonly address: net.AddressInfo;
+  /** Number of tunnels currently open. */
+  readonly active: number;
+  /** Stops accepting and closes every open tunnel with `client_shutdown`. */
+  close(): Promise<void>;
+}
+
+/**
+ * The CLI side of `hoop connect`: a local TCP listener that opens one tunnel
+ * per accepted connection. A connection whose tunnel fails (refused, gateway
+ * down, port scanner that connects and drops) ends alone; the listener keeps
+ * serving until closed.
+ */
+export async function startLocalListener(options: LocalListenerOptions): Promise<LocalListener> {
+  const open = new Set<{ socket: net.Socket; stream?: WebSocketStream }>();
+  // allowHalfOpen: a client's FIN travels to the target as an eof, and the
+  // target may still answer (RFC 9293 half-close).
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const entry: { socket: net.Socket; stream?: WebSocketStream } = { socket };
+    open.add(entry);
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const done = (event: Omit<TunnelClosedEvent, 'client'>): void => {
+      open.delete(entry);
+      options.onTunnelClosed?.({ client, ...event });
+    };
+    // Hold the client's bytes until the tunnel is up.
+    socket.pause();
+    let clientGone: Error | undefined;
+    const onEarlyError = (error: Error): void => {
+      clientGone = error;
+    };
+    socket.on('error', onEarlyError);
+    options.dial().then(
+      (ws) => {
+        socket.off('error', onEarlyError);
+        if (clientGone || socket.destroyed) {
+          ws.close(1000, 'done');
+          done({ error: clientGone ?? new Error('the local client went away before the tunnel opened') });
+          return;
+        }
+        const stream = new WebSocketStream(ws, {
+          ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+          ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
+        });
+        entry.stream = stream;
+        stream.on('error', () => {});
+        relay(
+          {
+            stream: socket,
+            classify: (error) => clientError(error),
+            endedFirst: 'client_closed',
+            vanished: 'client_vanished',
+            // Pass a target reset on as a TCP reset, so the client sees the same thing it would see directly.
+            abort: (error) => resetOrDestroy(socket, error.reason),
+          },
+          {
+            stream,
+            classify: (error) => new TunnelClosedError('internal_error', error.message),
+            endedFirst: 'target_closed',
+            vanished: 'client_vanished',
+          },
+        ).then((result) => done({ result }));
+      },
+      (error: Error) => {
+        socket.off('error', onEarlyError);
+        socket.on('error', () => {});
+        socket.destroy();
+        done({ error });
+      },
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new HoopError(
+          'HOOP_PORT_UNAVAILABLE',
+          `cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
+          { hint: 'Choose another port with --port, or stop what is using it.', cause: error },
+        ),
+      );
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  server.on('error', () => {
+    // After listen, accept errors (EMFILE …) affect one connection only.
+  });
+
+  return {
+    address: server.address() as net.AddressInfo,
+    get active() {
+      return open.size;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const entry of open) {
+          if (entry.stream) entry.stream.closeWith('client_shutdown');
+          entry.socket.destroy();
+        }
+      }),
+  };
+}
+
+function clientError(error: NodeJS.ErrnoException): TunnelClosedError {
+  return new TunnelClosedError(error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'client_reset' : 'internal_error', error.message);
+}
+
+function resetOrDestroy(socket: net.Socket, reason: CloseReasonName): void {
+  if (reason === 'target_reset' || reason === 'target_refused') socket.resetAndDestroy();
+  else socket.destroy();
+}
