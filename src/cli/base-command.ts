@@ -7,7 +7,9 @@ import { HoopError } from '../lib/errors.js';
  * status. Commands just throw.
  */
 export abstract class BaseCommand extends Command {
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+  protected override async catch(
+    error: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
     if (error instanceof HoopError) {
       process.stderr.write(`Error: ${error.message}\n`);
@@ -16,7 +18,9 @@ export abstract class BaseCommand extends Command {
     }
     // oclif's own flag and argument errors are usage errors: exit 2.
     if (error.oclif?.exit !== undefined || error instanceof Errors.CLIError) {
-      process.stderr.write(`Error: ${error.message}\nSee \`hoop ${this.id?.replace(/:/g, ' ') ?? ''} --help\`.\n`);
+      process.stderr.write(
+        `Error: ${error.message}\nSee \`hoop ${this.id?.replace(/:/g, ' ') ?? ''} --help\`.\n`,
+      );
       this.exit(2);
     }
     process.stderr.write(`Error: ${error.stack ?? error.message}\n`);

@@ -42,10 +42,14 @@ export class GatewayClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new HoopError('HOOP_GATEWAY_UNREACHABLE', `cannot reach the gateway at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, {
-        hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
-        cause: error,
-      });
+      throw new HoopError(
+        'HOOP_GATEWAY_UNREACHABLE',
+        `cannot reach the gateway at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        {
+          hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
+          cause: error,
+        },
+      );
     }
     const text = await response.text();
     if (!response.ok) throw refusalError(response.status, text);

@@ -10,5 +10,8 @@ export function gatewayUrl(flag?: string, env: NodeJS.ProcessEnv = process.env):
 
 /** Where the CLI keeps its state: `HOOP_CONFIG_DIR`, default `~/.config/hoop`. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HOOP_CONFIG_DIR ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'hoop');
+  return (
+    env.HOOP_CONFIG_DIR ??
+    path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'hoop')
+  );
 }

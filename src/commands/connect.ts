@@ -19,7 +19,12 @@ export default class Connect extends BaseCommand {
 
   static override flags = {
     ...gatewayFlags,
-    port: Flags.integer({ char: 'p', description: 'local port (default: by type, e.g. postgres 5433, tcp 8999)', min: 0, max: 65535 }),
+    port: Flags.integer({
+      char: 'p',
+      description: 'local port (default: by type, e.g. postgres 5433, tcp 8999)',
+      min: 0,
+      max: 65535,
+    }),
     bind: Flags.string({ description: 'local address to listen on', default: '127.0.0.1' }),
   };
 
@@ -36,14 +41,20 @@ export default class Connect extends BaseCommand {
         if (error) process.stderr.write(`${peer}: tunnel not opened: ${error.message}\n`);
         else if (result && !['done', 'client_closed', 'target_closed'].includes(result.reason)) {
           const detail = result.detail ? ` (${result.detail})` : '';
-          process.stderr.write(`${peer}: connection closed: ${CLOSE_REASONS[result.reason].text}${detail}\n`);
+          process.stderr.write(
+            `${peer}: connection closed: ${CLOSE_REASONS[result.reason].text}${detail}\n`,
+          );
         }
       },
     });
     const { address, port } = listener.address;
     const host = address.includes(':') ? `[${address}]` : address;
-    this.log(`Forwarding ${host}:${port} to ${connection.name} (${connection.type}) through ${client.baseUrl}`);
-    this.log(`Connect with: ${connectHint(connection, address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host, port)}`);
+    this.log(
+      `Forwarding ${host}:${port} to ${connection.name} (${connection.type}) through ${client.baseUrl}`,
+    );
+    this.log(
+      `Connect with: ${connectHint(connection, address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host, port)}`,
+    );
     process.stderr.write('Press Ctrl-C to stop.\n');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

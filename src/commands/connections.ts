@@ -4,9 +4,13 @@ import { formatTable } from '../cli/output.js';
 import { gatewayClient } from '../cli/session.js';
 
 export default class Connections extends BaseCommand {
-  static override description = 'List the connections you may use, with their type and default local port';
+  static override description =
+    'List the connections you may use, with their type and default local port';
 
-  static override examples = ['<%= config.bin %> connections', '<%= config.bin %> connections --json'];
+  static override examples = [
+    '<%= config.bin %> connections',
+    '<%= config.bin %> connections --json',
+  ];
 
   static override flags = { ...gatewayFlags, ...jsonFlag };
 
@@ -21,6 +25,11 @@ export default class Connections extends BaseCommand {
       process.stderr.write('No connections are open to your groups.\n');
       return;
     }
-    this.log(formatTable(['name', 'type', 'local port'], connections.map((c) => [c.name, c.type, String(c.localPort)])));
+    this.log(
+      formatTable(
+        ['name', 'type', 'local port'],
+        connections.map((c) => [c.name, c.type, String(c.localPort)]),
+      ),
+    );
   }
 }

@@ -16,7 +16,10 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
-    const demo = await startDemo({ port: flags.port, logger: createLogger(flags.verbose ? 'info' : 'warn') });
+    const demo = await startDemo({
+      port: flags.port,
+      logger: createLogger(flags.verbose ? 'info' : 'warn'),
+    });
     const bin = this.config.bin;
     this.log(
       [

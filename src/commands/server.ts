@@ -9,7 +9,12 @@ export default class Server extends BaseCommand {
   static override examples = ['<%= config.bin %> server --config hoop.yaml'];
 
   static override flags = {
-    config: Flags.string({ char: 'c', description: 'gateway config file', default: 'hoop.yaml', env: 'HOOP_SERVER_CONFIG' }),
+    config: Flags.string({
+      char: 'c',
+      description: 'gateway config file',
+      default: 'hoop.yaml',
+      env: 'HOOP_SERVER_CONFIG',
+    }),
   };
 
   async run(): Promise<void> {

@@ -73,7 +73,9 @@ export class HoopError extends Error {
   }
 
   /** The JSON body the gateway sends for this error. */
-  toJSON(): { error: { code: ErrorCode; message: string; hint?: string } & Record<string, unknown> } {
+  toJSON(): {
+    error: { code: ErrorCode; message: string; hint?: string } & Record<string, unknown>;
+  } {
     return {
       error: {
         code: this.code,

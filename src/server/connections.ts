@@ -32,14 +32,22 @@ export class Connections {
   resolve(name: string, identity: Identity): ConnectionConfig {
     const connection = this.byName.get(name);
     if (!connection) {
-      throw new HoopError('HOOP_CONNECTION_UNKNOWN', `no connection named ${JSON.stringify(name)}`, {
-        hint: 'Run `hoop connections` to see the connections you may use.',
-      });
+      throw new HoopError(
+        'HOOP_CONNECTION_UNKNOWN',
+        `no connection named ${JSON.stringify(name)}`,
+        {
+          hint: 'Run `hoop connections` to see the connections you may use.',
+        },
+      );
     }
     if (!sharesGroup(identity, connection.groups)) {
-      throw new HoopError('HOOP_CONNECTION_FORBIDDEN', `${identity.name} may not use connection ${JSON.stringify(name)}`, {
-        hint: `Access is granted to the groups ${connection.groups.join(', ')}; ask an administrator.`,
-      });
+      throw new HoopError(
+        'HOOP_CONNECTION_FORBIDDEN',
+        `${identity.name} may not use connection ${JSON.stringify(name)}`,
+        {
+          hint: `Access is granted to the groups ${connection.groups.join(', ')}; ask an administrator.`,
+        },
+      );
     }
     return connection;
   }

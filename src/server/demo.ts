@@ -42,7 +42,10 @@ export async function startDemo(options: { port: number; logger?: Logger }): Pro
     ].join('\n'),
     { file: path.join(dir, 'hoop.yaml') },
   );
-  const gateway = await startGateway({ config, ...(options.logger ? { logger: options.logger } : {}) });
+  const gateway = await startGateway({
+    config,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   return {
     gateway,
     token,

@@ -56,8 +56,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.log.level);
   const store = options.store ?? (await openStore(config.store));
-  const authenticate: Authenticator = createAuthenticator(options.strategies ?? [apiKeyStrategy(config.auth.apiKeys)]);
-  const handlers = new Map((options.handlers ?? [tcpHandler]).map((handler) => [handler.type, handler]));
+  const authenticate: Authenticator = createAuthenticator(
+    options.strategies ?? [apiKeyStrategy(config.auth.apiKeys)],
+  );
+  const handlers = new Map(
+    (options.handlers ?? [tcpHandler]).map((handler) => [handler.type, handler]),
+  );
   const connections = new Connections(config.connections);
   const live = new Map<string, { stream: WebSocketStream; ended: Promise<void> }>();
   let closing = false;
@@ -71,16 +75,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = http.createServer(api);
   server.on('clientError', (_error, socket) => socket.destroy());
 
-  const runTunnel = async (req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+  const runTunnel = async (
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const match = TUNNEL_PATH.exec(url.pathname);
-    if (!match?.[1]) throw new HoopError('HOOP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
-    if (closing) throw new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', { hint: 'Retry in a moment.' });
+    if (!match?.[1])
+      throw new HoopError('HOOP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
+    if (closing)
+      throw new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', {
+        hint: 'Retry in a moment.',
+      });
     const identity = await authenticate(req.headers.authorization);
     const connection = connections.resolve(decodeURIComponent(match[1]), identity);
     const handler = handlers.get(connection.type);
     if (!handler) {
-      throw new HoopError('HOOP_PROTOCOL_UNSUPPORTED', `connections of type ${connection.type} are not supported by this gateway yet`);
+      throw new HoopError(
+        'HOOP_PROTOCOL_UNSUPPORTED',
+        `connections of type ${connection.type} are not supported by this gateway yet`,
+      );
     }
     validateUpgrade(req);
     const id = newId('ses');
@@ -100,16 +115,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
     } catch (error) {
       // Fail closed: a session that cannot be recorded does not start.
-      throw new HoopError('HOOP_STORE_UNAVAILABLE', 'the gateway cannot record sessions right now', {
-        hint: 'Retry later; an administrator should check the store.',
-        cause: error,
-      });
+      throw new HoopError(
+        'HOOP_STORE_UNAVAILABLE',
+        'the gateway cannot record sessions right now',
+        {
+          hint: 'Retry later; an administrator should check the store.',
+          cause: error,
+        },
+      );
     }
-    const sessionLog = log.child({ session: id, subject: identity.subject, connection: connection.name });
+    const sessionLog = log.child({
+      session: id,
+      subject: identity.subject,
+      connection: connection.name,
+    });
     let upgraded = false;
     socket.once('close', () => {
       // ws drops an upgrade whose socket closed meanwhile without calling back.
-      if (!upgraded) void endSession(id, { bytesUp: 0, bytesDown: 0, reason: 'client_vanished' }, sessionLog);
+      if (!upgraded)
+        void endSession(id, { bytesUp: 0, bytesDown: 0, reason: 'client_vanished' }, sessionLog);
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
@@ -138,14 +162,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       session.log.error({ err: error }, 'protocol handler failed');
       stream.closeWith('internal_error');
-      outcome = { bytesUp: 0, bytesDown: 0, reason: 'internal_error' as const, detail: (error as Error).message };
+      outcome = {
+        bytesUp: 0,
+        bytesDown: 0,
+        reason: 'internal_error' as const,
+        detail: (error as Error).message,
+      };
     }
     await endSession(session.id, outcome, session.log);
   };
 
   const endSession = async (
     id: string,
-    outcome: { bytesUp: number; bytesDown: number; reason: Parameters<Store['endSession']>[1]['closeReason']; detail?: string },
+    outcome: {
+      bytesUp: number;
+      bytesDown: number;
+      reason: Parameters<Store['endSession']>[1]['closeReason'];
+      detail?: string;
+    },
     sessionLog: Logger,
   ): Promise<void> => {
     const end = {
@@ -159,7 +193,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       await store.endSession(id, end);
     } catch (error) {
-      sessionLog.error({ err: error, event: 'session_end_unrecorded', ...end }, 'could not record the end of a session');
+      sessionLog.error(
+        { err: error, event: 'session_end_unrecorded', ...end },
+        'could not record the end of a session',
+      );
     }
   };
 
@@ -170,7 +207,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     runTunnel(req, socket, head).catch((error: unknown) => {
       const refusal = toHoopError(error);
       if (refusal.code === 'HOOP_INTERNAL') log.error({ err: error }, 'tunnel upgrade failed');
-      else log.info({ event: 'tunnel_refused', code: refusal.code, path: req.url }, refusal.message);
+      else
+        log.info({ event: 'tunnel_refused', code: refusal.code, path: req.url }, refusal.message);
       refuseUpgrade(socket, refusal);
     });
   });
@@ -180,10 +218,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
-        new HoopError('HOOP_CONFIG_INVALID', `cannot listen on ${listenHost}:${listenPort}: ${error.message}`, {
-          hint: 'Change `listen` in the config or stop what uses the port.',
-          cause: error,
-        }),
+        new HoopError(
+          'HOOP_CONFIG_INVALID',
+          `cannot listen on ${listenHost}:${listenPort}: ${error.message}`,
+          {
+            hint: 'Change `listen` in the config or stop what uses the port.',
+            cause: error,
+          },
+        ),
       ),
     );
     server.listen(listenPort, listenHost, () => resolve());

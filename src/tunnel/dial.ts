@@ -33,17 +33,24 @@ export function dial(options: DialOptions): Promise<WebSocket> {
     const onError = (error: Error & { code?: string }): void => {
       cleanup();
       reject(
-        new HoopError('HOOP_GATEWAY_UNREACHABLE', `cannot reach the gateway at ${new URL(options.url).origin}: ${error.message}`, {
-          hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
-          cause: error,
-        }),
+        new HoopError(
+          'HOOP_GATEWAY_UNREACHABLE',
+          `cannot reach the gateway at ${new URL(options.url).origin}: ${error.message}`,
+          {
+            hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
+            cause: error,
+          },
+        ),
       );
     };
     const onOpen = (): void => {
       cleanup();
       resolve(ws);
     };
-    const onUnexpected = (_request: unknown, response: import('node:http').IncomingMessage): void => {
+    const onUnexpected = (
+      _request: unknown,
+      response: import('node:http').IncomingMessage,
+    ): void => {
       cleanup();
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -69,7 +76,9 @@ export function dial(options: DialOptions): Promise<WebSocket> {
 /** Turns a gateway error response (`{"error":{"code","message","hint"}}`) into a HoopError. */
 export function refusalError(status: number, body: string): HoopError {
   try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; hint?: unknown } };
+    const parsed = JSON.parse(body) as {
+      error?: { code?: unknown; message?: unknown; hint?: unknown };
+    };
     const { code, message, hint } = parsed.error ?? {};
     if (isErrorCode(code) && typeof message === 'string') {
       return new HoopError(code, message, typeof hint === 'string' ? { hint } : {});
@@ -77,6 +86,14 @@ export function refusalError(status: number, body: string): HoopError {
   } catch {
     // Not our JSON: fall through to a generic error naming the status.
   }
-  const code = status === 401 ? 'HOOP_AUTH_INVALID' : status >= 500 ? 'HOOP_GATEWAY_UNREACHABLE' : 'HOOP_BAD_REQUEST';
-  return new HoopError(code, `the gateway answered HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+  const code =
+    status === 401
+      ? 'HOOP_AUTH_INVALID'
+      : status >= 500
+        ? 'HOOP_GATEWAY_UNREACHABLE'
+        : 'HOOP_BAD_REQUEST';
+  return new HoopError(
+    code,
+    `the gateway answered HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`,
+  );
 }

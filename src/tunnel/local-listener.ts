@@ -63,11 +63,15 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
         socket.off('error', onEarlyError);
         if (clientGone || socket.destroyed) {
           ws.close(1000, 'done');
-          done({ error: clientGone ?? new Error('the local client went away before the tunnel opened') });
+          done({
+            error: clientGone ?? new Error('the local client went away before the tunnel opened'),
+          });
           return;
         }
         const stream = new WebSocketStream(ws, {
-          ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+          ...(options.pingIntervalMs === undefined
+            ? {}
+            : { pingIntervalMs: options.pingIntervalMs }),
           ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
         });
         entry.stream = stream;
@@ -131,7 +135,10 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
 }
 
 function clientError(error: NodeJS.ErrnoException): TunnelClosedError {
-  return new TunnelClosedError(error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'client_reset' : 'internal_error', error.message);
+  return new TunnelClosedError(
+    error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'client_reset' : 'internal_error',
+    error.message,
+  );
 }
 
 function resetOrDestroy(socket: net.Socket, reason: CloseReasonName): void {

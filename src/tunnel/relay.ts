@@ -56,10 +56,14 @@ export function relay(a: RelaySide, b: RelaySide): Promise<RelayResult> {
         if (!to.stream.write(chunk)) from.stream.pause();
       });
       to.stream.on('drain', () => from.stream.resume());
-      from.stream.on('end', () => {
+      const onEnd = (): void => {
         firstEnded ??= from.endedFirst;
         to.stream.end();
-      });
+      };
+      // A source that ended while its tunnel was opening (a port scanner's
+      // connect-and-close) has emitted 'end' already and will not again.
+      if (from.stream.readableEnded) onEnd();
+      else from.stream.on('end', onEnd);
       // A source paused while its tunnel was opening stays paused until resumed.
       from.stream.resume();
     };

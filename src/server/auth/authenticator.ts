@@ -30,9 +30,13 @@ function bearerToken(authorization: string | undefined): string {
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match?.[1]) {
-    throw new HoopError('HOOP_AUTH_INVALID', 'the Authorization header is not of the form `Bearer <token>`', {
-      hint: 'Send `Authorization: Bearer <token>`.',
-    });
+    throw new HoopError(
+      'HOOP_AUTH_INVALID',
+      'the Authorization header is not of the form `Bearer <token>`',
+      {
+        hint: 'Send `Authorization: Bearer <token>`.',
+      },
+    );
   }
   return match[1];
 }

@@ -22,14 +22,19 @@ interface RouteContext {
 /** A route answers `[status, body]`; only public routes (health checks) run without an identity. */
 type Route = { method: string; path: RegExp } & (
   | { public: true; handle: (context: RouteContext) => Promise<[number, unknown]> }
-  | { public?: false; handle: (context: RouteContext & { identity: Identity }) => Promise<[number, unknown]> }
+  | {
+      public?: false;
+      handle: (context: RouteContext & { identity: Identity }) => Promise<[number, unknown]>;
+    }
 );
 
 /**
  * The gateway's JSON API. Every route but `/healthz` needs a bearer token;
  * errors are `{"error": {"code", "message", "hint"}}` with the code's status.
  */
-export function createApi(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApi(
+  deps: ApiDependencies,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const routes: Route[] = [
     {
       method: 'GET',
@@ -57,13 +62,18 @@ export function createApi(deps: ApiDependencies): (req: IncomingMessage, res: Se
     {
       method: 'GET',
       path: /^\/api\/connections\/([^/]+)$/,
-      handle: async ({ identity, params }) => [200, summarize(deps.connections.resolve(decodeURIComponent(params[0] ?? ''), identity))],
+      handle: async ({ identity, params }) => [
+        200,
+        summarize(deps.connections.resolve(decodeURIComponent(params[0] ?? ''), identity)),
+      ],
     },
     {
       method: 'GET',
       path: /^\/api\/tunnel\/([^/]+)$/,
       handle: async () => {
-        throw new HoopError('HOOP_BAD_REQUEST', 'the tunnel endpoint needs a WebSocket upgrade', { hint: 'Use `hoop connect`.' });
+        throw new HoopError('HOOP_BAD_REQUEST', 'the tunnel endpoint needs a WebSocket upgrade', {
+          hint: 'Use `hoop connect`.',
+        });
       },
     },
   ];
@@ -79,12 +89,17 @@ export function createApi(deps: ApiDependencies): (req: IncomingMessage, res: Se
       const params = (route.path.exec(pathname) ?? []).slice(1);
       const [status, body] = route.public
         ? await route.handle({ params, req })
-        : await route.handle({ identity: await deps.authenticate(req.headers.authorization), params, req });
+        : await route.handle({
+            identity: await deps.authenticate(req.headers.authorization),
+            params,
+            req,
+          });
       sendJson(res, status, body);
     };
     handle().catch((error: unknown) => {
       const hoopError = toHoopError(error);
-      if (hoopError.code === 'HOOP_INTERNAL') deps.log.error({ err: error, path: pathname }, 'request failed');
+      if (hoopError.code === 'HOOP_INTERNAL')
+        deps.log.error({ err: error, path: pathname }, 'request failed');
       sendError(res, hoopError);
     });
   };

@@ -18,12 +18,17 @@ export const tcpHandler: ProtocolHandler = {
       },
       {
         stream: target,
-        classify: (error: NodeJS.ErrnoException) => new TunnelClosedError(targetErrorReason(error), error.message),
+        classify: (error: NodeJS.ErrnoException) =>
+          new TunnelClosedError(targetErrorReason(error), error.message),
         endedFirst: 'target_closed',
         vanished: 'target_reset',
       },
     );
-    const outcome: SessionOutcome = { bytesUp: result.bytesAToB, bytesDown: result.bytesBToA, reason: result.reason };
+    const outcome: SessionOutcome = {
+      bytesUp: result.bytesAToB,
+      bytesDown: result.bytesBToA,
+      reason: result.reason,
+    };
     if (result.detail !== undefined) outcome.detail = result.detail;
     return outcome;
   },

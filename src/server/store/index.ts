@@ -16,16 +16,26 @@ export async function openStore(url: string): Promise<Store> {
       return await openSqliteStore(file);
     } catch (error) {
       if (error instanceof HoopError) throw error;
-      throw new HoopError('HOOP_STORE_UNAVAILABLE', `cannot open the store ${url}: ${(error as Error).message}`, {
-        hint: 'Check the `store` path in the config and that the gateway may write there.',
-        cause: error,
-      });
+      throw new HoopError(
+        'HOOP_STORE_UNAVAILABLE',
+        `cannot open the store ${url}: ${(error as Error).message}`,
+        {
+          hint: 'Check the `store` path in the config and that the gateway may write there.',
+          cause: error,
+        },
+      );
     }
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new HoopError('HOOP_CONFIG_INVALID', 'the PostgreSQL store is not available in this version', {
-      hint: 'Use store: sqlite:./.hoop/hoop.db',
-    });
+    throw new HoopError(
+      'HOOP_CONFIG_INVALID',
+      'the PostgreSQL store is not available in this version',
+      {
+        hint: 'Use store: sqlite:./.hoop/hoop.db',
+      },
+    );
   }
-  throw new HoopError('HOOP_CONFIG_INVALID', `unknown store URL ${url}`, { hint: 'Use sqlite:<path>.' });
+  throw new HoopError('HOOP_CONFIG_INVALID', `unknown store URL ${url}`, {
+    hint: 'Use sqlite:<path>.',
+  });
 }

@@ -12,9 +12,13 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
-    throw new HoopError('HOOP_STORE_UNAVAILABLE', `store migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new HoopError(
+      'HOOP_STORE_UNAVAILABLE',
+      `store migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -57,7 +61,11 @@ export function kyselyStore(db: Kysely<Database>): Store {
     },
 
     async getSession(id: string) {
-      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row && toRecord(row);
     },
 
@@ -88,7 +96,10 @@ export function kyselyStore(db: Kysely<Database>): Store {
  * at the next start, so no session stays open forever in the record. Only for
  * single-replica backends: with replicas, another gateway may own them.
  */
-export async function closeDanglingSessions(db: Kysely<Database>, now = new Date()): Promise<number> {
+export async function closeDanglingSessions(
+  db: Kysely<Database>,
+  now = new Date(),
+): Promise<number> {
   const result = await db
     .updateTable('sessions')
     .set({ ended_at: now.toISOString(), close_reason: 'gateway_restart' })

@@ -26,9 +26,21 @@ const migrations: Record<string, Migration> = {
         .addColumn('close_reason', 'text')
         .addColumn('close_detail', 'text')
         .execute();
-      await db.schema.createIndex('sessions_started_at').on('sessions').column('started_at').execute();
-      await db.schema.createIndex('sessions_connection').on('sessions').columns(['connection', 'started_at']).execute();
-      await db.schema.createIndex('sessions_subject').on('sessions').columns(['subject', 'started_at']).execute();
+      await db.schema
+        .createIndex('sessions_started_at')
+        .on('sessions')
+        .column('started_at')
+        .execute();
+      await db.schema
+        .createIndex('sessions_connection')
+        .on('sessions')
+        .columns(['connection', 'started_at'])
+        .execute();
+      await db.schema
+        .createIndex('sessions_subject')
+        .on('sessions')
+        .columns(['subject', 'started_at'])
+        .execute();
     },
   },
 };
