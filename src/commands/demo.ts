@@ -20,7 +20,8 @@ export default class Demo extends BaseCommand {
       port: flags.port,
       logger: createLogger(flags.verbose ? 'info' : 'warn'),
     });
-    const bin = this.config.bin;
+    // Under `npm run demo` the binary is not on PATH yet; `npx hoop` finds it in the clone.
+    const bin = process.env.npm_lifecycle_event ? `npx ${this.config.bin}` : this.config.bin;
     this.log(
       [
         `hoop demo is running (store in ${demo.dir}). Press Ctrl-C to stop.`,

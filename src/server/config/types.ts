@@ -1,7 +1,6 @@
-/** The kinds of target a connection can point at (DESIGN.md, `hoop.yaml`). */
-export const CONNECTION_TYPES = ['postgres', 'mysql', 'ssh', 'http', 'tcp'] as const;
+import type { ConnectionType } from '../../lib/connection-types.js';
 
-export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+export { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
