@@ -10,6 +10,24 @@ export const ERROR_CODES = {
   HOOP_AUTH_MISSING: { status: 401, exit: 5 },
   /** A token was sent but no authentication strategy accepted it. */
   HOOP_AUTH_INVALID: { status: 401, exit: 5 },
+  /** The token has expired (past `exp` plus the allowed clock skew). */
+  HOOP_AUTH_EXPIRED: { status: 401, exit: 5 },
+  /** The token's `nbf` is in the future. */
+  HOOP_AUTH_NOT_YET_VALID: { status: 401, exit: 5 },
+  /** The token was issued by another identity provider. */
+  HOOP_AUTH_UNKNOWN_ISSUER: { status: 401, exit: 5 },
+  /** The token was issued for another audience. */
+  HOOP_AUTH_WRONG_AUDIENCE: { status: 401, exit: 5 },
+  /** The identity provider no longer accepts the token or login (revoked, user disabled). */
+  HOOP_AUTH_REVOKED: { status: 401, exit: 5 },
+  /** A delegated token (RFC 8693 `act`) whose delegation the gateway does not allow. */
+  HOOP_AUTH_DELEGATION_DENIED: { status: 403, exit: 3 },
+  /** The identity provider cannot be reached, so no token can be checked (fail closed). */
+  HOOP_AUTH_UNAVAILABLE: { status: 503, exit: 6 },
+  /** The gateway has no identity provider configured (`auth.oidc`), so `hoop login` cannot work. */
+  HOOP_LOGIN_UNAVAILABLE: { status: 404, exit: 2 },
+  /** The device login was denied, expired, or failed at the identity provider. */
+  HOOP_LOGIN_FAILED: { status: 401, exit: 5 },
   /** The connection name is not configured on the gateway. */
   HOOP_CONNECTION_UNKNOWN: { status: 404, exit: 2 },
   /** The caller's groups do not overlap the connection's groups. */

@@ -11,6 +11,10 @@ export interface Identity {
   email?: string;
   /** When the credential stops being valid, if it does. */
   expiresAt?: Date;
+  /** RFC 8693 §4.1 delegation: who acts for `subject`, the current actor first. Recorded on the session. */
+  actors?: string[];
+  /** The token's `jti`, for audit; with the subject, the only token content that is logged. */
+  jti?: string;
 }
 
 /** True when the identity may use a resource open to `groups`. */

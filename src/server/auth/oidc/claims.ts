@@ -10,10 +10,6 @@ export interface OidcIdentity extends Identity {
   method: 'oidc';
   /** Whether a signed JWT or an opaque token (checked at the userinfo endpoint) established it. */
   tokenKind: 'jwt' | 'opaque';
-  /** RFC 8693 §4.1 delegation: who acts for `subject`, the current actor first. */
-  actors?: string[];
-  /** The token's `jti`, for audit; with the subject, the only token content that is logged. */
-  jti?: string;
 }
 
 /**

@@ -16,7 +16,9 @@ import {
 } from 'jose';
 import { HoopError } from '../../../../../src/lib/errors.js';
 import {
+  OIDC_REFUSALS,
   oidcStrategy,
+  type OidcRefusal,
   type OidcStrategyOptions,
 } from '../../../../../src/server/auth/oidc/index.js';
 
@@ -183,15 +185,15 @@ export function strategyFor(
   });
 }
 
-/** Asserts a refusal with HOOP_AUTH_INVALID and the given `details.reason`; returns the error. */
-export async function assertRefused(promise: Promise<unknown>, reason: string): Promise<HoopError> {
+/** Asserts a refusal with the reason's stable code and the given `details.reason`; returns the error. */
+export async function assertRefused(promise: Promise<unknown>, reason: OidcRefusal): Promise<HoopError> {
   let caught: unknown;
   await assert.rejects(promise, (error) => {
     caught = error;
     return true;
   });
   assert.ok(caught instanceof HoopError, `expected a HoopError, got ${String(caught)}`);
-  assert.equal(caught.code, 'HOOP_AUTH_INVALID');
+  assert.equal(caught.code, OIDC_REFUSALS[reason].code);
   assert.equal(caught.details?.['reason'], reason, caught.message);
   assert.ok(caught.hint, 'every refusal carries a hint');
   return caught;
