@@ -7,6 +7,7 @@ export interface StoredLogin {
   gateway: string;
   issuer: string;
   clientId: string;
+  audience?: string;
   accessToken: string;
   refreshToken?: string;
   idToken?: string;
@@ -32,7 +33,10 @@ const KEYCHAIN_SERVICE = 'hoop';
  * config dir. `HOOP_TOKEN_STORE=file` forces the file (CI, tests, servers
  * without a desktop session). Any keychain error falls back to the file.
  */
-export async function openTokenStore(configDir: string, env: NodeJS.ProcessEnv = process.env): Promise<TokenStore> {
+export async function openTokenStore(
+  configDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TokenStore> {
   const file = fileTokenStore(path.join(configDir, 'credentials.json'));
   if (env.HOOP_TOKEN_STORE === 'file') return file;
   const keychain = await keychainTokenStore();
@@ -79,14 +83,20 @@ export function fileTokenStore(file: string): TokenStore {
       throw error;
     }
     if (mode & 0o077) {
-      throw new HoopError('HOOP_AUTH_MISSING', `${file} is readable by other users (mode ${(mode & 0o777).toString(8)})`, {
-        hint: `Run \`chmod 600 ${file}\` and \`hoop login\` again if others may have read it.`,
-      });
+      throw new HoopError(
+        'HOOP_AUTH_MISSING',
+        `${file} is readable by other users (mode ${(mode & 0o777).toString(8)})`,
+        {
+          hint: `Run \`chmod 600 ${file}\` and \`hoop login\` again if others may have read it.`,
+        },
+      );
     }
     try {
       return JSON.parse(await readFile(file, 'utf8')) as Record<string, StoredLogin>;
     } catch {
-      throw new HoopError('HOOP_AUTH_MISSING', `${file} is not valid JSON`, { hint: 'Run `hoop logout` and `hoop login` again.' });
+      throw new HoopError('HOOP_AUTH_MISSING', `${file} is not valid JSON`, {
+        hint: 'Run `hoop logout` and `hoop login` again.',
+      });
     }
   };
   const writeAll = async (logins: Record<string, StoredLogin>): Promise<void> => {

@@ -1,0 +1,61 @@
+import { Flags } from '@oclif/core';
+import { fetchAuthConfig } from '../cli/auth-config.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { openBrowser } from '../cli/browser.js';
+import { gatewayFlags } from '../cli/flags.js';
+import { GatewayClient } from '../cli/gateway-client.js';
+import {
+  discover,
+  startDeviceAuthorization,
+  waitForDeviceAuthorization,
+} from '../cli/oidc-client.js';
+import { configDir, gatewayUrl } from '../cli/settings.js';
+import { openTokenStore } from '../cli/token-store.js';
+
+export default class Login extends BaseCommand {
+  static override description =
+    "Log in through the gateway's identity provider with the OAuth device code flow (RFC 8628)";
+
+  static override examples = [
+    '<%= config.bin %> login',
+    '<%= config.bin %> login --gateway https://hoop.example.com --no-browser',
+  ];
+
+  static override flags = {
+    ...gatewayFlags,
+    'no-browser': Flags.boolean({
+      description: 'do not open a browser; just print the URL and code',
+      default: false,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Login);
+    const gateway = gatewayUrl(flags.gateway);
+    const auth = await fetchAuthConfig(gateway);
+    const oidc = await discover(auth);
+    const device = await startDeviceAuthorization(oidc, auth);
+    const url = device.verification_uri_complete ?? device.verification_uri;
+    process.stderr.write(`To log in, open ${url}\nand confirm the code: ${device.user_code}\n`);
+    if (!flags['no-browser'] && openBrowser(url))
+      process.stderr.write('(opened in your browser)\n');
+    process.stderr.write('Waiting for approval…\n');
+    const tokens = await waitForDeviceAuthorization(oidc, device, auth);
+    const store = await openTokenStore(configDir());
+    await store.save({
+      gateway,
+      issuer: auth.issuer,
+      clientId: auth.clientId,
+      ...(auth.audience ? { audience: auth.audience } : {}),
+      ...tokens,
+    });
+    const identity = await new GatewayClient(gateway, tokens.accessToken).get<{
+      name: string;
+      groups: string[];
+    }>('/api/whoami');
+    const groups = identity.groups.length ? identity.groups.join(', ') : 'none';
+    process.stderr.write(
+      `Logged in to ${gateway} as ${identity.name} (groups: ${groups}); tokens kept in the ${store.kind}.\n`,
+    );
+  }
+}
