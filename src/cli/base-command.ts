@@ -1,9 +1,10 @@
 import { Command, Errors } from '@oclif/core';
 import { HoopError } from '../lib/errors.js';
+import { adviceFor } from './advice.js';
 
 /**
  * The one place that turns errors into output and exit codes (DESIGN.md):
- * a line saying what went wrong, a line saying what to do, the code's exit
+ * what went wrong, then one line saying what to do, then the code's exit
  * status. Commands just throw.
  */
 export abstract class BaseCommand extends Command {
@@ -12,18 +13,25 @@ export abstract class BaseCommand extends Command {
   ): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
     if (error instanceof HoopError) {
-      process.stderr.write(`Error: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`${error.hint}\n`);
+      process.stderr.write(`Error: ${error.message}\n${adviceFor(error)}\n`);
       this.exit(error.exitCode);
     }
-    // oclif's own flag and argument errors are usage errors: exit 2.
+    // oclif's own flag and argument errors are usage errors: exit 2, with our advice
+    // line instead of oclif's "See more help with --help".
     if (error.oclif?.exit !== undefined || error instanceof Errors.CLIError) {
-      process.stderr.write(
-        `Error: ${error.message}\nSee \`hoop ${this.id?.replace(/:/g, ' ') ?? ''} --help\`.\n`,
-      );
+      const message = error.message
+        .replace(/^The following errors? occurred:\s*/, '')
+        .replace(/\n?See more help with --help\s*$/, '')
+        .replace(/\n\s+/g, '\n');
+      process.stderr.write(`Error: ${message}\nSee \`${this.usage()} --help\`.\n`);
       this.exit(2);
     }
     process.stderr.write(`Error: ${error.stack ?? error.message}\n`);
     this.exit(1);
+  }
+
+  /** `hoop keys generate`, as the user typed it. */
+  private usage(): string {
+    return [this.config.bin, ...(this.id ? this.id.split(':') : [])].join(' ');
   }
 }

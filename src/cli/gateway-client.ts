@@ -10,16 +10,23 @@ export interface ConnectionInfo {
   database?: string;
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** A thin client for the gateway's JSON API; every failure is a HoopError with the gateway's code. */
 export class GatewayClient {
+  /**
+   * @param baseUrl the gateway's URL without a trailing slash; a path prefix
+   *   (a gateway behind a reverse proxy) is kept in front of every API path.
+   */
   constructor(
     readonly baseUrl: string,
     readonly token: string,
   ) {}
 
   async connections(): Promise<ConnectionInfo[]> {
-    const body = await this.get<{ connections: ConnectionInfo[] }>('/api/connections');
-    return body.connections;
+    const body = await this.get<{ connections?: unknown }>('/api/connections');
+    if (!Array.isArray(body.connections)) throw this.notAGateway('a list of connections');
+    return body.connections as ConnectionInfo[];
   }
 
   connection(name: string): Promise<ConnectionInfo> {
@@ -28,31 +35,72 @@ export class GatewayClient {
 
   /** The WebSocket URL of a connection's tunnel. */
   tunnelUrl(name: string): string {
-    const url = new URL(`/api/tunnel/${encodeURIComponent(name)}`, this.baseUrl);
+    const url = this.url(`/api/tunnel/${encodeURIComponent(name)}`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return url.toString();
   }
 
   async get<T>(path: string): Promise<T> {
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
+      response = await fetch(this.url(path), {
         headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
+      text = await response.text();
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new HoopError(
         'HOOP_GATEWAY_UNREACHABLE',
-        `cannot reach the gateway at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        `cannot reach the gateway at ${this.baseUrl}: ${networkReason(error)}`,
         {
-          hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
+          hint: 'Check that the gateway is running and HOOP_GATEWAY (or --gateway) points at it.',
           cause: error,
         },
       );
     }
-    const text = await response.text();
     if (!response.ok) throw refusalError(response.status, text);
-    return JSON.parse(text) as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw this.notAGateway('JSON', error);
+    }
   }
+
+  private url(path: string): URL {
+    return new URL(`${this.baseUrl}${path}`);
+  }
+
+  /** A 200 that is not what a hoop gateway sends: HOOP_GATEWAY names some other server. */
+  private notAGateway(expected: string, cause?: unknown): HoopError {
+    return new HoopError(
+      'HOOP_GATEWAY_UNREACHABLE',
+      `the server at ${this.baseUrl} answered, but not with ${expected}: it does not look like a hoop gateway`,
+      {
+        hint: 'Check that HOOP_GATEWAY (or --gateway) points at a hoop gateway.',
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  }
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+};
+
+/** The reason a request never got an answer, in words (fetch hides it in `cause`). */
+function networkReason(error: unknown): string {
+  if ((error as Error).name === 'TimeoutError') {
+    return `no answer within ${REQUEST_TIMEOUT_MS / 1000}s`;
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  if (code !== undefined && Object.hasOwn(NETWORK_ERRORS, code))
+    return `${NETWORK_ERRORS[code]} (${code})`;
+  return code ?? cause?.message ?? (error as Error).message;
 }

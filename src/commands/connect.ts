@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { connectHint } from '../cli/connect-hint.js';
 import { gatewayFlags } from '../cli/flags.js';
 import { gatewayClient } from '../cli/session.js';
+import { waitForSignal } from '../cli/signals.js';
 import { CLOSE_REASONS, dial, startLocalListener } from '../tunnel/index.js';
 
 export default class Connect extends BaseCommand {
@@ -56,10 +57,7 @@ export default class Connect extends BaseCommand {
       `Connect with: ${connectHint(connection, address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host, port)}`,
     );
     process.stderr.write('Press Ctrl-C to stop.\n');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await waitForSignal();
     await listener.close();
   }
 }

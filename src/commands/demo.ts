@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { waitForSignal } from '../cli/signals.js';
 import { startDemo } from '../server/demo.js';
 import { createLogger } from '../server/logger.js';
 
@@ -34,10 +35,7 @@ export default class Demo extends BaseCommand {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await waitForSignal();
     await demo.close();
   }
 }

@@ -1,12 +1,18 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { waitForSignal } from '../cli/signals.js';
 import { loadConfig } from '../server/config/index.js';
 import { startGateway } from '../server/gateway.js';
+import { createLogger } from '../server/logger.js';
 
 export default class Server extends BaseCommand {
-  static override description = 'Run the gateway';
+  static override description =
+    'Run the gateway; a config error is reported with its file, line and key, and nothing starts';
 
-  static override examples = ['<%= config.bin %> server --config hoop.yaml'];
+  static override examples = [
+    '<%= config.bin %> server --config hoop.yaml',
+    'PG_PROD_PASSWORD=… <%= config.bin %> server -c /etc/hoop/hoop.yaml',
+  ];
 
   static override flags = {
     config: Flags.string({
@@ -14,18 +20,23 @@ export default class Server extends BaseCommand {
       description: 'gateway config file',
       default: 'hoop.yaml',
       env: 'HOOP_SERVER_CONFIG',
+      helpValue: 'FILE',
     }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Server);
+    // Everything is checked before anything is opened: a bad config binds no port and creates no store.
     const config = await loadConfig(flags.config);
-    const gateway = await startGateway({ config });
-    process.stderr.write(`hoop gateway listening on ${gateway.url}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    const log = createLogger(config.log.level);
+    const gateway = await startGateway({ config, logger: log });
+    // stdout, so a script can read the address (with `listen: …:0`, the port the OS chose).
+    this.log(`hoop gateway listening on ${gateway.url}`);
+    process.stderr.write('Press Ctrl-C to stop.\n');
+    const signal = await waitForSignal();
+    // A second Ctrl-C while open tunnels drain falls to Node's default: exit at once.
+    process.stderr.write(`${signal}: closing open tunnels and the store…\n`);
     await gateway.close();
+    log.info({ event: 'gateway_stopped', signal }, 'gateway stopped');
   }
 }

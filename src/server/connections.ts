@@ -12,25 +12,31 @@ export interface ConnectionSummary {
   database?: string;
 }
 
-/** The configured connections and who may use them (group overlap). */
+/**
+ * The configured connections and who may use them (group overlap). Names
+ * are matched without case, as the config loader compares them: `hoop
+ * connect PG-PROD` reaches the one connection named `pg-prod`.
+ */
 export class Connections {
   private readonly byName: Map<string, ConnectionConfig>;
 
   constructor(connections: readonly ConnectionConfig[]) {
-    this.byName = new Map(connections.map((connection) => [connection.name, connection]));
+    this.byName = new Map(
+      connections.map((connection) => [connection.name.toLowerCase(), connection]),
+    );
   }
 
   /** The connections the identity may use, sorted by name. */
   listFor(identity: Identity): ConnectionSummary[] {
     return [...this.byName.values()]
       .filter((connection) => sharesGroup(identity, connection.groups))
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => a.name.localeCompare(b.name, 'en'))
       .map(summarize);
   }
 
   /** The named connection, if it exists and the identity may use it; a HoopError otherwise. */
   resolve(name: string, identity: Identity): ConnectionConfig {
-    const connection = this.byName.get(name);
+    const connection = this.byName.get(name.toLowerCase());
     if (!connection) {
       throw new HoopError(
         'HOOP_CONNECTION_UNKNOWN',
@@ -43,9 +49,9 @@ export class Connections {
     if (!sharesGroup(identity, connection.groups)) {
       throw new HoopError(
         'HOOP_CONNECTION_FORBIDDEN',
-        `${identity.name} may not use connection ${JSON.stringify(name)}`,
+        `${identity.name} may not use connection ${JSON.stringify(connection.name)}: none of your groups (${identity.groups.join(', ') || 'none'}) may use it`,
         {
-          hint: `Access is granted to the groups ${connection.groups.join(', ')}; ask an administrator.`,
+          hint: `It is open to the groups ${connection.groups.join(', ')}; ask an administrator to add you to one.`,
         },
       );
     }

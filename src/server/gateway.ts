@@ -11,7 +11,13 @@ import type { Identity } from './auth/identity.js';
 import type { AuthStrategy } from './auth/strategy.js';
 import type { ConnectionConfig, GatewayConfig } from './config/index.js';
 import { createApi } from './http/api.js';
-import { refuseUpgrade, toHoopError } from './http/respond.js';
+import { decodeSegment, requestPath } from './http/path.js';
+import {
+  answerClientError,
+  refuseUpgrade,
+  serveWithoutUpgrade,
+  toHoopError,
+} from './http/respond.js';
 import { validateUpgrade } from './http/upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { Connections } from './connections.js';
@@ -73,23 +79,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const api = createApi({ authenticate, connections, store, log });
   const server = http.createServer(api);
-  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('clientError', answerClientError);
 
   const runTunnel = async (
     req: http.IncomingMessage,
     socket: Duplex,
     head: Buffer,
   ): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const match = TUNNEL_PATH.exec(url.pathname);
-    if (!match?.[1])
-      throw new HoopError('HOOP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`);
+    const match = TUNNEL_PATH.exec(requestPath(req));
+    if (!match?.[1]) throw new HoopError('HOOP_NOT_FOUND', 'no such WebSocket endpoint');
     if (closing)
       throw new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', {
         hint: 'Retry in a moment.',
       });
     const identity = await authenticate(req.headers.authorization);
-    const connection = connections.resolve(decodeURIComponent(match[1]), identity);
+    const connection = connections.resolve(decodeSegment(match[1]), identity);
     const handler = handlers.get(connection.type);
     if (!handler) {
       throw new HoopError(
@@ -129,6 +133,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       subject: identity.subject,
       connection: connection.name,
     });
+    if (socket.destroyed) {
+      // The client left while the session was being recorded: ws would drop the
+      // socket without calling back, and 'close' has been and gone.
+      await endSession(id, { bytesUp: 0, bytesDown: 0, reason: 'client_vanished' }, sessionLog);
+      return;
+    }
     let upgraded = false;
     socket.once('close', () => {
       // ws drops an upgrade whose socket closed meanwhile without calling back.
@@ -204,32 +214,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.on('error', () => {
       // A client that resets mid-handshake is not the gateway's problem.
     });
+    let path: string;
+    try {
+      path = requestPath(req);
+    } catch (error) {
+      refuseUpgrade(socket, toHoopError(error));
+      return;
+    }
+    // Anything but the tunnel endpoint is an ordinary API request that asked for
+    // another protocol (`curl --http2` sends `Upgrade: h2c`): answer it in HTTP/1.1.
+    if (!TUNNEL_PATH.test(path)) {
+      serveWithoutUpgrade(api, req, socket);
+      return;
+    }
     runTunnel(req, socket, head).catch((error: unknown) => {
       const refusal = toHoopError(error);
-      if (refusal.code === 'HOOP_INTERNAL') log.error({ err: error }, 'tunnel upgrade failed');
-      else
-        log.info({ event: 'tunnel_refused', code: refusal.code, path: req.url }, refusal.message);
+      // The path only: a query string is the client's and may hold anything.
+      if (refusal.code === 'HOOP_INTERNAL')
+        log.error({ err: error, path }, 'tunnel upgrade failed');
+      else log.info({ event: 'tunnel_refused', code: refusal.code, path }, refusal.message);
       refuseUpgrade(socket, refusal);
     });
   });
 
   const listenHost = options.listen?.host ?? config.listen.host;
   const listenPort = options.listen?.port ?? config.listen.port;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new HoopError(
-          'HOOP_CONFIG_INVALID',
-          `cannot listen on ${listenHost}:${listenPort}: ${error.message}`,
-          {
-            hint: 'Change `listen` in the config or stop what uses the port.',
-            cause: error,
-          },
-        ),
-      ),
-    );
-    server.listen(listenPort, listenHost, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listenPort, listenHost, () => resolve());
+    });
+  } catch (error) {
+    // Nothing half-started: the store this call opened is closed again.
+    if (!options.store) await store.close().catch(() => {});
+    throw listenError(error as NodeJS.ErrnoException, listenHost, listenPort, config.file);
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log.info({ event: 'gateway_listening', address: `${host}:${address.port}` }, 'gateway listening');
@@ -257,4 +276,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!options.store) await store.close();
     },
   };
+}
+
+/** Why the gateway cannot listen, in the config's terms. */
+function listenError(
+  error: NodeJS.ErrnoException,
+  host: string,
+  port: number,
+  file: string,
+): HoopError {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the port is already in use'
+      : error.code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+          ? 'no network interface has this address'
+          : error.message;
+  return new HoopError('HOOP_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${why}`, {
+    hint: `Change \`listen\` in ${file === '<inline>' ? 'the config' : file}, or stop what uses the port.`,
+    cause: error,
+    details: { file, key: 'listen' },
+  });
 }

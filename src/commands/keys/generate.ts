@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { formatApiKeyEntry, parseKeyIdentity } from '../../cli/api-key-entry.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
 import { generateApiKey, hashApiKey } from '../../lib/api-key.js';
@@ -7,7 +8,10 @@ export default class KeysGenerate extends BaseCommand {
   static override description =
     'Create a machine identity: print a new random API key once, and the hoop.yaml lines holding only its hash';
 
-  static override examples = ['<%= config.bin %> keys generate --name agent-1 --groups agents'];
+  static override examples = [
+    '<%= config.bin %> keys generate --name agent-1 --groups agents',
+    '<%= config.bin %> keys generate --name ci --groups agents,ci --json',
+  ];
 
   static override flags = {
     ...jsonFlag,
@@ -17,31 +21,15 @@ export default class KeysGenerate extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(KeysGenerate);
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(flags.name)) {
-      this.error(
-        '--name may hold letters, digits, ".", "_" and "-", starting with a letter or digit',
-        { exit: 2 },
-      );
-    }
-    const groups = flags.groups
-      .split(',')
-      .map((group) => group.trim())
-      .filter(Boolean);
-    if (groups.length === 0) this.error('--groups needs at least one group', { exit: 2 });
+    const { name, groups } = parseKeyIdentity(flags.name, flags.groups);
     const key = generateApiKey();
     const keyHash = hashApiKey(key);
-    const config = [
-      `- name: ${flags.name}`,
-      `  groups: [${groups.join(', ')}]`,
-      `  keyHash: ${keyHash}`,
-    ].join('\n');
+    const config = formatApiKeyEntry({ name, groups, keyHash });
     if (flags.json) {
-      this.log(JSON.stringify({ name: flags.name, groups, key, keyHash, config }, null, 2));
+      this.log(JSON.stringify({ name, groups, key, keyHash, config }, null, 2));
       return;
     }
-    process.stderr.write(
-      `API key for ${flags.name} (shown once; give it to the agent as HOOP_TOKEN):\n`,
-    );
+    process.stderr.write(`API key for ${name} (shown once; give it to the agent as HOOP_TOKEN):\n`);
     this.log(key);
     process.stderr.write('\nAdd this under auth.apiKeys in hoop.yaml (it holds only the hash):\n');
     this.log(config);

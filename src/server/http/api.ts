@@ -5,6 +5,7 @@ import type { Identity } from '../auth/identity.js';
 import { summarize, type Connections } from '../connections.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
+import { decodeSegment, requestPath } from './path.js';
 import { sendError, sendJson, toHoopError } from './respond.js';
 
 export interface ApiDependencies {
@@ -19,7 +20,7 @@ interface RouteContext {
   req: IncomingMessage;
 }
 
-/** A route answers `[status, body]`; only public routes (health checks) run without an identity. */
+/** A route answers `[status, body]`; only public routes run without an identity. */
 type Route = { method: string; path: RegExp } & (
   | { public: true; handle: (context: RouteContext) => Promise<[number, unknown]> }
   | {
@@ -29,8 +30,9 @@ type Route = { method: string; path: RegExp } & (
 );
 
 /**
- * The gateway's JSON API. Every route but `/healthz` needs a bearer token;
- * errors are `{"error": {"code", "message", "hint"}}` with the code's status.
+ * The gateway's JSON API. Every route but `/healthz` and the tunnel's
+ * "upgrade required" answer needs a bearer token; errors are
+ * `{"error": {"code", "message", "hint"}}` with the code's status.
  */
 export function createApi(
   deps: ApiDependencies,
@@ -43,9 +45,14 @@ export function createApi(
       handle: async () => {
         try {
           await deps.store.ping();
-          return [200, { status: 'ok' }];
-        } catch {
-          return [503, { status: 'unavailable', store: 'unavailable' }];
+          return [200, { status: 'ok', store: 'ok' }];
+        } catch (error) {
+          deps.log.warn({ err: error, event: 'health_store_unavailable' }, 'store ping failed');
+          const unavailable = new HoopError(
+            'HOOP_STORE_UNAVAILABLE',
+            'the session store cannot be reached',
+          );
+          return [503, { status: 'unavailable', store: 'unavailable', ...unavailable.toJSON() }];
         }
       },
     },
@@ -64,26 +71,35 @@ export function createApi(
       path: /^\/api\/connections\/([^/]+)$/,
       handle: async ({ identity, params }) => [
         200,
-        summarize(deps.connections.resolve(decodeURIComponent(params[0] ?? ''), identity)),
+        summarize(deps.connections.resolve(decodeSegment(params[0] ?? ''), identity)),
       ],
     },
     {
+      // Reached only without an `Upgrade` header; says so before asking who is calling,
+      // since nothing here depends on the caller.
       method: 'GET',
       path: /^\/api\/tunnel\/([^/]+)$/,
+      public: true,
       handle: async () => {
         throw new HoopError('HOOP_BAD_REQUEST', 'the tunnel endpoint needs a WebSocket upgrade', {
-          hint: 'Use `hoop connect`.',
+          hint: 'Open tunnels with `hoop connect NAME`.',
         });
       },
     },
   ];
 
   return (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://gateway');
+    let pathname = '?';
     const handle = async (): Promise<void> => {
+      pathname = requestPath(req);
       const route = routes.find((candidate) => candidate.path.test(pathname));
-      if (!route) throw new HoopError('HOOP_NOT_FOUND', `no such endpoint: ${pathname}`);
+      if (!route) {
+        throw new HoopError('HOOP_NOT_FOUND', `no such endpoint: ${pathname}`, {
+          hint: 'Check that HOOP_GATEWAY points at a hoop gateway.',
+        });
+      }
       if (req.method !== route.method && !(req.method === 'HEAD' && route.method === 'GET')) {
+        res.setHeader('allow', route.method === 'GET' ? 'GET, HEAD' : route.method);
         throw new HoopError('HOOP_BAD_REQUEST', `${req.method} is not allowed on ${pathname}`);
       }
       const params = (route.path.exec(pathname) ?? []).slice(1);
@@ -98,9 +114,11 @@ export function createApi(
     };
     handle().catch((error: unknown) => {
       const hoopError = toHoopError(error);
-      if (hoopError.code === 'HOOP_INTERNAL')
+      if (hoopError.code === 'HOOP_INTERNAL') {
         deps.log.error({ err: error, path: pathname }, 'request failed');
-      sendError(res, hoopError);
+      }
+      if (res.headersSent) res.destroy();
+      else sendError(res, hoopError);
     });
   };
 }

@@ -24,6 +24,7 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
 
 /** The queries every backend shares; a backend only supplies its Kysely dialect. */
 export function kyselyStore(db: Kysely<Database>): Store {
+  let closed: Promise<void> | undefined;
   return {
     async startSession(session: NewSession) {
       await db
@@ -85,8 +86,10 @@ export function kyselyStore(db: Kysely<Database>): Store {
       await db.selectFrom('sessions').select('id').limit(1).execute();
     },
 
-    async close() {
-      await db.destroy();
+    close() {
+      // Idempotent: a gateway shutting down and a test cleaning up may both close.
+      closed ??= db.destroy();
+      return closed;
     },
   };
 }
