@@ -1,2 +1,2 @@
-export type { ApiKeyConfig, ConnectionConfig, ConnectionType, GatewayConfig } from './types.js';
+export type { ApiKeyConfig, ConnectionConfig, ConnectionType, DelegationRule, GatewayConfig, OidcConfig } from './types.js';
 export { loadConfig, parseConfig } from './load.js';

@@ -101,6 +101,20 @@ const oidc = z.strictObject({
     .optional(),
 });
 
+/**
+ * Who may act for whom (RFC 8693 `act` claims): an actor (an agent's client
+ * id or subject) may present tokens for the listed subjects, `*` for any.
+ * No entry means no delegation is accepted.
+ */
+const delegation = z.strictObject({
+  actors: z.array(text('an actor (client id or subject)'), { error: 'expected a list of actors' }).min(1, {
+    error: 'expected at least one actor',
+  }),
+  subjects: z
+    .array(text('a subject, or * for anyone'), { error: 'expected a list of subjects, or [*]' })
+    .min(1, { error: 'expected at least one subject, or [*]' }),
+});
+
 const apiKey = z.strictObject({
   name,
   groups: z
@@ -149,6 +163,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       oidc: oidc.optional(),
       apiKeys: z.array(apiKey, { error: 'expected a list of API keys' }).optional(),
+      delegation: z.array(delegation, { error: 'expected a list of { actors, subjects }' }).optional(),
     })
     .optional(),
   connections: z.array(connectionSchema, { error: 'expected a list of connections' }).optional(),

@@ -30,6 +30,12 @@ export interface ConnectionConfig {
   tls?: boolean;
 }
 
+/** An actor (agent client id or subject) allowed to act for the listed subjects (`*` for anyone). */
+export interface DelegationRule {
+  actors: string[];
+  subjects: string[];
+}
+
 export interface OidcConfig {
   issuer: string;
   clientId: string;
@@ -49,6 +55,8 @@ export interface GatewayConfig {
   auth: {
     oidc?: OidcConfig;
     apiKeys: ApiKeyConfig[];
+    /** Who may act for whom through RFC 8693 `act` claims; empty means no delegation is accepted. */
+    delegation: DelegationRule[];
   };
   connections: ConnectionConfig[];
   /** An absolute path to a policy file, or an inline list of rules kept as written. */

@@ -3,6 +3,7 @@ import { HoopError } from '../../lib/errors.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Identity } from '../auth/identity.js';
 import { summarize, type Connections } from '../connections.js';
+import type { OidcConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import { decodeSegment, requestPath } from './path.js';
@@ -13,6 +14,8 @@ export interface ApiDependencies {
   connections: Connections;
   store: Store;
   log: Logger;
+  /** The identity provider `hoop login` uses; absent when the gateway has none. */
+  oidc?: OidcConfig;
 }
 
 interface RouteContext {
@@ -30,14 +33,37 @@ type Route = { method: string; path: RegExp } & (
 );
 
 /**
- * The gateway's JSON API. Every route but `/healthz` and the tunnel's
- * "upgrade required" answer needs a bearer token; errors are
+ * The gateway's JSON API. Every route but `/healthz`, `/api/auth/config` and
+ * the tunnel's "upgrade required" answer needs a bearer token; errors are
  * `{"error": {"code", "message", "hint"}}` with the code's status.
  */
 export function createApi(
   deps: ApiDependencies,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const routes: Route[] = [
+    {
+      // What `hoop login` needs before it has a token: which provider, which client.
+      method: 'GET',
+      path: /^\/api\/auth\/config$/,
+      public: true,
+      handle: async () => {
+        const { oidc } = deps;
+        if (!oidc) {
+          throw new HoopError('HOOP_LOGIN_UNAVAILABLE', 'this gateway has no identity provider configured', {
+            hint: 'Authenticate with an API key in HOOP_TOKEN, or ask an administrator to configure auth.oidc.',
+          });
+        }
+        return [
+          200,
+          {
+            issuer: oidc.issuer,
+            clientId: oidc.clientId,
+            scopes: oidc.scopes,
+            ...(oidc.audience === undefined ? {} : { audience: oidc.audience }),
+          },
+        ];
+      },
+    },
     {
       method: 'GET',
       path: /^\/healthz$/,
