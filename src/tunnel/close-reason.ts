@@ -19,6 +19,8 @@ export const CLOSE_REASONS = {
   client_reset: { code: 4001, text: 'the local client reset the connection' },
   /** The tunnel's WebSocket went away without a close frame (process killed, network cut). */
   client_vanished: { code: 4002, text: 'the client went away' },
+  /** The same, seen from the CLI: the gateway went away without a close frame (never sent). */
+  gateway_vanished: { code: 4010, text: 'the gateway went away' },
   /** The target refused the TCP connection. */
   target_refused: { code: 4003, text: 'the target refused the connection' },
   /** The target reset an established connection. */
@@ -49,14 +51,24 @@ export function encodeCloseReason(name: CloseReasonName, detail?: string): strin
   const text = detail ? `${name}: ${detail}` : name;
   const bytes = Buffer.from(text);
   if (bytes.length <= MAX_REASON_BYTES) return text;
-  // Cut on a character boundary: decoding a truncated buffer drops the broken tail.
-  return new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD$/, '');
+  // Cut on a character boundary: if the first byte left out is a UTF-8
+  // continuation byte (0b10xxxxxx), the character it belongs to straddles the
+  // limit, so back up to that character's first byte. (Stripping a trailing
+  // U+FFFD after decoding would also eat one that was in the detail itself.)
+  let end = MAX_REASON_BYTES;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
-/** Decodes a received close frame back into a reason name and detail. */
+/**
+ * Decodes a received close frame back into a reason name and detail. 1005
+ * and 1006 (no close frame at all) mean the peer vanished: `client_vanished`
+ * unless the caller names its peer otherwise (the CLI's peer is the gateway).
+ */
 export function decodeCloseReason(
   code: number,
   reason: string,
+  vanished: 'client_vanished' | 'gateway_vanished' = 'client_vanished',
 ): { name: CloseReasonName; detail?: string } {
   const separator = reason.indexOf(': ');
   const head = separator === -1 ? reason : reason.slice(0, separator);
@@ -72,7 +84,7 @@ export function decodeCloseReason(
       ? { name: byCode[0] as CloseReasonName, detail: reason }
       : { name: byCode[0] as CloseReasonName };
   // 1005 (no status) and 1006 (abnormal closure) mean the peer vanished.
-  if (code === 1005 || code === 1006) return { name: 'client_vanished' };
+  if (code === 1005 || code === 1006) return { name: vanished };
   if (code === 1002 || code === 1003 || code === 1007)
     return { name: 'protocol_error', detail: reason || `code ${code}` };
   return { name: 'internal_error', detail: reason || `code ${code}` };

@@ -1,10 +1,16 @@
 /**
  * Control messages travel as WebSocket text frames beside the binary data
- * frames. WebSocket has no half-close, so `eof` carries TCP's FIN: the sender
- * will send no more data but still reads. Later messages (token refresh) join
- * this union; an unknown type is a protocol error, not silently ignored.
+ * frames. Later messages (token refresh) join this union; an unknown type is
+ * a protocol error, not silently ignored.
+ *
+ * - `eof`: WebSocket has no half-close, so this carries TCP's FIN: the sender
+ *   will send no more data but still reads.
+ * - `pause` / `resume`: the sender has stopped (started again) reading the
+ *   WebSocket because its own reader is slow. Pings and pongs queue behind the
+ *   unread data meanwhile, so the peer must not take the silence for a dead
+ *   connection (see the keepalive in websocket-stream.ts).
  */
-export type ControlMessage = { type: 'eof' };
+export type ControlMessage = { type: 'eof' } | { type: 'pause' } | { type: 'resume' };
 
 /** Control frames are tiny; anything larger is refused before JSON parsing. */
 const MAX_CONTROL_BYTES = 16 * 1024;
@@ -27,6 +33,11 @@ export function decodeControl(data: Buffer): ControlMessage {
   if (typeof value !== 'object' || value === null || !('type' in value)) {
     throw new Error('control message has no type');
   }
-  if (value.type === 'eof') return { type: 'eof' };
+  switch (value.type) {
+    case 'eof':
+    case 'pause':
+    case 'resume':
+      return { type: value.type };
+  }
   throw new Error(`unknown control message type ${JSON.stringify(value.type)}`);
 }

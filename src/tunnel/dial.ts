@@ -20,6 +20,11 @@ function zeroMask(mask: Buffer): void {
  * Opens a tunnel WebSocket to the gateway. Resolves once the upgrade
  * succeeded; a refusal before the upgrade (401, 403, 404 …) rejects with the
  * gateway's own error code and message, so the CLI can print its advice.
+ *
+ * The WebSocket comes paused: frames that arrived with the 101 response (a
+ * target that speaks first) would otherwise be emitted on the next tick,
+ * before a promise continuation can attach a reader, and be lost. A
+ * `WebSocketStream` resumes it.
  */
 export function dial(options: DialOptions): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -35,7 +40,7 @@ export function dial(options: DialOptions): Promise<WebSocket> {
       reject(
         new HoopError(
           'HOOP_GATEWAY_UNREACHABLE',
-          `cannot reach the gateway at ${new URL(options.url).origin}: ${error.message}`,
+          `cannot reach the gateway at ${gatewayOrigin(options.url)}: ${error.message}`,
           {
             hint: 'Check that the gateway is running and HOOP_GATEWAY points at it.',
             cause: error,
@@ -45,6 +50,7 @@ export function dial(options: DialOptions): Promise<WebSocket> {
     };
     const onOpen = (): void => {
       cleanup();
+      ws.pause();
       resolve(ws);
     };
     const onUnexpected = (
@@ -71,6 +77,13 @@ export function dial(options: DialOptions): Promise<WebSocket> {
     ws.once('open', onOpen);
     ws.once('unexpected-response', onUnexpected);
   });
+}
+
+/** The gateway's address as the user gave it (`http(s)://`), not the `ws(s)://` of its tunnel. */
+function gatewayOrigin(url: string): string {
+  const parsed = new URL(url);
+  parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : 'http:';
+  return parsed.origin;
 }
 
 /** Turns a gateway error response (`{"error":{"code","message","hint"}}`) into a HoopError. */

@@ -1,7 +1,12 @@
 import net from 'node:net';
 import type { WebSocket } from 'ws';
 import { HoopError } from '../lib/errors.js';
-import { TunnelClosedError, type CloseReasonName } from './close-reason.js';
+import {
+  CLOSE_REASONS,
+  TunnelClosedError,
+  encodeCloseReason,
+  type CloseReasonName,
+} from './close-reason.js';
 import { relay, type RelayResult } from './relay.js';
 import { WebSocketStream } from './websocket-stream.js';
 
@@ -12,6 +17,12 @@ export interface LocalListenerOptions {
   dial: () => Promise<WebSocket>;
   pingIntervalMs?: number;
   highWaterMark?: number;
+  /**
+   * How long {@link LocalListener.close} waits for the gateway to answer the
+   * tunnels' close frames before cutting them (default 2 s); ws alone would
+   * wait 30 s, and a gateway that hangs must not hold up Ctrl-C.
+   */
+  closeTimeoutMs?: number;
   /** Called once per accepted connection when its tunnel has closed. */
   onTunnelClosed?: (event: TunnelClosedEvent) => void;
 }
@@ -40,11 +51,11 @@ export interface LocalListener {
  * serving until closed.
  */
 export async function startLocalListener(options: LocalListenerOptions): Promise<LocalListener> {
-  const open = new Set<{ socket: net.Socket; stream?: WebSocketStream }>();
+  const open = new Set<Tunnel>();
   // allowHalfOpen: a client's FIN travels to the target as an eof, and the
   // target may still answer (RFC 9293 half-close).
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const entry: { socket: net.Socket; stream?: WebSocketStream } = { socket };
+    const entry: Tunnel = { socket };
     open.add(entry);
     const client = `${socket.remoteAddress}:${socket.remotePort}`;
     const done = (event: Omit<TunnelClosedEvent, 'client'>): void => {
@@ -62,19 +73,31 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
       (ws) => {
         socket.off('error', onEarlyError);
         if (clientGone || socket.destroyed) {
-          ws.close(1000, 'done');
+          // Tell the gateway why, so the session it recorded ends with the
+          // right reason: a reset, or our own shutdown destroyed the socket.
+          const reason = clientGone
+            ? clientError(clientGone)
+            : new TunnelClosedError('client_shutdown');
+          // dial hands the WebSocket over paused; the gateway's closing frame must be read.
+          ws.resume();
+          ws.close(
+            CLOSE_REASONS[reason.reason].code,
+            encodeCloseReason(reason.reason, reason.detail),
+          );
           done({
             error: clientGone ?? new Error('the local client went away before the tunnel opened'),
           });
           return;
         }
         const stream = new WebSocketStream(ws, {
+          vanished: 'gateway_vanished',
           ...(options.pingIntervalMs === undefined
             ? {}
             : { pingIntervalMs: options.pingIntervalMs }),
           ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
         });
         entry.stream = stream;
+        entry.ws = ws;
         stream.on('error', () => {});
         relay(
           {
@@ -89,7 +112,7 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
             stream,
             classify: (error) => new TunnelClosedError('internal_error', error.message),
             endedFirst: 'target_closed',
-            vanished: 'client_vanished',
+            vanished: 'gateway_vanished',
           },
         ).then((result) => done({ result }));
       },
@@ -123,15 +146,33 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
     get active() {
       return open.size;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const entry of open) {
-          if (entry.stream) entry.stream.closeWith('client_shutdown');
-          entry.socket.destroy();
-        }
-      }),
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closing: WebSocket[] = [];
+      for (const entry of open) {
+        if (entry.stream) entry.stream.closeWith('client_shutdown');
+        entry.socket.destroy();
+        if (entry.ws && entry.ws.readyState !== entry.ws.CLOSED) closing.push(entry.ws);
+      }
+      // The gateway records `client_shutdown` from our close frame; give its
+      // answer a moment, then cut what is left.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closing.map((ws) => new Promise((resolve) => ws.once('close', resolve)))),
+        new Promise((resolve) => (timer = setTimeout(resolve, options.closeTimeoutMs ?? 2_000))),
+      ]);
+      clearTimeout(timer);
+      for (const ws of closing) ws.terminate();
+      await stopped;
+    },
   };
+}
+
+/** One accepted connection; `stream` and `ws` once its tunnel is open. */
+interface Tunnel {
+  socket: net.Socket;
+  stream?: WebSocketStream;
+  ws?: WebSocket;
 }
 
 function clientError(error: NodeJS.ErrnoException): TunnelClosedError {

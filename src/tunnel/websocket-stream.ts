@@ -6,13 +6,15 @@ import {
   decodeCloseReason,
   encodeCloseReason,
 } from './close-reason.js';
-import { decodeControl, encodeControl } from './control.js';
+import { decodeControl, encodeControl, type ControlMessage } from './control.js';
 
 export interface WebSocketStreamOptions {
   /**
    * Ping the peer this often; when a whole interval passes with neither a
    * pong nor any frame, the tunnel closes with `keepalive_timeout`. This
    * detects dead peers without cutting off idle sessions. 0 disables pings.
+   * While either end has stopped reading for flow control the check waits:
+   * pings and pongs are stuck behind unread data then, not lost.
    */
   pingIntervalMs?: number;
   /**
@@ -20,6 +22,11 @@ export interface WebSocketStreamOptions {
    * backpressure, and bytes that may wait unread before the socket is paused.
    */
   highWaterMark?: number;
+  /**
+   * The reason when the peer goes without a close frame: `client_vanished`
+   * on the gateway, `gateway_vanished` in the CLI.
+   */
+  vanished?: 'client_vanished' | 'gateway_vanished';
 }
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
@@ -38,10 +45,13 @@ const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
 export class WebSocketStream extends Duplex {
   private readonly ws: WebSocket;
   private readonly highWaterMark: number;
+  private readonly vanished: 'client_vanished' | 'gateway_vanished';
   private pingTimer: NodeJS.Timeout | undefined;
   private heardFromPeer = true;
+  /** The peer said it stopped reading (a `pause` control message) and has not resumed. */
+  private peerPaused = false;
   private remoteEnded = false;
-  /** Write callback waiting for the send queue to drain. */
+  /** Write (or final) callback waiting for the send queue to drain, or for the peer's close. */
   private pendingWrite: ((error?: Error | null) => void) | undefined;
 
   constructor(ws: WebSocket, options: WebSocketStreamOptions = {}) {
@@ -53,12 +63,16 @@ export class WebSocketStream extends Duplex {
     });
     this.ws = ws;
     this.highWaterMark = highWaterMark;
+    this.vanished = options.vanished ?? 'client_vanished';
     ws.binaryType = 'nodebuffer';
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
     ws.on('error', this.onError);
     ws.on('pong', this.onAlive);
     ws.on('ping', this.onAlive);
+    // `dial` hands over a paused WebSocket so that no frame is emitted before
+    // these listeners exist; from here on, pausing is ours (backpressure).
+    if (ws.isPaused) ws.resume();
     const interval = options.pingIntervalMs ?? 30_000;
     if (interval > 0) {
       this.pingTimer = setInterval(this.onPingTimer, interval);
@@ -71,11 +85,15 @@ export class WebSocketStream extends Duplex {
   };
 
   private readonly onPingTimer = (): void => {
-    if (!this.heardFromPeer) {
+    // Silence proves nothing while we do not read (the peer's frames wait
+    // unread in TCP) or while the peer does not (our ping waits behind data).
+    const canHear = !this.ws.isPaused && !this.peerPaused;
+    if (!this.heardFromPeer && canHear) {
       this.destroy(new TunnelClosedError('keepalive_timeout'));
       return;
     }
     this.heardFromPeer = false;
+    // Pings go out even then: they keep idle-timeout proxies and NATs open.
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   };
 
@@ -85,7 +103,7 @@ export class WebSocketStream extends Duplex {
       if (this.remoteEnded) {
         this.destroy(new TunnelClosedError('protocol_error', 'data after eof'));
       } else if (!this.push(data)) {
-        this.ws.pause();
+        this.pauseReading();
       }
       return;
     }
@@ -96,15 +114,25 @@ export class WebSocketStream extends Duplex {
       this.destroy(new TunnelClosedError('protocol_error', (error as Error).message));
       return;
     }
-    if (message.type === 'eof' && !this.remoteEnded) {
-      this.remoteEnded = true;
-      this.push(null);
+    switch (message.type) {
+      case 'eof':
+        if (!this.remoteEnded) {
+          this.remoteEnded = true;
+          this.push(null);
+        }
+        break;
+      case 'pause':
+        this.peerPaused = true;
+        break;
+      case 'resume':
+        this.peerPaused = false;
+        break;
     }
   };
 
   private readonly onClose = (code: number, reasonBuffer: Buffer): void => {
     this.stopPing();
-    const { name, detail } = decodeCloseReason(code, reasonBuffer.toString('utf8'));
+    const { name, detail } = decodeCloseReason(code, reasonBuffer.toString('utf8'), this.vanished);
     if (name === 'done') {
       // A clean close implies eof in whatever direction was still open.
       if (!this.remoteEnded) {
@@ -119,15 +147,35 @@ export class WebSocketStream extends Duplex {
   };
 
   private readonly onError = (error: Error & { code?: string }): void => {
-    // ws reports oversized frames with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH and
-    // other protocol violations with WS_ERR_*; it then closes the socket.
+    // ws reports frames over maxPayload with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH,
+    // lengths past 2^53 with WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH (both close
+    // code 1009), and other protocol violations with WS_ERR_*; it then closes
+    // the socket itself.
     const reason =
-      error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
+      error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ||
+      error.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+        ? 'frame_too_large'
+        : 'protocol_error';
     this.destroy(new TunnelClosedError(reason, error.message, { cause: error }));
   };
 
   override _read(): void {
-    if (this.ws.isPaused) this.ws.resume();
+    if (!this.ws.isPaused) return;
+    this.ws.resume();
+    // A fresh keepalive window: what the peer sent meanwhile is read only now.
+    this.heardFromPeer = true;
+    this.sendControl({ type: 'resume' });
+  }
+
+  /** Stops reading the WebSocket until our reader catches up (`_read`), and tells the peer why it will hear nothing. */
+  private pauseReading(): void {
+    if (this.ws.isPaused || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.pause();
+    this.sendControl({ type: 'pause' });
+  }
+
+  private sendControl(message: ControlMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeControl(message));
   }
 
   override _write(
@@ -136,7 +184,7 @@ export class WebSocketStream extends Duplex {
     callback: (error?: Error | null) => void,
   ): void {
     if (this.ws.readyState !== this.ws.OPEN) {
-      callback(new TunnelClosedError('client_vanished', 'the WebSocket is not open'));
+      this.awaitClose(callback);
       return;
     }
     if (this.ws.bufferedAmount < this.highWaterMark) {
@@ -147,19 +195,27 @@ export class WebSocketStream extends Duplex {
     // Over the mark: finish this write only once this chunk has left, which
     // is what makes a slow peer push back on our source.
     this.pendingWrite = callback;
-    this.ws.send(chunk, { binary: true }, (error) => {
-      if (error) this.releasePendingWrite(error);
-      else this.releasePendingWrite();
-    });
+    this.ws.send(chunk, { binary: true }, this.onSent);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     if (this.ws.readyState !== this.ws.OPEN) {
-      callback();
+      this.awaitClose(callback);
       return;
     }
-    this.ws.send(encodeControl({ type: 'eof' }), (error) => callback(error ?? null));
+    this.pendingWrite = callback;
+    this.ws.send(encodeControl({ type: 'eof' }), this.onSent);
   }
+
+  /**
+   * A send that failed (`read ECONNRESET` from a killed peer) means the
+   * connection broke, and ws emits 'close' next with the reason to report
+   * (1006: the peer vanished). So a failure keeps the callback waiting for
+   * that, rather than failing with a socket error the relay cannot classify.
+   */
+  private readonly onSent = (error?: Error): void => {
+    if (!error) this.releasePendingWrite();
+  };
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.stopPing();
@@ -169,7 +225,7 @@ export class WebSocketStream extends Duplex {
       if (error instanceof TunnelClosedError) {
         const { code } = CLOSE_REASONS[error.reason];
         // 1006 cannot be sent; a vanished peer gets nothing.
-        if (error.reason === 'client_vanished' || code === 1009 || state === this.ws.CONNECTING)
+        if (error.reason === this.vanished || code === 1009 || state === this.ws.CONNECTING)
           this.ws.terminate();
         else this.ws.close(code, encodeCloseReason(error.reason, error.detail));
       } else if (error) {
@@ -188,6 +244,20 @@ export class WebSocketStream extends Duplex {
   /** Closes the tunnel with a reason the peer will see and record. */
   closeWith(reason: TunnelClosedError['reason'], detail?: string): void {
     this.destroy(new TunnelClosedError(reason, detail));
+  }
+
+  /**
+   * The WebSocket is closing: the peer's close frame has arrived, and 'close'
+   * will bring its reason once the TCP connection is down. Nothing more can
+   * be sent; failing now with a reason of our own would hide the real one
+   * (a write racing a `target_refused` would report a vanished client).
+   */
+  private awaitClose(callback: (error?: Error | null) => void): void {
+    if (this.ws.readyState === this.ws.CLOSED) {
+      callback(new TunnelClosedError(this.vanished, 'the WebSocket is closed'));
+      return;
+    }
+    this.pendingWrite = callback;
   }
 
   private releasePendingWrite(error?: Error): void {

@@ -7,9 +7,15 @@ import type { DelegationRule } from '../config/index.js';
  * subject, and each later actor for the one before it. No rule, no
  * delegation.
  */
-export function delegationPolicy(rules: readonly DelegationRule[]): (subject: string, actors: readonly string[]) => boolean {
+export function delegationPolicy(
+  rules: readonly DelegationRule[],
+): (subject: string, actors: readonly string[]) => boolean {
   const allows = (actor: string, principal: string): boolean =>
-    rules.some((rule) => rule.actors.includes(actor) && (rule.subjects.includes('*') || rule.subjects.includes(principal)));
+    rules.some(
+      (rule) =>
+        rule.actors.includes(actor) &&
+        (rule.subjects.includes('*') || rule.subjects.includes(principal)),
+    );
   return (subject, actors) => {
     if (actors.length === 0) return true;
     let principal = subject;

@@ -33,7 +33,10 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
           scopes: oidc.scopes ?? [...DEFAULTS.scopes],
         },
       }),
-      delegation: (input.auth?.delegation ?? []).map((rule) => ({ actors: rule.actors, subjects: rule.subjects })),
+      delegation: (input.auth?.delegation ?? []).map((rule) => ({
+        actors: rule.actors,
+        subjects: rule.subjects,
+      })),
       apiKeys: (input.auth?.apiKeys ?? []).map((key) => ({
         name: key.name,
         groups: key.groups ?? [],

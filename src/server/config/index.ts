@@ -1,2 +1,9 @@
-export type { ApiKeyConfig, ConnectionConfig, ConnectionType, DelegationRule, GatewayConfig, OidcConfig } from './types.js';
+export type {
+  ApiKeyConfig,
+  ConnectionConfig,
+  ConnectionType,
+  DelegationRule,
+  GatewayConfig,
+  OidcConfig,
+} from './types.js';
 export { loadConfig, parseConfig } from './load.js';

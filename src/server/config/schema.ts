@@ -107,9 +107,11 @@ const oidc = z.strictObject({
  * No entry means no delegation is accepted.
  */
 const delegation = z.strictObject({
-  actors: z.array(text('an actor (client id or subject)'), { error: 'expected a list of actors' }).min(1, {
-    error: 'expected at least one actor',
-  }),
+  actors: z
+    .array(text('an actor (client id or subject)'), { error: 'expected a list of actors' })
+    .min(1, {
+      error: 'expected at least one actor',
+    }),
   subjects: z
     .array(text('a subject, or * for anyone'), { error: 'expected a list of subjects, or [*]' })
     .min(1, { error: 'expected at least one subject, or [*]' }),
@@ -163,7 +165,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       oidc: oidc.optional(),
       apiKeys: z.array(apiKey, { error: 'expected a list of API keys' }).optional(),
-      delegation: z.array(delegation, { error: 'expected a list of { actors, subjects }' }).optional(),
+      delegation: z
+        .array(delegation, { error: 'expected a list of { actors, subjects }' })
+        .optional(),
     })
     .optional(),
   connections: z.array(connectionSchema, { error: 'expected a list of connections' }).optional(),

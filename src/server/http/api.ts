@@ -49,9 +49,13 @@ export function createApi(
       handle: async () => {
         const { oidc } = deps;
         if (!oidc) {
-          throw new HoopError('HOOP_LOGIN_UNAVAILABLE', 'this gateway has no identity provider configured', {
-            hint: 'Authenticate with an API key in HOOP_TOKEN, or ask an administrator to configure auth.oidc.',
-          });
+          throw new HoopError(
+            'HOOP_LOGIN_UNAVAILABLE',
+            'this gateway has no identity provider configured',
+            {
+              hint: 'Authenticate with an API key in HOOP_TOKEN, or ask an administrator to configure auth.oidc.',
+            },
+          );
         }
         return [
           200,

@@ -40,6 +40,13 @@ function parse(text: string, env: NodeJS.ProcessEnv = {}): GatewayConfig {
 }
 
 describe('parseConfig', () => {
+  it('reads delegation rules', () => {
+    const config = parse(
+      'auth:\n  delegation:\n    - { actors: [agent-1], subjects: [alice, "*"] }\n',
+    );
+    assert.deepEqual(config.auth.delegation, [{ actors: ['agent-1'], subjects: ['alice', '*'] }]);
+  });
+
   it('reads the DESIGN.md example', () => {
     const config = parse(DESIGN_EXAMPLE, { PG_PROD_PASSWORD: 'pg-secret' });
     assert.deepEqual(config, {
@@ -55,6 +62,7 @@ describe('parseConfig', () => {
           scopes: ['openid', 'profile', 'email', 'offline_access'],
         },
         apiKeys: [{ name: 'agent-1', groups: ['agents'], keyHash: KEY_HASH }],
+        delegation: [],
       },
       connections: [
         {
@@ -80,7 +88,7 @@ describe('parseConfig', () => {
       file: FILE,
       listen: { host: '127.0.0.1', port: 8009 },
       store: 'sqlite:/etc/hoop/.hoop/hoop.db',
-      auth: { apiKeys: [] },
+      auth: { apiKeys: [], delegation: [] },
       connections: [],
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 4_194_304 },
       log: { level: 'debug' },

@@ -186,7 +186,10 @@ export function strategyFor(
 }
 
 /** Asserts a refusal with the reason's stable code and the given `details.reason`; returns the error. */
-export async function assertRefused(promise: Promise<unknown>, reason: OidcRefusal): Promise<HoopError> {
+export async function assertRefused(
+  promise: Promise<unknown>,
+  reason: OidcRefusal,
+): Promise<HoopError> {
   let caught: unknown;
   await assert.rejects(promise, (error) => {
     caught = error;
