@@ -31,5 +31,8 @@ export async function fetchAuthConfig(gateway: string): Promise<AuthConfig> {
     clientId: body.clientId,
     scopes: Array.isArray(body.scopes) ? body.scopes : ['openid'],
     ...(typeof body.audience === 'string' ? { audience: body.audience } : {}),
+    ...(typeof body.revocationWindowSeconds === 'number'
+      ? { revocationWindowSeconds: body.revocationWindowSeconds }
+      : {}),
   };
 }

@@ -24,6 +24,7 @@ export interface Credentials {
 export async function resolveCredentials(
   gateway: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: { forceRefresh?: boolean } = {},
 ): Promise<Credentials> {
   const token = env.HOOP_TOKEN?.trim();
   if (token) return { token, source: 'HOOP_TOKEN' };
@@ -34,7 +35,7 @@ export async function resolveCredentials(
       hint: 'Run `hoop login`, or set HOOP_TOKEN to an API key.',
     });
   }
-  const fresh = await ensureFresh(login, store);
+  const fresh = await ensureFresh(login, store, options.forceRefresh);
   return {
     token: fresh.accessToken,
     source: 'login',

@@ -7,6 +7,8 @@ export interface AuthConfig {
   clientId: string;
   scopes: string[];
   audience?: string;
+  /** People's open sessions need a freshly issued token this often (seconds). */
+  revocationWindowSeconds?: number;
 }
 
 /** Tokens as the CLI keeps them. */

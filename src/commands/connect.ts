@@ -2,7 +2,11 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { connectHint } from '../cli/connect-hint.js';
 import { gatewayFlags } from '../cli/flags.js';
-import { gatewayClient } from '../cli/session.js';
+import { fetchAuthConfig } from '../cli/auth-config.js';
+import { resolveCredentials } from '../cli/credentials.js';
+import { GatewayClient } from '../cli/gateway-client.js';
+import { gatewayUrl } from '../cli/settings.js';
+import { startTokenRefresher } from '../cli/token-refresher.js';
 import { waitForSignal } from '../cli/signals.js';
 import { CLOSE_REASONS, dial, startLocalListener } from '../tunnel/index.js';
 
@@ -31,13 +35,22 @@ export default class Connect extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Connect);
-    const client = await gatewayClient(flags.gateway);
+    const gateway = gatewayUrl(flags.gateway);
+    const credentials = await resolveCredentials(gateway);
+    const client = new GatewayClient(gateway, credentials.token);
     // Ask first: a wrong name, token or permission fails now, with its exit code, not on the first connection.
     const connection = await client.connection(args.name);
+    const refresher = startTokenRefresher({
+      gateway,
+      initial: credentials,
+      ...(credentials.source === 'login' ? await revocationWindow(gateway) : {}),
+      onToken: (token) => listener.sendToken(token),
+      onError: (error) => process.stderr.write(`Could not refresh your login: ${error.message}\n`),
+    });
     const listener = await startLocalListener({
       host: flags.bind,
       port: flags.port ?? connection.localPort,
-      dial: () => dial({ url: client.tunnelUrl(connection.name), token: client.token }),
+      dial: () => dial({ url: client.tunnelUrl(connection.name), token: refresher.token() }),
       onTunnelClosed: ({ client: peer, result, error }) => {
         if (error) process.stderr.write(`${peer}: tunnel not opened: ${error.message}\n`);
         else if (result && !['done', 'client_closed', 'target_closed'].includes(result.reason)) {
@@ -58,6 +71,19 @@ export default class Connect extends BaseCommand {
     );
     process.stderr.write('Press Ctrl-C to stop.\n');
     await waitForSignal();
+    refresher.stop();
     await listener.close();
+  }
+}
+
+/** How often the gateway wants fresh tokens for people's sessions; none when it has no identity provider. */
+async function revocationWindow(gateway: string): Promise<{ revocationWindowSeconds?: number }> {
+  try {
+    const auth = await fetchAuthConfig(gateway);
+    return auth.revocationWindowSeconds === undefined
+      ? {}
+      : { revocationWindowSeconds: auth.revocationWindowSeconds };
+  } catch {
+    return {};
   }
 }

@@ -51,7 +51,7 @@ export default class Whoami extends BaseCommand {
       const left = Date.parse(identity.expiresAt) - Date.now();
       rows.push([
         'expires',
-        `${identity.expiresAt} (${left > 0 ? `in ${formatDuration(left)}` : 'expired'})`,
+        `${identity.expiresAt} (${left > 0 ? `in ${formatDuration(Math.round(left / 1000) * 1000)}` : 'expired'})`,
       ]);
     }
     const width = Math.max(...rows.map(([key]) => key.length));

@@ -8,6 +8,8 @@ import { WebSocketStream } from '../tunnel/index.js';
 import { apiKeyStrategy } from './auth/api-keys.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import type { Identity } from './auth/identity.js';
+import { delegationPolicy } from './auth/delegation.js';
+import { oidcStrategy } from './auth/oidc/index.js';
 import type { AuthStrategy } from './auth/strategy.js';
 import type { ConnectionConfig, GatewayConfig } from './config/index.js';
 import { createApi } from './http/api.js';
@@ -23,6 +25,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Connections } from './connections.js';
 import type { ProtocolHandler } from './protocols/handler.js';
 import { tcpHandler } from './protocols/tcp.js';
+import { SessionGuard } from './session-guard.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface GatewayOptions {
@@ -63,7 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.logger ?? createLogger(config.log.level);
   const store = options.store ?? (await openStore(config.store));
   const authenticate: Authenticator = createAuthenticator(
-    options.strategies ?? [apiKeyStrategy(config.auth.apiKeys)],
+    options.strategies ?? defaultStrategies(config),
   );
   const handlers = new Map(
     (options.handlers ?? [tcpHandler]).map((handler) => [handler.type, handler]),
@@ -77,7 +80,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     perMessageDeflate: false,
     maxPayload: config.tunnel.maxFrameBytes,
   });
-  const api = createApi({ authenticate, connections, store, log });
+  const api = createApi({
+    authenticate,
+    connections,
+    store,
+    log,
+    ...(config.auth.oidc ? { oidc: config.auth.oidc } : {}),
+  });
   const server = http.createServer(api);
   server.on('clientError', answerClientError);
 
@@ -116,6 +125,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         connectionType: connection.type,
         clientAddr,
         startedAt: new Date(),
+        ...(identity.actors ? { actors: identity.actors } : {}),
+        ...(identity.jti ? { tokenId: identity.jti } : {}),
       });
     } catch (error) {
       // Fail closed: a session that cannot be recorded does not start.
@@ -166,6 +177,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     session: { id: string; identity: Identity; connection: ConnectionConfig; log: Logger },
     stream: WebSocketStream,
   ): Promise<void> => {
+    // Ends the session when its credential expires or is no longer refreshed;
+    // refreshed tokens from the CLI arrive as 'token' control messages.
+    const guard = new SessionGuard({
+      identity: session.identity,
+      authenticate,
+      revocationWindowMs: config.auth.oidc?.revocationWindowMs ?? 60_000,
+      onUnauthorized: (detail) => {
+        session.log.info({ event: 'session_unauthorized', detail }, 'authorization ended');
+        stream.closeWith('unauthorized', detail);
+      },
+    });
+    stream.on('token', (token: string) => void guard.present(token));
     let outcome;
     try {
       outcome = await handler.serve(session, stream);
@@ -179,6 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         detail: (error as Error).message,
       };
     }
+    guard.stop();
     await endSession(session.id, outcome, session.log);
   };
 
@@ -276,6 +300,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!options.store) await store.close();
     },
   };
+}
+
+/** API keys first (cheap, recognised by prefix), then the identity provider's tokens. */
+function defaultStrategies(config: GatewayConfig): AuthStrategy[] {
+  const strategies = [apiKeyStrategy(config.auth.apiKeys)];
+  const { oidc } = config.auth;
+  if (oidc) {
+    strategies.push(
+      oidcStrategy({
+        issuer: oidc.issuer,
+        clientId: oidc.clientId,
+        groupsClaim: oidc.groupsClaim,
+        ...(oidc.audience === undefined ? {} : { audience: oidc.audience }),
+        allowDelegation: delegationPolicy(config.auth.delegation),
+      }),
+    );
+  }
+  return strategies;
 }
 
 /** Why the gateway cannot listen, in the config's terms. */

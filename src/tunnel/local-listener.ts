@@ -40,6 +40,8 @@ export interface LocalListener {
   readonly address: net.AddressInfo;
   /** Number of tunnels currently open. */
   readonly active: number;
+  /** Hands a refreshed bearer token to every open tunnel, so they outlive the token they opened with. */
+  sendToken(token: string): void;
   /** Stops accepting and closes every open tunnel with `client_shutdown`. */
   close(): Promise<void>;
 }
@@ -145,6 +147,9 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
     address: server.address() as net.AddressInfo,
     get active() {
       return open.size;
+    },
+    sendToken(token) {
+      for (const entry of open) entry.stream?.sendToken(token);
     },
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

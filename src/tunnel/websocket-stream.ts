@@ -127,6 +127,9 @@ export class WebSocketStream extends Duplex {
       case 'resume':
         this.peerPaused = false;
         break;
+      case 'token':
+        this.emit('token', message.token);
+        break;
     }
   };
 
@@ -172,6 +175,11 @@ export class WebSocketStream extends Duplex {
     if (this.ws.isPaused || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.pause();
     this.sendControl({ type: 'pause' });
+  }
+
+  /** Hands the peer a refreshed bearer token; the receiving side gets a `'token'` event. */
+  sendToken(token: string): void {
+    this.sendControl({ type: 'token', token });
   }
 
   private sendControl(message: ControlMessage): void {

@@ -11,6 +11,8 @@ export interface Identity {
   email?: string;
   /** When the credential stops being valid, if it does. */
   expiresAt?: Date;
+  /** When the credential was issued (a JWT's `iat`): tells a refreshed token from a replayed one. */
+  issuedAt?: Date;
   /** RFC 8693 §4.1 delegation: who acts for `subject`, the current actor first. Recorded on the session. */
   actors?: string[];
   /** The token's `jti`, for audit; with the subject, the only token content that is logged. */

@@ -31,6 +31,7 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
           ...(oidc.audience !== undefined && { audience: oidc.audience }),
           groupsClaim: oidc.groupsClaim ?? DEFAULTS.groupsClaim,
           scopes: oidc.scopes ?? [...DEFAULTS.scopes],
+          revocationWindowMs: oidc.revocationWindow ?? DEFAULTS.revocationWindowMs,
         },
       }),
       delegation: (input.auth?.delegation ?? []).map((rule) => ({

@@ -93,6 +93,7 @@ const oidc = z.strictObject({
   clientId: text('the OAuth client ID the CLI logs in with'),
   audience: text('the audience the access tokens are issued for').optional(),
   groupsClaim: text('the name of the token claim that lists groups').optional(),
+  revocationWindow: duration.optional(),
   scopes: z
     .array(text('a scope'), { error: 'expected a list of scopes' })
     .refine((scopes) => scopes.includes('openid'), {
@@ -181,7 +182,12 @@ export const configSchema = z.strictObject({
     .optional(),
   tunnel: z
     .strictObject({
-      maxFrameBytes: bytes.optional(),
+      // The CLI forwards each TCP read (up to 64 KiB) as one frame.
+      maxFrameBytes: integer(
+        65_536,
+        Number.MAX_SAFE_INTEGER,
+        'a whole number of bytes, at least 65536 (one TCP read)',
+      ).optional(),
       pingInterval: duration.optional(),
       maxBufferedBytes: bytes.optional(),
     })

@@ -43,6 +43,8 @@ export interface OidcConfig {
   /** The ID/access token claim that lists the caller's groups. */
   groupsClaim: string;
   scopes: string[];
+  /** Open sessions of a person whose login was revoked end within this long (a fresh token is due this often). */
+  revocationWindowMs: number;
 }
 
 /** The gateway's configuration, validated, with defaults applied and secrets resolved. */
@@ -69,8 +71,9 @@ export const DEFAULTS = {
   listen: '127.0.0.1:8009',
   store: 'sqlite:./.hoop/hoop.db',
   groupsClaim: 'groups',
+  revocationWindowMs: 60_000,
   scopes: ['openid', 'profile', 'email', 'offline_access'],
-  tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 4 * 1024 * 1024 },
+  tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   logLevel: 'info',
   ports: { postgres: 5432, mysql: 3306, ssh: 22, http: 80 },
   httpsPort: 443,

@@ -63,6 +63,8 @@ export function createApi(
             issuer: oidc.issuer,
             clientId: oidc.clientId,
             scopes: oidc.scopes,
+            // The CLI refreshes open tunnels' tokens well within this window.
+            revocationWindowSeconds: oidc.revocationWindowMs / 1000,
             ...(oidc.audience === undefined ? {} : { audience: oidc.audience }),
           },
         ];

@@ -43,6 +43,8 @@ export function kyselyStore(db: Kysely<Database>): Store {
           ended_at: null,
           close_reason: null,
           close_detail: null,
+          actors: session.actors ? JSON.stringify(session.actors) : null,
+          token_id: session.tokenId ?? null,
         })
         .execute();
     },
@@ -129,5 +131,7 @@ function toRecord(row: Selectable<SessionsTable>): SessionRecord {
   if (row.ended_at) record.endedAt = new Date(row.ended_at);
   if (row.close_reason) record.closeReason = row.close_reason;
   if (row.close_detail) record.closeDetail = row.close_detail;
+  if (row.actors) record.actors = JSON.parse(row.actors) as string[];
+  if (row.token_id) record.tokenId = row.token_id;
   return record;
 }

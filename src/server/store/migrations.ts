@@ -43,6 +43,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_session_delegation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('actors', 'text').execute();
+      await db.schema.alterTable('sessions').addColumn('token_id', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

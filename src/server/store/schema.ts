@@ -17,6 +17,8 @@ export interface SessionsTable {
   bytes_down: Generated<number>;
   close_reason: string | null;
   close_detail: string | null;
+  actors: string | null;
+  token_id: string | null;
 }
 
 export interface Database {

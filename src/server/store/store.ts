@@ -12,6 +12,10 @@ export interface NewSession {
   connectionType: string;
   clientAddr: string;
   startedAt: Date;
+  /** RFC 8693 actor chain, current actor first, when an agent acts for the subject. */
+  actors?: string[];
+  /** The credential's id (a JWT's `jti`), to trace a session back to the token. */
+  tokenId?: string;
 }
 
 export interface SessionEnd {

@@ -92,6 +92,7 @@ export interface IdentityOptions {
   tokenKind: 'jwt' | 'opaque';
   actors?: string[];
   expiresAt?: Date;
+  issuedAt?: Date;
 }
 
 /** The identity for verified claims (a JWT's payload or a userinfo response) that carry a `sub`. */
@@ -119,6 +120,7 @@ export function identityFromClaims(
     groups: groupsAt(claims, options.groupsClaim),
     ...(email === undefined ? {} : { email }),
     ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+    ...(options.issuedAt ? { issuedAt: options.issuedAt } : {}),
     tokenKind: options.tokenKind,
     ...(options.actors ? { actors: options.actors } : {}),
     ...(jti === undefined ? {} : { jti }),

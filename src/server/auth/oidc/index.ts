@@ -151,6 +151,9 @@ export function oidcStrategy(options: OidcStrategyOptions): OidcStrategy {
       ...(header && typeof claims['exp'] === 'number'
         ? { expiresAt: new Date(claims['exp'] * 1000) }
         : {}),
+      ...(header && typeof claims['iat'] === 'number'
+        ? { issuedAt: new Date(claims['iat'] * 1000) }
+        : {}),
     });
   };
 

@@ -60,6 +60,7 @@ describe('parseConfig', () => {
           audience: 'hoop',
           groupsClaim: 'groups',
           scopes: ['openid', 'profile', 'email', 'offline_access'],
+          revocationWindowMs: 60_000,
         },
         apiKeys: [{ name: 'agent-1', groups: ['agents'], keyHash: KEY_HASH }],
         delegation: [],
@@ -77,7 +78,7 @@ describe('parseConfig', () => {
         },
       ],
       policy: '/etc/hoop/policy.yaml',
-      tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 4_194_304 },
+      tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
       log: { level: 'info' },
     });
   });
@@ -90,7 +91,7 @@ describe('parseConfig', () => {
       store: 'sqlite:/etc/hoop/.hoop/hoop.db',
       auth: { apiKeys: [], delegation: [] },
       connections: [],
-      tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 4_194_304 },
+      tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
@@ -106,7 +107,15 @@ describe('parseConfig', () => {
       clientId: 'hoop',
       groupsClaim: 'groups',
       scopes: ['openid', 'profile', 'email', 'offline_access'],
+      revocationWindowMs: 60_000,
     });
+  });
+
+  it('reads the revocation window as a duration', () => {
+    const config = parse(
+      'auth:\n  oidc:\n    issuer: https://idp.example.com\n    clientId: hoop\n    revocationWindow: 2m\n',
+    );
+    assert.equal(config.auth.oidc?.revocationWindowMs, 120_000);
   });
 
   it('gives each connection type its default port', () => {

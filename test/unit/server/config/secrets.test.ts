@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,19 +107,34 @@ describe('secrets', () => {
     assert.match(refuse(connection('${file:secrets}')).message, /it is a directory$/);
   });
 
-  it(
-    'refuses an unreadable secret file',
-    { skip: process.getuid?.() === 0 && 'root reads anything' },
-    () => {
-      const locked = join(dir, 'secrets', 'locked');
-      writeFileSync(locked, SECRET);
-      chmodSync(locked, 0o000);
-      assert.match(
-        refuse(connection('${file:secrets/locked}')).message,
-        /cannot be read: permission denied$/,
-      );
-    },
-  );
+  it('refuses an unreadable secret file', () => {
+    const locked = join(dir, 'secrets', 'locked');
+    writeFileSync(locked, SECRET);
+    chmodSync(locked, 0o000);
+    const text = connection('${file:secrets/locked}');
+    if (process.getuid?.() !== 0) {
+      assert.match(refuse(text).message, /cannot be read: permission denied$/);
+      return;
+    }
+    // Root reads any file, so load the config as an unprivileged user instead.
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'secrets'), 0o755);
+    const script = `
+      import { parseConfig } from ${JSON.stringify(new URL('../../../../src/server/config/index.ts', import.meta.url).href)};
+      try { parseConfig(${JSON.stringify(text)}, { file: ${JSON.stringify(file)}, env: {} }); }
+      catch (error) { process.stdout.write(error.message); }`;
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: '/tmp' },
+      },
+    );
+    assert.match(child.stdout, /cannot be read: permission denied$/, child.stderr);
+  });
 
   it('reports a missing secret among other problems as a config error', () => {
     const error = refuse(connection('${env:NOPE}', '    port: abc\n'));
