@@ -38,6 +38,7 @@ describe('valid JWTs', () => {
       groups: ['engineering', 'dba'],
       email: 'alice@example.com',
       expiresAt: new Date((T0_SECONDS + 3600) * 1000),
+      issuedAt: new Date(T0_SECONDS * 1000),
       tokenKind: 'jwt',
       jti: 'jti-1',
     });
