@@ -2,13 +2,15 @@ import { resolveCredentials, type Credentials } from './credentials.js';
 
 /** Refresh at most this often even when the gateway allows longer. */
 const MAX_INTERVAL_MS = 5 * 60_000;
+const MIN_INTERVAL_MS = 1_000;
 
 /**
  * Keeps a long-running command's token fresh. For a stored login it
  * refreshes through the identity provider every half revocation window (the
  * gateway ends people's sessions that go a whole window without a freshly
- * issued token) and hands each new token to `onToken`; a token from
- * HOOP_TOKEN cannot be refreshed and is left alone.
+ * issued token), and sooner when the access token would expire first, and
+ * hands each new token to `onToken`. A token from HOOP_TOKEN cannot be
+ * refreshed and is left alone.
  */
 export function startTokenRefresher(options: {
   gateway: string;
@@ -18,19 +20,41 @@ export function startTokenRefresher(options: {
   onToken: (token: string) => void;
   onError: (error: Error) => void;
 }): { token(): string; stop(): void } {
-  let current = options.initial.token;
-  if (options.initial.source !== 'login') return { token: () => current, stop: () => {} };
+  let current = options.initial;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  if (current.source !== 'login') return { token: () => current.token, stop: () => {} };
   const windowMs = (options.revocationWindowSeconds ?? 60) * 1000;
-  const interval = Math.min(MAX_INTERVAL_MS, Math.max(1_000, windowMs / 2));
-  const timer = setInterval(() => {
+
+  const schedule = (): void => {
+    let delay = Math.min(MAX_INTERVAL_MS, windowMs / 2);
+    // Three quarters into the token's remaining life, so it never lapses in between.
+    if (current.expiresAt !== undefined)
+      delay = Math.min(delay, ((current.expiresAt * 1000 - Date.now()) * 3) / 4);
+    timer = setTimeout(refresh, Math.max(MIN_INTERVAL_MS, delay));
+    timer.unref();
+  };
+  const refresh = (): void => {
     resolveCredentials(options.gateway, process.env, { forceRefresh: true }).then(
       (credentials) => {
-        current = credentials.token;
-        options.onToken(current);
+        if (stopped) return;
+        current = credentials;
+        options.onToken(current.token);
+        schedule();
       },
-      (error: Error) => options.onError(error),
+      (error: Error) => {
+        if (stopped) return;
+        options.onError(error);
+        schedule();
+      },
     );
-  }, interval);
-  timer.unref();
-  return { token: () => current, stop: () => clearInterval(timer) };
+  };
+  schedule();
+  return {
+    token: () => current.token,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
