@@ -1,20 +1,14 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HoopError } from '../lib/errors.js';
+import type { Tokens } from './oidc-client.js';
 
-/** What `hoop login` keeps per gateway. */
-export interface StoredLogin {
+/** What `hoop login` keeps per gateway: the tokens and where they came from, to refresh them. */
+export interface StoredLogin extends Tokens {
   gateway: string;
   issuer: string;
   clientId: string;
   audience?: string;
-  accessToken: string;
-  refreshToken?: string;
-  idToken?: string;
-  /** Seconds since the epoch when the access token expires. */
-  expiresAt?: number;
-  subject?: string;
-  email?: string;
 }
 
 export interface TokenStore {

@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { onExit } from './cleanup.js';
 import { freePort } from './ports.js';
 
 const execFileAsync = promisify(execFile);
@@ -57,23 +58,6 @@ const TUNING = [
   '--max-connections=200',
 ];
 
-/** Synchronous kills for servers still running when the process ends without stop(). */
-const atExit = new Set<() => void>();
-const killAll = () => {
-  atExit.forEach((kill) => kill());
-  atExit.clear();
-};
-process.once('exit', killAll);
-// The test runner ends a file's process with SIGTERM (on Ctrl-C, for one), and a
-// signal's default action skips 'exit'. Clean up, then let the signal take its
-// default course unless someone else listens for it.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    killAll();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  });
-}
-
 /**
  * Starts a throwaway MariaDB server on 127.0.0.1 and a free port, or, when
  * TEST_MYSQL_URL names an administrative user on a running server, creates a
@@ -103,7 +87,7 @@ async function startLocal(options: MariaDbOptions): Promise<MariaDbInstance> {
     child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   };
-  atExit.add(killNow);
+  const forget = onExit(killNow);
   try {
     await execFileAsync(
       bin.installDb,
@@ -130,7 +114,7 @@ async function startLocal(options: MariaDbOptions): Promise<MariaDbInstance> {
       socket,
       stop: () =>
         (stopped ??= (async () => {
-          atExit.delete(killNow);
+          forget();
           try {
             await terminate(started.child);
           } finally {
@@ -139,7 +123,7 @@ async function startLocal(options: MariaDbOptions): Promise<MariaDbInstance> {
         })()),
     };
   } catch (err) {
-    atExit.delete(killNow);
+    forget();
     if (child) await terminate(child);
     killNow();
     throw err;

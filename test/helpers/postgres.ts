@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { onExit } from './cleanup.js';
 import { freePort } from './ports.js';
 
 const execFileAsync = promisify(execFile);
@@ -36,23 +37,6 @@ const DEFAULT_USER = 'hoop_test';
 const DEFAULT_PASSWORD = 'hoop-test-password';
 const DEFAULT_DATABASE = 'app';
 const START_ATTEMPTS = 5;
-
-/** Synchronous stops for servers still running when the process ends without stop(). */
-const atExit = new Set<() => void>();
-const stopAll = () => {
-  atExit.forEach((stop) => stop());
-  atExit.clear();
-};
-process.once('exit', stopAll);
-// The test runner ends a file's process with SIGTERM (on Ctrl-C, for one), and a
-// signal's default action skips 'exit'. Clean up, then let the signal take its
-// default course unless someone else listens for it.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    stopAll();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  });
-}
 
 /**
  * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, or, when
@@ -88,7 +72,7 @@ async function startLocal(options: PgOptions): Promise<PgInstance> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  atExit.add(killNow);
+  const forget = onExit(killNow);
   try {
     const pwfile = join(dir, 'pwfile');
     await writeFile(pwfile, `${password}\n`);
@@ -120,7 +104,7 @@ async function startLocal(options: PgOptions): Promise<PgInstance> {
       socketDir: dir,
       stop: () =>
         (stopped ??= (async () => {
-          atExit.delete(killNow);
+          forget();
           try {
             await run(bin.pgCtl, stopArgs);
           } finally {
@@ -129,7 +113,7 @@ async function startLocal(options: PgOptions): Promise<PgInstance> {
         })()),
     };
   } catch (err) {
-    atExit.delete(killNow);
+    forget();
     killNow();
     throw err;
   }
