@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   HOOP_BAD_REQUEST: { status: 400, exit: 2 },
   /** The configuration file is invalid; the message names file, line and key. */
   HOOP_CONFIG_INVALID: { status: 500, exit: 2 },
+  /** The policy file (or the inline rules) is invalid; the message names file, line and key. */
+  HOOP_POLICY_INVALID: { status: 500, exit: 2 },
+  /** A policy rule refused the request, or no rule allowed it. */
+  HOOP_POLICY_DENIED: { status: 403, exit: 3 },
   /** A `${env:…}` or `${file:…}` secret could not be resolved. */
   HOOP_SECRET_MISSING: { status: 500, exit: 2 },
   /** Wrong command-line usage. */

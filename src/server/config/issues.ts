@@ -128,3 +128,9 @@ function variantFor(union: z.ZodDiscriminatedUnion, value: unknown): z.ZodType {
   if (chosen !== undefined) return chosen;
   return z.object(Object.assign({}, ...variants.map((variant) => variant.shape)));
 }
+
+/** Drops problems at or under a key path that already has one: one message per mistake. */
+export function unlessReported(reported: readonly Problem[], candidates: Problem[]): Problem[] {
+  const isUnder = (path: KeyPath, prefix: KeyPath) => prefix.every((key, i) => path[i] === key);
+  return candidates.filter((c) => !reported.some((r) => r === c || isUnder(c.path, r.path)));
+}

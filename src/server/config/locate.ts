@@ -118,3 +118,18 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return 'a date';
   return 'a mapping';
 }
+
+/**
+ * Sorts located problems by place and words each one the way compilers do,
+ * `file:line:column: key: what is wrong`, one per line.
+ */
+export function formatLocated(
+  file: string,
+  located: readonly LocatedProblem[],
+): { problems: LocatedProblem[]; text: string } {
+  const problems = [...located].sort((a, b) => a.line - b.line || a.column - b.column);
+  const text = problems
+    .map((p) => `${file}:${p.line}:${p.column}: ${p.key === '' ? '' : `${p.key}: `}${p.message}`)
+    .join('\n');
+  return { problems, text };
+}

@@ -20,8 +20,16 @@ const SETTINGS = 'settings such as listen:, store: and connections:';
  * no settings at all.
  *
  * Parse with `uniqueKeys: false`: duplicates are found here, with their key path.
+ *
+ * @param settings what the top-level mapping holds, for the messages about an
+ *   empty file or a top level that is not a mapping (a `hoop.yaml` by default).
  */
-export function syntaxProblems(doc: Document, text: string, lineCounter: LineCounter): Problem[] {
+export function syntaxProblems(
+  doc: Document,
+  text: string,
+  lineCounter: LineCounter,
+  settings: string = SETTINGS,
+): Problem[] {
   const problems: Problem[] = [...doc.errors, ...doc.warnings].map((error) => ({
     path: [],
     offset: error.pos[0],
@@ -30,10 +38,10 @@ export function syntaxProblems(doc: Document, text: string, lineCounter: LineCou
   if (problems.length > 0) return problems;
 
   const root = doc.contents;
-  if (root === null) return [{ path: [], message: `the file is empty; expected ${SETTINGS}` }];
+  if (root === null) return [{ path: [], message: `the file is empty; expected ${settings}` }];
   if (!isMap(root)) {
     const got = isSeq(root) ? 'a list' : describeValue(isScalar(root) ? root.value : undefined);
-    return [{ path: [], message: `expected a mapping of ${SETTINGS}, got ${got}` }];
+    return [{ path: [], message: `expected a mapping of ${settings}, got ${got}` }];
   }
   checkKeys(root, [], lineCounter, problems);
   return problems;

@@ -1,0 +1,221 @@
+import { compileNames, compileObjects, matchesName, type NameMatcher } from './glob.js';
+import { MESSAGES } from './messages.js';
+import type { Decision, MaskDirective, PolicyRequest, Rule, SqlAction } from './types.js';
+
+/**
+ * A rule with its selectors compiled to sets and regular expressions, so that
+ * deciding allocates nothing but the result.
+ */
+interface CompiledRule {
+  name: string;
+  effect: Rule['effect'];
+  connections: NameMatcher | undefined;
+  types: ReadonlySet<string> | undefined;
+  groups: ReadonlySet<string> | undefined;
+  /** Subjects, names and emails as written. */
+  users: ReadonlySet<string> | undefined;
+  /** The users that look like emails, lowercased: emails compare without case. */
+  emails: ReadonlySet<string> | undefined;
+  /** `apikey:<name>`, lowercased (API key names are unique without case). */
+  apiKeys: ReadonlySet<string> | undefined;
+  agents: boolean | undefined;
+  /** True when the rule looks at what is asked (statements, tables, functions). */
+  needsAction: boolean;
+  statements: ReadonlySet<string> | undefined;
+  tables: RegExp | undefined;
+  functions: RegExp | undefined;
+  /** Allow rules require every kind, table and function to be covered; the others, any. */
+  every: boolean;
+  /** For deny and review rules: what the caller is told. */
+  message: string | undefined;
+  mask: MaskDirective | undefined;
+}
+
+function compileRule(rule: Rule): CompiledRule {
+  const m = rule.match;
+  const lenient = rule.effect !== 'allow';
+  return {
+    name: rule.name,
+    effect: rule.effect,
+    connections: m.connections === undefined ? undefined : compileNames(m.connections),
+    types: m.types === undefined ? undefined : new Set(m.types),
+    groups: m.groups === undefined ? undefined : new Set(m.groups),
+    users: m.users === undefined ? undefined : new Set(m.users),
+    emails:
+      m.users === undefined
+        ? undefined
+        : new Set(m.users.filter((user) => user.includes('@')).map((user) => user.toLowerCase())),
+    apiKeys:
+      m.apiKeys === undefined
+        ? undefined
+        : new Set(m.apiKeys.map((name) => `apikey:${name.toLowerCase()}`)),
+    agents: m.agents,
+    needsAction: m.statements !== undefined || m.tables !== undefined || m.functions !== undefined,
+    statements: m.statements === undefined ? undefined : new Set(m.statements),
+    tables: m.tables === undefined ? undefined : compileObjects(m.tables, lenient),
+    functions: m.functions === undefined ? undefined : compileObjects(m.functions, lenient),
+    every: rule.effect === 'allow',
+    message:
+      rule.effect === 'deny'
+        ? (rule.message ?? MESSAGES.denied(rule.name))
+        : rule.effect === 'review' && rule.review !== undefined
+          ? MESSAGES.review(rule.name, rule.review.approvers, rule.message)
+          : undefined,
+    mask:
+      rule.mask === undefined
+        ? undefined
+        : Object.freeze({
+            rule: rule.name,
+            columns: Object.freeze([...rule.mask.columns]),
+            detectors: Object.freeze([...rule.mask.detectors]),
+            ...(rule.mask.hashAllowed !== undefined && { hashAllowed: rule.mask.hashAllowed }),
+          }),
+  };
+}
+
+function identityMatches(rule: CompiledRule, identity: PolicyRequest['identity']): boolean {
+  if (rule.agents !== undefined && rule.agents !== (identity.kind === 'agent')) return false;
+  if (rule.apiKeys !== undefined) {
+    if (!identity.subject.startsWith('apikey:')) return false;
+    if (!rule.apiKeys.has(identity.subject.toLowerCase())) return false;
+  }
+  if (rule.users !== undefined) {
+    const { subject, name, email } = identity;
+    if (
+      !rule.users.has(subject) &&
+      !rule.users.has(name) &&
+      (email === undefined || rule.emails?.has(email.toLowerCase()) !== true)
+    ) {
+      return false;
+    }
+  }
+  if (rule.groups !== undefined) {
+    let shared = false;
+    for (const group of identity.groups) {
+      if (rule.groups.has(group)) {
+        shared = true;
+        break;
+      }
+    }
+    if (!shared) return false;
+  }
+  return true;
+}
+
+/** Any (or, for `every`, each and at least one) of `values` is in `set`. */
+function setCovers(set: ReadonlySet<string>, values: readonly string[], every: boolean): boolean {
+  if (values.length === 0) return false;
+  for (const value of values) {
+    if (set.has(value) !== every) return !every;
+  }
+  return every;
+}
+
+function regexCovers(regex: RegExp, values: readonly string[], every: boolean): boolean {
+  if (values.length === 0) return false;
+  for (const value of values) {
+    if (regex.test(value) !== every) return !every;
+  }
+  return every;
+}
+
+function actionMatches(rule: CompiledRule, action: SqlAction): boolean {
+  if (rule.statements !== undefined && !setCovers(rule.statements, action.kinds, rule.every)) {
+    return false;
+  }
+  if (rule.tables !== undefined && !regexCovers(rule.tables, action.tables, rule.every)) {
+    return false;
+  }
+  if (rule.functions !== undefined && !regexCovers(rule.functions, action.functions, rule.every)) {
+    return false;
+  }
+  return true;
+}
+
+/** Connections are few and named by the config, but a cache keyed by input is bounded all the same. */
+const MAX_CACHED_CONNECTIONS = 1024;
+
+/**
+ * Decides requests against compiled rules (see `Policy.decide`). The
+ * rules that can apply to a connection (by its name and type) are worked out
+ * once per connection and cached, so a decision only looks at those.
+ */
+export class PolicyEngine {
+  private readonly compiled: readonly CompiledRule[];
+  private readonly byConnection = new Map<string, Map<string, readonly CompiledRule[]>>();
+  private cached = 0;
+
+  constructor(rules: readonly Rule[]) {
+    this.compiled = rules.map(compileRule);
+  }
+
+  decide(request: PolicyRequest): Decision {
+    const { identity, action } = request;
+    const matched: string[] = [];
+    const masks: MaskDirective[] = [];
+    let deny: CompiledRule | undefined;
+    let review: CompiledRule | undefined;
+    let allow: CompiledRule | undefined;
+    let unclassified: CompiledRule | undefined;
+
+    for (const rule of this.candidates(request.connection)) {
+      if (!identityMatches(rule, identity)) continue;
+      if (rule.needsAction) {
+        if (action === undefined) continue;
+        if (action.unparsed === true) {
+          // The rule might apply, but what it looks at is unknown: fail closed below.
+          unclassified ??= rule;
+          continue;
+        }
+        if (!actionMatches(rule, action)) continue;
+      }
+      matched.push(rule.name);
+      if (rule.effect === 'deny') deny ??= rule;
+      else if (rule.effect === 'review') review ??= rule;
+      else if (rule.effect === 'allow') allow ??= rule;
+      else if (rule.mask !== undefined) masks.push(rule.mask);
+    }
+
+    if (deny !== undefined) {
+      return { effect: 'deny', rule: deny.name, message: deny.message, masks, matched };
+    }
+    if (unclassified !== undefined) {
+      return {
+        effect: 'deny',
+        rule: unclassified.name,
+        message: MESSAGES.unclassified,
+        masks,
+        matched,
+      };
+    }
+    if (review !== undefined) {
+      return { effect: 'deny', rule: review.name, message: review.message, masks, matched };
+    }
+    if (allow !== undefined) return { effect: 'allow', rule: allow.name, masks, matched };
+    return { effect: 'deny', message: MESSAGES.defaultDeny, masks, matched };
+  }
+
+  /** The rules whose `connections` and `types` admit the connection, in policy order. */
+  private candidates(connection: PolicyRequest['connection']): readonly CompiledRule[] {
+    let byName = this.byConnection.get(connection.type);
+    if (byName === undefined) {
+      byName = new Map();
+      this.byConnection.set(connection.type, byName);
+    }
+    let rules = byName.get(connection.name);
+    if (rules === undefined) {
+      rules = this.compiled.filter(
+        (rule) =>
+          (rule.types === undefined || rule.types.has(connection.type)) &&
+          (rule.connections === undefined || matchesName(rule.connections, connection.name)),
+      );
+      if (this.cached >= MAX_CACHED_CONNECTIONS) {
+        for (const map of this.byConnection.values()) map.clear();
+        this.cached = 0;
+      }
+      byName.set(connection.name, rules);
+      this.cached++;
+    }
+    return rules;
+  }
+}

@@ -1,0 +1,9 @@
+/** What a refused caller is told when no rule gives its own message. */
+export const MESSAGES = {
+  defaultDeny: 'no policy rule allows this request',
+  unclassified: 'statement could not be classified',
+  denied: (rule: string) => `refused by policy rule ${rule}`,
+  review: (rule: string, approvers: readonly string[], message: string | undefined) =>
+    `${message ?? `policy rule ${rule} requires a review by ${approvers.join(', ')}`}; ` +
+    'this gateway cannot hold requests for review yet, so the request is refused',
+} as const;

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+import { CONNECTION_TYPES } from '../../lib/connection-types.js';
+import { parseDuration } from '../../lib/duration.js';
+import { NAME_PATTERN } from '../config/schema.js';
+import { DETECTORS, STATEMENT_KINDS } from './vocabulary.js';
+
+/*
+ * The shape of a policy (DESIGN.md, "Policy as code"). Objects are strict, so
+ * a misspelt key is an error rather than a rule that silently matches more
+ * than intended. The output is the policy's canonical form: plain data with
+ * defaults applied, which is what the policy hash covers.
+ */
+
+function text(what: string) {
+  const error = `expected ${what}`;
+  return z.string({ error }).min(1, { error });
+}
+
+function list<T extends z.ZodType>(item: T, what: string) {
+  const error = `expected a list of ${what}`;
+  return z.array(item, { error }).min(1, { error: `expected a non-empty list of ${what}` });
+}
+
+/** Connection names with `*` as a wildcard: `pg-*`, `*`. */
+const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
+
+/** `table`, `schema.table` or `catalog.schema.table`, `*` as a wildcard within one part. */
+const TABLE_SELECTOR = /^[^.\s]+(\.[^.\s]+){0,2}$/;
+
+/** `function` or `schema.function`. */
+const FUNCTION_SELECTOR = /^[^.\s]+(\.[^.\s]+)?$/;
+
+const connection = z.string({ error: 'expected a connection name' }).regex(CONNECTION_GLOB, {
+  error: 'expected a connection name of letters, digits, ".", "_", "-" and "*" as a wildcard',
+});
+
+const match = z.strictObject({
+  connections: list(connection, 'connection names').optional(),
+  types: list(z.enum(CONNECTION_TYPES), 'connection types').optional(),
+  groups: list(text('a group name'), 'group names').optional(),
+  users: list(text('a user (subject, name or email)'), 'users').optional(),
+  apiKeys: list(
+    z.string({ error: 'expected an API key name' }).regex(NAME_PATTERN, {
+      error: 'expected an API key name as configured in auth.apiKeys',
+    }),
+    'API key names',
+  ).optional(),
+  agents: z.boolean({ error: 'expected true or false' }).optional(),
+  statements: list(z.enum(STATEMENT_KINDS), 'statement kinds').optional(),
+  tables: list(
+    z.string({ error: 'expected a table' }).regex(TABLE_SELECTOR, {
+      error: 'expected a table as table or schema.table, with * as a wildcard',
+    }),
+    'tables',
+  ).optional(),
+  functions: list(
+    z.string({ error: 'expected a function' }).regex(FUNCTION_SELECTOR, {
+      error: 'expected a function as name or schema.name, with * as a wildcard',
+    }),
+    'functions',
+  ).optional(),
+});
+
+const review = z.strictObject({
+  approvers: list(text('a group name'), 'approver groups'),
+  approvals: z
+    .number({ error: 'expected a whole number of approvals, at least 1' })
+    .int({ error: 'expected a whole number of approvals, at least 1' })
+    .min(1, { error: 'expected a whole number of approvals, at least 1' })
+    .default(1),
+  timeout: z
+    .string({ error: 'expected a duration such as 5m' })
+    .refine((value) => isDuration(value), { error: 'expected a duration such as 5m' })
+    .optional(),
+});
+
+function isDuration(value: string): boolean {
+  try {
+    return parseDuration(value) > 0;
+  } catch {
+    return false;
+  }
+}
+
+const COLUMN_SELECTOR = /^[^.\s]+(\.[^.\s]+){0,2}$/;
+
+const mask = z
+  .strictObject({
+    columns: z
+      .array(
+        z.string({ error: 'expected a column' }).regex(COLUMN_SELECTOR, {
+          error: 'expected a column as table.column or column, with * as a wildcard',
+        }),
+        { error: 'expected a list of columns' },
+      )
+      .default([]),
+    detectors: z.array(z.enum(DETECTORS), { error: 'expected a list of detectors' }).default([]),
+    hashAllowed: z.boolean({ error: 'expected true or false' }).optional(),
+  })
+  .refine((value) => value.columns.length > 0 || value.detectors.length > 0, {
+    error: 'expected columns or detectors to mask',
+  });
+
+const name = z.string({ error: 'expected a rule name' }).regex(NAME_PATTERN, {
+  error: 'expected a rule name of letters, digits, ".", "_" and "-"',
+});
+
+const message = text('a message for the caller');
+
+/** One rule; which keys it may have besides `name` and `match` depends on its effect. */
+export const ruleSchema = z.discriminatedUnion(
+  'effect',
+  [
+    z.strictObject({ name, match, effect: z.literal('allow') }),
+    z.strictObject({ name, match, effect: z.literal('deny'), message: message.optional() }),
+    z.strictObject({
+      name,
+      match,
+      effect: z.literal('review'),
+      message: message.optional(),
+      review,
+    }),
+    z.strictObject({ name, match, effect: z.literal('mask'), mask }),
+  ],
+  { error: 'expected a rule with name, match and effect' },
+);
+
+export const rulesSchema = z.array(ruleSchema, { error: 'expected a list of rules' }).min(1, {
+  error: 'expected at least one rule',
+});
+
+/** A policy file. */
+export const policyFileSchema = z.strictObject({ rules: rulesSchema });

@@ -1,0 +1,155 @@
+import type { ConnectionType } from '../../lib/connection-types.js';
+import type { Detector, StatementKind } from './vocabulary.js';
+
+/**
+ * What the policy is asked about: who, where, and (once a session is open)
+ * what. Protocol-neutral: each protocol handler maps its own requests onto
+ * this shape, so every protocol gets the same enforcement.
+ */
+export interface PolicyRequest {
+  identity: {
+    subject: string;
+    name: string;
+    groups: readonly string[];
+    kind: 'user' | 'agent';
+    actors?: readonly string[];
+    email?: string;
+  };
+  connection: { name: string; type: ConnectionType };
+  /** What is asked; absent for opening a session. SQL statements now; SSH commands and HTTP requests later. */
+  action?: SqlAction;
+}
+
+/**
+ * One classified SQL statement. The SQL classifier's `ClassifiedStatement`
+ * maps onto it field for field (`kinds`, `tables`, `functions`); `unparsed`
+ * is set when the statement could not be parsed, and then the lists are
+ * not to be trusted (see {@link Policy.decide}).
+ */
+export interface SqlAction {
+  type: 'sql';
+  kinds: readonly string[];
+  /** `schema.table` or bare `table`, as the statement names them. */
+  tables: readonly string[];
+  functions: readonly string[];
+  unparsed?: boolean;
+}
+
+/** What a mask rule asks the masking stage to do with a response. */
+export interface MaskDirective {
+  rule: string;
+  /** `table.column` or `schema.table.column` selectors, `*` as a wildcard within one part. */
+  columns: readonly string[];
+  detectors: readonly Detector[];
+  /** The masker may replace a value by its keyed hash rather than a fixed mask. */
+  hashAllowed?: boolean;
+}
+
+export interface Decision {
+  effect: 'allow' | 'deny';
+  /** The rule that decided (deny or allow), or undefined for the default deny. */
+  rule?: string;
+  /** For the caller: the deny rule's `message`, or why the request was refused. */
+  message?: string;
+  /** Mask rules that apply, accumulated from every matching mask rule in order. */
+  masks: MaskDirective[];
+  /** Every rule that matched, in order (for `hoop policy explain`). */
+  matched: string[];
+}
+
+export type Effect = 'allow' | 'deny' | 'review' | 'mask';
+
+/**
+ * Who, where and what a rule applies to. Every key present must match; a
+ * list matches when any of its entries does; `match: {}` matches everything.
+ */
+export interface RuleMatch {
+  /** Connection names without case, `*` as a wildcard (`pg-*`, `*`). */
+  connections?: string[];
+  types?: ConnectionType[];
+  /** The caller shares one of these groups (as the identity provider names them, with case). */
+  groups?: string[];
+  /** The caller's subject or name as written, or email without case. */
+  users?: string[];
+  /** API key names without case: identities whose subject is `apikey:<name>`. */
+  apiKeys?: string[];
+  /** `true`: only agents; `false`: only people. */
+  agents?: boolean;
+  /**
+   * SQL statement kinds. Rules that name statements, tables or functions
+   * apply to SQL statements only, never to opening a session.
+   */
+  statements?: StatementKind[];
+  /**
+   * Tables as `table`, `schema.table` or `catalog.schema.table`, without
+   * case, `*` as a wildcard within one part. A selector matches names with
+   * more qualifiers in front (`customers` matches `public.customers`). A bare
+   * name in a statement may resolve to any schema on the search path, so it
+   * matches a qualified selector's table part for deny, review and mask rules
+   * (leaving out the schema cannot escape them), and does not for allow rules
+   * (it cannot reach a schema they do not name). So `vault.*` in a deny rule
+   * refuses every unqualified table.
+   */
+  tables?: string[];
+  /** Functions as `name` or `schema.name`, matched like tables. */
+  functions?: string[];
+}
+
+export interface ReviewSpec {
+  approvers: string[];
+  approvals: number;
+  /** How long the request waits for its approvals, as written (`5m`). */
+  timeout?: string;
+}
+
+export interface MaskSpec {
+  columns: string[];
+  detectors: Detector[];
+  hashAllowed?: boolean;
+}
+
+/** A rule as validated, with defaults applied: the policy's canonical form. */
+export interface Rule {
+  name: string;
+  match: RuleMatch;
+  effect: Effect;
+  message?: string;
+  review?: ReviewSpec;
+  mask?: MaskSpec;
+}
+
+export interface Policy {
+  /**
+   * `sha256:<hex>` of the rules' canonical JSON (keys sorted, defaults
+   * applied), stamped on every audit event. It names what the policy does:
+   * comments, layout and key order do not change it; any rule change does.
+   */
+  readonly hash: string;
+  readonly rules: readonly Rule[];
+  /**
+   * Decides one request. Pure and synchronous: safe on the hot path.
+   *
+   * - Every rule is checked, in order; `matched` lists those that matched.
+   * - A matching `deny` refuses with its message, whatever else matched.
+   * - A request whose statement did not parse (`action.unparsed`) matches no
+   *   rule that names `statements`, `tables` or `functions`. If such a rule
+   *   would otherwise apply (its connection, type and identity keys match),
+   *   whatever its effect, the request is refused with "statement could not
+   *   be classified", naming the first such rule: what it would have
+   *   decided is unknown, so fail closed. A deny that needs no
+   *   classification still takes precedence with its own message.
+   * - A matching `review` refuses with a message naming the rule and its
+   *   approvers: this release cannot hold requests for review, and refusing
+   *   is the only safe reading of "needs an approval" (deny beats review
+   *   beats allow).
+   * - Otherwise a matching `allow` allows. An allow rule's `statements`,
+   *   `tables` and `functions` must cover every kind, table and function of
+   *   the statement (and the statement must have at least one), so that
+   *   "allow select on reports.*" does not allow a join with another table
+   *   or a CTE that writes; deny, review and mask rules match on any one.
+   * - Otherwise the request is refused: nothing allowed is denied.
+   * - `masks` lists every matching mask rule, in order, whatever the effect;
+   *   masks never allow anything by themselves.
+   */
+  decide(request: PolicyRequest): Decision;
+}
