@@ -1,0 +1,80 @@
+import { leftmostLongest } from './overlaps.js';
+import { emptyProfile, profileBytes, profileText } from './profile.js';
+import type { Detector, Match, TextProfile } from './types.js';
+
+interface Found extends Match {
+  detector: Detector;
+}
+
+// Reused by every call: masking is synchronous, so one scratch profile per
+// thread is safe, and the no-match path allocates nothing.
+const scratch = emptyProfile();
+
+/**
+ * Masks every detector match in free text: each match is replaced by its
+ * detector's redaction. Overlaps resolve leftmost-longest, then by the order
+ * of `detectors` (see `resolveDetectors`). Returns `undefined` when nothing
+ * matched, so the caller keeps the original value.
+ */
+export function maskText(text: string, detectors: readonly Detector[]): string | undefined {
+  if (detectors.length === 0) return undefined;
+  return maskProfiled(text, detectors, profileText(text, scratch));
+}
+
+/**
+ * `maskText` for a UTF-8 field straight off the wire. A one-pass byte profile
+ * decides first whether any detector could match; if none can, it returns
+ * `undefined` without decoding or allocating, and the caller forwards the
+ * original bytes. Otherwise it returns the masked value as UTF-8, or
+ * `undefined` when the decoded text held no match after all.
+ */
+export function maskUtf8(bytes: Uint8Array, detectors: readonly Detector[]): Buffer | undefined {
+  if (detectors.length === 0) return undefined;
+  profileBytes(bytes, scratch);
+  if (!anyAdmits(detectors)) return undefined;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  // The byte profile stands in for the text's: byte counts are never smaller, so it admits
+  // at least what the text's profile would.
+  const masked = maskProfiled(text, detectors, scratch);
+  return masked === undefined ? undefined : Buffer.from(masked, 'utf8');
+}
+
+function anyAdmits(detectors: readonly Detector[]): boolean {
+  for (let i = 0; i < detectors.length; i++) if (detectors[i]!.admits(scratch)) return true;
+  return false;
+}
+
+function maskProfiled(
+  text: string,
+  detectors: readonly Detector[],
+  profile: TextProfile,
+): string | undefined {
+  let found: Found[] | undefined;
+  for (const detector of detectors) {
+    if (!detector.admits(profile)) continue;
+    for (const match of detector.find(text)) (found ??= []).push({ ...match, detector });
+  }
+  if (found === undefined) return undefined;
+  let out = '';
+  let at = 0;
+  for (const m of leftmostLongest(found)) {
+    out += text.slice(at, m.start) + m.detector.redact(text.slice(m.start, m.end), m.kind);
+    at = m.end;
+  }
+  return out + text.slice(at);
+}
+
+/** Every match of every detector in `text`, after overlap resolution: for audit and tests. */
+export function findAll(
+  text: string,
+  detectors: readonly Detector[],
+): Array<Match & { detector: string }> {
+  const found: Found[] = [];
+  const profile = profileText(text);
+  for (const detector of detectors) {
+    if (detector.admits(profile)) {
+      for (const match of detector.find(text)) found.push({ ...match, detector });
+    }
+  }
+  return leftmostLongest(found).map(({ detector, ...m }) => ({ ...m, detector: detector.name }));
+}

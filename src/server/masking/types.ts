@@ -1,0 +1,52 @@
+/** The content detectors a mask rule can name (`mask.detectors` in the policy). */
+export const DETECTOR_NAMES = [
+  'email',
+  'credit_card',
+  'phone',
+  'national_id',
+  'iban',
+  'ip',
+  'secrets',
+] as const;
+
+export type DetectorName = (typeof DETECTOR_NAMES)[number];
+
+/**
+ * One match inside a text: UTF-16 offsets, `end` exclusive. `kind` names the
+ * variant when a detector knows several (`ssn`, `jwt`, `ipv4`…); redaction and
+ * audit use it.
+ */
+export interface Match {
+  start: number;
+  end: number;
+  kind?: string;
+}
+
+/**
+ * Counts gathered in one pass over a value (bytes or string) so that every
+ * detector can rule itself out before any regex runs. ASCII only: multi-byte
+ * UTF-8 sequences and non-ASCII code units count towards `length` alone.
+ */
+export interface TextProfile {
+  /** Bytes for a Buffer, UTF-16 code units for a string. */
+  length: number;
+  digits: number;
+  upper: number;
+  at: number;
+  dots: number;
+  colons: number;
+  /** Longest run of base64/token characters `[A-Za-z0-9_+/=-]`. */
+  tokenRun: number;
+}
+
+export interface Detector {
+  readonly name: DetectorName;
+  /** Cheap necessary condition on the profile: false means `find` cannot match. */
+  admits(profile: TextProfile): boolean;
+  /** `admits` on a string's profile; for callers that have no profile at hand. */
+  mightContain(text: string): boolean;
+  /** Every match in free text, left to right, non-overlapping. */
+  find(text: string): Match[];
+  /** The replacement for one matched value. */
+  redact(value: string, kind?: string): string;
+}
