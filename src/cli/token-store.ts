@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HoopError } from '../lib/errors.js';
@@ -21,6 +22,21 @@ export interface TokenStore {
 
 const KEYCHAIN_SERVICE = 'hoop';
 
+/** The keychain calls the store makes, one secret per gateway URL. Errors are thrown. */
+export interface Keychain {
+  get(account: string): string | null;
+  set(account: string, secret: string): void;
+  delete(account: string): void;
+}
+
+export interface TokenStoreOptions {
+  /**
+   * The OS keychain; by default `@napi-rs/keyring` when it loads and
+   * answers, else none. `null` means none (the file only).
+   */
+  keychain?: Keychain | null;
+}
+
 /**
  * Opens the token store: the OS keychain when one answers (through the
  * optional `@napi-rs/keyring`, loaded on demand), otherwise a file under the
@@ -30,33 +46,90 @@ const KEYCHAIN_SERVICE = 'hoop';
 export async function openTokenStore(
   configDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: TokenStoreOptions = {},
 ): Promise<TokenStore> {
   const file = fileTokenStore(path.join(configDir, 'credentials.json'));
   if (env.HOOP_TOKEN_STORE === 'file') return file;
-  const keychain = await keychainTokenStore();
-  return keychain ?? file;
+  const keychain = options.keychain === undefined ? await osKeychain() : options.keychain;
+  return keychain ? keychainTokenStore(keychain, file) : file;
 }
 
-async function keychainTokenStore(): Promise<TokenStore | undefined> {
+/**
+ * `@napi-rs/keyring`, if it loads and a keychain answers. On Linux only the
+ * Secret Service (GNOME Keyring, KWallet …) counts: the library would
+ * otherwise fall back to the kernel keyring, which forgets everything at
+ * reboot and on shared kernels refuses names other users hold (AccessDenied).
+ */
+async function osKeychain(): Promise<Keychain | undefined> {
   let Entry: typeof import('@napi-rs/keyring').Entry;
   try {
     ({ Entry } = await import('@napi-rs/keyring'));
-    // Probe once: without a keychain service (no desktop session) every call fails.
-    new Entry(KEYCHAIN_SERVICE, '__probe__').getPassword();
   } catch {
     return undefined;
   }
+  const entry = (account: string) =>
+    new Entry(
+      KEYCHAIN_SERVICE,
+      account,
+      process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined,
+    );
+  const keychain: Keychain = {
+    get: (account) => entry(account).getPassword(),
+    set: (account, secret) => entry(account).setPassword(secret),
+    delete: (account) => void entry(account).deletePassword(),
+  };
+  try {
+    // Probe once: without a keychain service (no desktop session) every call fails.
+    keychain.get('__probe__');
+  } catch {
+    return undefined;
+  }
+  return keychain;
+}
+
+/**
+ * Logins in the keychain, with the file as the fallback for every call that
+ * fails (a locked keychain, an access-control prompt refused): a login that
+ * could only be saved to the file is found there again, and `kind` says
+ * where the last login went.
+ */
+function keychainTokenStore(keychain: Keychain, file: TokenStore): TokenStore {
+  let kind: TokenStore['kind'] = 'keychain';
+  const attempt = <T>(call: () => T): { ok: true; value: T } | { ok: false } => {
+    try {
+      return { ok: true, value: call() };
+    } catch {
+      return { ok: false };
+    }
+  };
   return {
-    kind: 'keychain',
+    get kind() {
+      return kind;
+    },
     async load(gateway) {
-      const text = new Entry(KEYCHAIN_SERVICE, gateway).getPassword();
-      return text ? (JSON.parse(text) as StoredLogin) : undefined;
+      const found = attempt(() => keychain.get(gateway));
+      if (found.ok && found.value) {
+        try {
+          return JSON.parse(found.value) as StoredLogin;
+        } catch {
+          // Not ours, or damaged: as good as no login.
+        }
+      }
+      return file.load(gateway);
     },
     async save(login) {
-      new Entry(KEYCHAIN_SERVICE, login.gateway).setPassword(JSON.stringify(login));
+      if (attempt(() => keychain.set(login.gateway, JSON.stringify(login))).ok) {
+        kind = 'keychain';
+        // An older login kept in the file while the keychain failed must not outlive this one.
+        await file.remove(login.gateway).catch(() => {});
+        return;
+      }
+      kind = 'file';
+      await file.save(login);
     },
     async remove(gateway) {
-      new Entry(KEYCHAIN_SERVICE, gateway).deletePassword();
+      attempt(() => keychain.delete(gateway));
+      await file.remove(gateway);
     },
   };
 }
@@ -95,8 +168,9 @@ export function fileTokenStore(file: string): TokenStore {
   };
   const writeAll = async (logins: Record<string, StoredLogin>): Promise<void> => {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    // Write then rename, so a crash never leaves half a file; the temp file is 0600 from its creation.
-    const temp = `${file}.${process.pid}.tmp`;
+    // Write then rename, so a crash never leaves half a file; the temp file is 0600 from its
+    // creation, and its name is unique so that two saves at once cannot take each other's.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(temp, `${JSON.stringify(logins, null, 2)}\n`, { mode: 0o600 });
     await chmod(temp, 0o600);
     await rename(temp, file);

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { adviceFor } from '../cli/advice.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { connectHint } from '../cli/connect-hint.js';
 import { gatewayFlags } from '../cli/flags.js';
@@ -8,6 +9,7 @@ import { GatewayClient } from '../cli/gateway-client.js';
 import { gatewayUrl } from '../cli/settings.js';
 import { startTokenRefresher } from '../cli/token-refresher.js';
 import { waitForSignal } from '../cli/signals.js';
+import { HoopError } from '../lib/errors.js';
 import { CLOSE_REASONS, dial, startLocalListener } from '../tunnel/index.js';
 
 export default class Connect extends BaseCommand {
@@ -40,12 +42,22 @@ export default class Connect extends BaseCommand {
     const client = new GatewayClient(gateway, credentials.token);
     // Ask first: a wrong name, token or permission fails now, with its exit code, not on the first connection.
     const connection = await client.connection(args.name);
+    let lastRefreshError: string | undefined;
     const refresher = startTokenRefresher({
       gateway,
       initial: credentials,
       ...(credentials.source === 'login' ? await revocationWindow(gateway) : {}),
-      onToken: (token) => listener.sendToken(token),
-      onError: (error) => process.stderr.write(`Could not refresh your login: ${error.message}\n`),
+      onToken: (token) => {
+        lastRefreshError = undefined;
+        listener.sendToken(token);
+      },
+      // Once per failure, not at every retry, with what to do about it.
+      onError: (error) => {
+        if (error.message === lastRefreshError) return;
+        lastRefreshError = error.message;
+        const advice = error instanceof HoopError ? `\n${adviceFor(error)}` : '';
+        process.stderr.write(`Could not refresh your login: ${error.message}${advice}\n`);
+      },
     });
     const listener = await startLocalListener({
       host: flags.bind,

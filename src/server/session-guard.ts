@@ -26,12 +26,15 @@ export interface SessionGuardOptions {
 export class SessionGuard {
   private identity: Identity;
   private freshUntil: number | undefined;
+  /** The newest `iat` seen on this session: only a token issued after it is fresh. */
+  private newestIssuedAt: number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionGuardOptions) {
     this.identity = options.identity;
+    this.newestIssuedAt = options.identity.issuedAt?.getTime() ?? 0;
     this.now = options.now ?? Date.now;
     if (needsFreshTokens(this.identity)) this.freshUntil = this.now() + options.revocationWindowMs;
     this.schedule();
@@ -55,12 +58,12 @@ export class SessionGuard {
       this.end('the refreshed token belongs to another identity');
       return;
     }
-    // Only a token issued after the last one proves the provider still vouches
-    // for the user; a replay does not. An opaque token (no `iat`) was just
-    // checked with the provider itself.
-    const fresher =
-      next.issuedAt === undefined ||
-      next.issuedAt.getTime() > (this.identity.issuedAt?.getTime() ?? 0);
+    // Only a token issued after every one before proves the provider still
+    // vouches for the user; a replay does not, nor do two old tokens taking
+    // turns. An opaque token (no `iat`) was just checked with the provider itself.
+    const issuedAt = next.issuedAt?.getTime();
+    const fresher = issuedAt === undefined || issuedAt > this.newestIssuedAt;
+    if (issuedAt !== undefined) this.newestIssuedAt = Math.max(this.newestIssuedAt, issuedAt);
     if (this.freshUntil !== undefined && fresher)
       this.freshUntil = this.now() + this.options.revocationWindowMs;
     this.identity = next;

@@ -4,11 +4,26 @@ import path from 'node:path';
 import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
 import { parseConfig, type GatewayConfig } from '../../src/server/config/index.js';
 import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createLogger, type Logger } from '../../src/server/logger.js';
 
 export interface TestKey {
   name: string;
   groups: string[];
+}
+
+/** `auth.oidc` as written in hoop.yaml; `revocationWindow` is a duration such as `4s`. */
+export interface TestOidc {
+  issuer: string;
+  clientId: string;
+  audience?: string;
+  groupsClaim?: string;
+  revocationWindow?: string;
+}
+
+/** One `auth.delegation` rule: these actors may act for these subjects (`*` for anyone). */
+export interface TestDelegation {
+  actors: string[];
+  subjects: string[];
 }
 
 export interface TestGateway {
@@ -25,12 +40,18 @@ export interface TestGateway {
  * Starts a real gateway on 127.0.0.1 port 0 with a fresh SQLite store, from
  * YAML config text (so the loader is exercised too). `connections` is the
  * YAML list under `connections:`; API keys are generated per identity.
+ * `oidc` and `delegation` add `auth.oidc` and `auth.delegation`; `logger`
+ * replaces the default one (silent unless HOOP_TEST_LOG names a level), e.g.
+ * to capture the gateway's logs.
  */
 export async function startTestGateway(options: {
   connections: string;
   keys?: TestKey[];
   tunnel?: string;
   env?: NodeJS.ProcessEnv;
+  oidc?: TestOidc;
+  delegation?: TestDelegation[];
+  logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
   const keys: Record<string, string> = {};
@@ -38,11 +59,14 @@ export async function startTestGateway(options: {
     keys[key.name] = generateApiKey();
     return `    - { name: ${key.name}, groups: [${key.groups.join(', ')}], keyHash: "${hashApiKey(keys[key.name] ?? '')}" }`;
   });
+  // JSON is YAML: values are quoted, whatever characters they hold.
   const text = [
     'listen: 127.0.0.1:0',
     `store: sqlite:${path.join(dir, 'hoop.db')}`,
     'log: { level: silent }',
     'auth:',
+    ...(options.oidc ? [`  oidc: ${JSON.stringify(options.oidc)}`] : []),
+    ...(options.delegation ? [`  delegation: ${JSON.stringify(options.delegation)}`] : []),
     '  apiKeys:',
     ...keyLines,
     'connections:',
@@ -55,7 +79,7 @@ export async function startTestGateway(options: {
   });
   const gateway = await startGateway({
     config,
-    logger: createLogger(process.env.HOOP_TEST_LOG ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.HOOP_TEST_LOG ?? 'silent'),
   });
   return {
     gateway,
