@@ -25,7 +25,11 @@ import { createLogger, type Logger } from './logger.js';
 import { Connections } from './connections.js';
 import type { ProtocolHandler } from './protocols/handler.js';
 import { tcpHandler } from './protocols/tcp.js';
+import { loadPolicy, policyFromRules, type Policy } from './policy/index.js';
+import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
+import { requestFor, sqlPolicyGate } from './sql-gate.js';
+import { initSqlParser } from './sql/index.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface GatewayOptions {
@@ -64,12 +68,20 @@ const TUNNEL_PATH = /^\/api\/tunnel\/([^/?#]+)$/;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.log.level);
+  // Policy first: a broken policy refuses the start before anything is opened.
+  const policy = await loadConfiguredPolicy(config);
+  if (policy) await initSqlParser();
   const store = options.store ?? (await openStore(config.store));
   const authenticate: Authenticator = createAuthenticator(
     options.strategies ?? defaultStrategies(config),
   );
   const handlers = new Map(
-    (options.handlers ?? [tcpHandler]).map((handler) => [handler.type, handler]),
+    (
+      options.handlers ?? [
+        tcpHandler,
+        postgresHandler(policy ? { gate: sqlPolicyGate(policy) } : {}),
+      ]
+    ).map((handler) => [handler.type, handler]),
   );
   const connections = new Connections(config.connections);
   const live = new Map<string, { stream: WebSocketStream; ended: Promise<void> }>();
@@ -109,6 +121,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         'HOOP_PROTOCOL_UNSUPPORTED',
         `connections of type ${connection.type} are not supported by this gateway yet`,
       );
+    }
+    if (policy) {
+      const decision = policy.decide(requestFor({ identity, connection }));
+      if (decision.effect !== 'allow') {
+        throw new HoopError(
+          'HOOP_POLICY_DENIED',
+          decision.message ?? `no policy rule lets ${identity.name} open ${connection.name}`,
+          {
+            hint: 'Ask an administrator for access.',
+            details: decision.rule ? { rule: decision.rule } : {},
+          },
+        );
+      }
     }
     validateUpgrade(req);
     const id = newId('ses');
@@ -203,6 +228,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       };
     }
     guard.stop();
+    // A handler that is done with its client (a cancel request, a refused
+    // start-up) leaves the tunnel to us: closing it is what the client waits for.
+    if (!stream.destroyed) stream.destroy();
     await endSession(session.id, outcome, session.log);
   };
 
@@ -300,6 +328,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!options.store) await store.close();
     },
   };
+}
+
+/** The policy named in the config (a file, or rules inline); none means statements are not checked. */
+async function loadConfiguredPolicy(config: GatewayConfig): Promise<Policy | undefined> {
+  if (config.policy === undefined) return undefined;
+  return typeof config.policy === 'string'
+    ? loadPolicy(config.policy)
+    : policyFromRules(config.policy, { file: config.file });
 }
 
 /** API keys first (cheap, recognised by prefix), then the identity provider's tokens. */

@@ -196,6 +196,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
       connections: [
         `  - { name: echo, type: tcp, host: 127.0.0.1, port: ${echo.port}, groups: [agents] }`,
         '  - { name: pg-prod, type: postgres, host: 127.0.0.1, database: app, user: app, password: "${env:PG_PW}", groups: [agents] }',
+        '  - { name: my-prod, type: mysql, host: 127.0.0.1, database: app, user: app, password: "${env:PG_PW}", groups: [agents] }',
         `  - { name: secret-echo, type: tcp, host: 127.0.0.1, port: ${echo.port}, groups: [dba] }`,
       ].join('\n'),
       env: { PG_PW: 'pg-password-never-shown' },
@@ -267,6 +268,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
       assert.deepEqual(mine.json, {
         connections: [
           { name: 'echo', type: 'tcp', localPort: 8999 },
+          { name: 'my-prod', type: 'mysql', localPort: 3307, database: 'app' },
           { name: 'pg-prod', type: 'postgres', localPort: 5433, database: 'app' },
         ],
       });
@@ -363,7 +365,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
         ...bearer(gw.keys['agent-1'] ?? ''),
       ]);
       assert.equal(listed.status, 200);
-      assert.equal((listed.json.connections as unknown[]).length, 2);
+      assert.equal((listed.json.connections as unknown[]).length, 3);
     });
 
     it('answers bytes that are not HTTP with a JSON 400', async () => {
@@ -405,9 +407,9 @@ describe('gateway HTTP API and tunnel refusals', () => {
         code: 'HOOP_CONNECTION_UNKNOWN',
       },
       {
-        what: 'a type with no handler yet (postgres)',
+        what: 'a type with no handler yet (mysql)',
         token: () => gw.keys['agent-1'] ?? '',
-        name: 'pg-prod',
+        name: 'my-prod',
         status: 501,
         code: 'HOOP_PROTOCOL_UNSUPPORTED',
       },

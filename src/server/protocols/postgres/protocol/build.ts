@@ -235,6 +235,17 @@ export function buildQuery(sql: string): Buffer {
     .flush();
 }
 
+/** Byte1('P'), Int32 len, String name, String query, Int16 n, Int32[n] parameter type OIDs. */
+export function buildParse(name: string, sql: string, paramTypes: readonly number[]): Buffer {
+  const w = new Writer()
+    .startMessage(FrontendCode.Parse)
+    .cstring(name)
+    .cstring(sql)
+    .int16(paramTypes.length);
+  for (const oid of paramTypes) w.int32(oid);
+  return w.endMessage().flush();
+}
+
 /** Byte1('S'), Int32 4. */
 export function buildSync(): Buffer {
   return headerOnly(FrontendCode.Sync);

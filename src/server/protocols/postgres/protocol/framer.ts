@@ -83,6 +83,22 @@ export class Framer {
     return this.partial ? this.partialFilled : this.headFilled;
   }
 
+  /**
+   * Hands over the bytes of an incomplete message and forgets them, so another
+   * framer (or a plain relay) can continue the stream where this one stopped.
+   */
+  takeBuffered(): Buffer | undefined {
+    const held = this.partial
+      ? this.partial.subarray(0, this.partialFilled)
+      : this.headFilled > 0
+        ? Buffer.from(this.head.subarray(0, this.headFilled))
+        : undefined;
+    this.partial = null;
+    this.partialFilled = 0;
+    this.headFilled = 0;
+    return held;
+  }
+
   /** Feeds one chunk; returns the messages it completes, in order. */
   push(chunk: Uint8Array): Frame[] {
     const buf = Buffer.isBuffer(chunk)

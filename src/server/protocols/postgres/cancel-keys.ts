@@ -1,0 +1,34 @@
+import { randomInt } from 'node:crypto';
+
+export interface CancelTarget {
+  host: string;
+  port: number;
+  processId: number;
+  secretKey: Buffer;
+}
+
+/**
+ * Gateway-issued cancel keys (protocol §55.2.9). A client never sees the
+ * target's BackendKeyData: it gets a key from here, and a CancelRequest that
+ * arrives later, through a new tunnel, is looked up and sent to the right
+ * target backend. Keys are random 32-bit pairs, forgotten when the session ends.
+ */
+export class CancelKeys {
+  private readonly keys = new Map<string, CancelTarget>();
+
+  issue(target: CancelTarget): { processId: number; secretKey: number; release(): void } {
+    for (;;) {
+      const processId = randomInt(1, 2 ** 31 - 1);
+      const secretKey = randomInt(0, 2 ** 31 - 1);
+      const id = `${processId}:${secretKey}`;
+      if (this.keys.has(id)) continue;
+      this.keys.set(id, target);
+      return { processId, secretKey, release: () => this.keys.delete(id) };
+    }
+  }
+
+  lookup(processId: number, secretKey: Buffer): CancelTarget | undefined {
+    if (secretKey.length !== 4) return undefined;
+    return this.keys.get(`${processId}:${secretKey.readInt32BE(0)}`);
+  }
+}

@@ -1,0 +1,411 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { ProtocolHandler, SessionContext, SessionOutcome } from '../handler.js';
+import { CancelKeys } from './cancel-keys.js';
+import { FrameSource } from './frame-source.js';
+import { PostgresSessionError } from './session-error.js';
+import { allowAll, type StatementGate } from './statement-gate.js';
+import { connectTarget, type TargetConnection } from './target.js';
+import {
+  BackendCode,
+  Framer,
+  FrontendCode,
+  PgProtocolError,
+  buildAuthenticationOk,
+  buildBackendKeyData,
+  buildCancelRequest,
+  buildEncryptionResponse,
+  buildErrorResponse,
+  buildParse,
+  buildQuery,
+  frameBytes,
+  parseBackend,
+  parseFrontend,
+  type Frame,
+} from './protocol/index.js';
+
+export interface PostgresHandlerOptions {
+  /** Decides every Query and Parse; defaults to allowing everything. */
+  gate?: StatementGate;
+  /** Largest message accepted from the client. */
+  maxMessageBytes?: number;
+}
+
+/** Start-up parameters a client may pass on to the target. Others are dropped; a few are refused. */
+const FORWARDED_PARAMETERS = new Set([
+  'application_name',
+  'client_encoding',
+  'datestyle',
+  'intervalstyle',
+  'timezone',
+  'extra_float_digits',
+]);
+
+/**
+ * `type: postgres`: the gateway terminates protocol v3 on the client side
+ * (any user name, no password: the tunnel is already authenticated), logs in
+ * to the target with the connection's own credentials, and relays message by
+ * message so that every Query and Parse passes the statement gate first.
+ *
+ * A refused statement is replaced by one the target itself rejects (an
+ * identifier that is not SQL), so the target keeps its own transaction
+ * semantics — an implicit transaction is rolled back, an explicit one is
+ * aborted — and message order is exactly what the client expects; the
+ * target's syntax error is then swapped for the gateway's ErrorResponse
+ * (SQLSTATE 42501 naming the rule).
+ */
+export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolHandler {
+  const gate = options.gate ?? allowAll;
+  const cancelKeys = new CancelKeys();
+
+  return {
+    type: 'postgres',
+    async serve(session: SessionContext, client: Duplex): Promise<SessionOutcome> {
+      const counts = { bytesUp: 0, bytesDown: 0 };
+      let target: TargetConnection | undefined;
+      let key: ReturnType<CancelKeys['issue']> | undefined;
+      try {
+        const startup = await readStartup(client, session);
+        if (startup.kind === 'cancel') {
+          await forwardCancel(cancelKeys, startup.processId, startup.secretKey);
+          return { ...counts, reason: 'client_closed', detail: 'cancel request' };
+        }
+        const { connection } = session;
+        target = await connectTarget({
+          host: connection.host,
+          port: connection.port,
+          user: connection.user ?? startup.user,
+          ...(connection.password === undefined ? {} : { password: connection.password }),
+          database: connection.database ?? startup.database,
+          ...(connection.tls ? { tls: true } : {}),
+          parameters: startup.parameters,
+        });
+        client.write(buildAuthenticationOk());
+        if (target.backendKey) {
+          key = cancelKeys.issue({
+            host: connection.host,
+            port: connection.port,
+            ...target.backendKey,
+          });
+          client.write(buildBackendKeyData(key.processId, key.secretKey));
+        }
+        for (const message of target.greeting) client.write(message);
+        for (const bytes of target.leftover) client.write(bytes);
+        return await relayMessages(
+          session,
+          client,
+          target.socket,
+          startup.leftover,
+          gate,
+          counts,
+          options.maxMessageBytes,
+        );
+      } catch (error) {
+        const failure =
+          error instanceof PostgresSessionError
+            ? error
+            : error instanceof PgProtocolError
+              ? new PostgresSessionError(error.sqlState, error.message)
+              : undefined;
+        if (!failure) throw error;
+        if (client.writable) {
+          client.end(
+            buildErrorResponse({
+              severity: 'FATAL',
+              code: failure.sqlState,
+              message: failure.message,
+            }),
+          );
+        }
+        target?.socket.destroy();
+        session.log.info(
+          { event: 'postgres_session_refused', sqlState: failure.sqlState },
+          failure.message,
+        );
+        return { ...counts, reason: 'protocol_error', detail: failure.message };
+      } finally {
+        key?.release();
+      }
+    },
+  };
+}
+
+type Startup =
+  | { kind: 'cancel'; processId: number; secretKey: Buffer }
+  | {
+      kind: 'session';
+      user: string;
+      database: string;
+      parameters: Map<string, string>;
+      leftover: Buffer[];
+    };
+
+/**
+ * Protocol §55.2.1: SSLRequest and GSSENCRequest are answered 'N' (the tunnel
+ * is already encrypted), then a StartupMessage or CancelRequest follows.
+ */
+async function readStartup(client: Duplex, session: SessionContext): Promise<Startup> {
+  const source = new FrameSource(client, { startup: true, name: 'the client' });
+  for (;;) {
+    const frame = await source.next();
+    const message = parseFrontend(frame);
+    switch (message.type) {
+      case 'sslRequest':
+      case 'gssEncRequest':
+        client.write(buildEncryptionResponse('N'));
+        continue;
+      case 'cancelRequest':
+        source.release();
+        return { kind: 'cancel', processId: message.processId, secretKey: message.secretKey };
+      case 'startup': {
+        if (message.majorVersion !== 3) {
+          throw new PostgresSessionError(
+            '0A000',
+            `protocol version ${message.majorVersion}.${message.minorVersion} is not supported`,
+          );
+        }
+        const parameters = new Map<string, string>();
+        for (const [name, value] of message.parameters) {
+          const lower = name.toLowerCase();
+          if (lower === 'replication')
+            throw new PostgresSessionError(
+              '42501',
+              'replication connections are not allowed through the gateway',
+            );
+          if (lower === 'options') {
+            throw new PostgresSessionError(
+              '42501',
+              'the start-up parameter "options" is not allowed through the gateway; use SET after connecting',
+            );
+          }
+          if (FORWARDED_PARAMETERS.has(lower)) parameters.set(name, value);
+        }
+        const user = message.parameters.get('user') ?? '';
+        const requested = message.parameters.get('database') ?? user;
+        const configured = session.connection.database;
+        // The connection reaches one database; asking for another is an error, not a silent redirect.
+        if (
+          configured !== undefined &&
+          requested !== configured &&
+          requested !== user &&
+          requested !== ''
+        ) {
+          throw new PostgresSessionError(
+            '3D000',
+            `connection ${session.connection.name} reaches database "${configured}" only`,
+          );
+        }
+        const { frames, partial } = source.release();
+        const leftover = frames.map((f) => Buffer.from(frameBytes(f)));
+        if (partial) leftover.push(Buffer.from(partial));
+        return { kind: 'session', user, database: configured ?? requested, parameters, leftover };
+      }
+      default:
+        throw new PostgresSessionError(
+          '08P01',
+          `unexpected ${message.type} message during start-up`,
+        );
+    }
+  }
+}
+
+async function forwardCancel(
+  keys: CancelKeys,
+  processId: number,
+  secretKey: Buffer,
+): Promise<void> {
+  const target = keys.lookup(processId, secretKey);
+  // An unknown key is ignored, as PostgreSQL itself does (no error reaches the client).
+  if (!target) return;
+  await new Promise<void>((resolve) => {
+    const socket = net.connect({ host: target.host, port: target.port }, () => {
+      socket.end(buildCancelRequest(target.processId, target.secretKey));
+    });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+}
+
+/**
+ * The relay after start-up: client frames go through the gate; target frames
+ * go back unchanged (forwarded as runs of their original bytes) except the
+ * target's rejection of a substituted statement, which becomes the gateway's
+ * ErrorResponse.
+ */
+function relayMessages(
+  session: SessionContext,
+  client: Duplex,
+  target: Duplex,
+  early: Buffer[],
+  gate: StatementGate,
+  counts: { bytesUp: number; bytesDown: number },
+  maxMessageBytes?: number,
+): Promise<SessionOutcome> {
+  return new Promise((resolve) => {
+    const clientFramer = new Framer(maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    const targetFramer = new Framer({ maxMessageBytes: 1024 * 1024 * 1024 });
+    /** Markers of substituted statements, in the order the target will reject them, with the client's error. */
+    const refusals = new Map<string, { message: string; sqlState: string }>();
+    let settled = false;
+
+    const finish = (outcome: Omit<SessionOutcome, 'bytesUp' | 'bytesDown'>): void => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...counts, ...outcome });
+    };
+
+    const refuse = (message: string, sqlState: string): string => {
+      const marker = `hoop_refused_${randomBytes(8).toString('hex')}`;
+      refusals.set(marker, { message, sqlState });
+      return marker;
+    };
+
+    const fromClient = (chunk: Buffer): void => {
+      counts.bytesUp += chunk.length;
+      let frames: Frame[];
+      try {
+        frames = clientFramer.push(chunk);
+      } catch (error) {
+        protocolFailure(error as Error);
+        return;
+      }
+      const out: Buffer[] = [];
+      for (const frame of frames) {
+        if (frame.code === FrontendCode.Query || frame.code === FrontendCode.Parse) {
+          let replaced: Buffer | undefined;
+          try {
+            const message = parseFrontend(frame);
+            if (message.type === 'query' || message.type === 'parse') {
+              const decision = gate(session, message.sql);
+              if (!decision.allow) {
+                const marker = refuse(decision.message, decision.sqlState);
+                replaced =
+                  message.type === 'query'
+                    ? buildQuery(marker)
+                    : buildParse(message.name, marker, []);
+              }
+            }
+          } catch (error) {
+            protocolFailure(error as Error);
+            return;
+          }
+          out.push(replaced ?? frameBytes(frame));
+        } else {
+          out.push(frameBytes(frame));
+        }
+      }
+      if (out.length === 0) return;
+      const ok = out.length === 1 ? target.write(out[0]) : target.write(Buffer.concat(out));
+      if (!ok) client.pause();
+    };
+
+    const fromTarget = (chunk: Buffer): void => {
+      counts.bytesDown += chunk.length;
+      let frames: Frame[];
+      try {
+        frames = targetFramer.push(chunk);
+      } catch (error) {
+        protocolFailure(error as Error);
+        return;
+      }
+      let runStart: Frame | undefined;
+      let runEnd: Frame | undefined;
+      const out: Buffer[] = [];
+      const flushRun = (): void => {
+        if (runStart && runEnd) {
+          out.push(
+            runStart.buffer === runEnd.buffer
+              ? runStart.buffer.subarray(runStart.start, runEnd.end)
+              : Buffer.concat([frameBytes(runStart), frameBytes(runEnd)]),
+          );
+        }
+        runStart = runEnd = undefined;
+      };
+      for (const frame of frames) {
+        const replacement =
+          refusals.size > 0 && frame.code === BackendCode.ErrorResponse
+            ? swapRefusal(frame)
+            : undefined;
+        if (replacement) {
+          flushRun();
+          out.push(replacement);
+          continue;
+        }
+        if (runStart && runEnd && (runEnd.buffer !== frame.buffer || runEnd.end !== frame.start))
+          flushRun();
+        runStart ??= frame;
+        runEnd = frame;
+      }
+      flushRun();
+      for (const bytes of out) {
+        if (!client.write(bytes)) target.pause();
+      }
+    };
+
+    const swapRefusal = (frame: Frame): Buffer | undefined => {
+      const message = parseBackend(frame);
+      if (message.type !== 'errorResponse') return undefined;
+      for (const [marker, refusal] of refusals) {
+        if (message.fields.message?.includes(marker)) {
+          refusals.delete(marker);
+          return buildErrorResponse({
+            severity: 'ERROR',
+            code: refusal.sqlState,
+            message: refusal.message,
+          });
+        }
+      }
+      return undefined;
+    };
+
+    const protocolFailure = (error: Error): void => {
+      const sqlState = error instanceof PgProtocolError ? error.sqlState : '08P01';
+      if (client.writable)
+        client.end(
+          buildErrorResponse({ severity: 'FATAL', code: sqlState, message: error.message }),
+        );
+      target.destroy();
+      finish({ reason: 'protocol_error', detail: error.message });
+    };
+
+    client.on('data', fromClient);
+    target.on('data', fromTarget);
+    client.on('drain', () => target.resume());
+    target.on('drain', () => client.resume());
+    client.on('end', () => {
+      target.end();
+      finish({ reason: 'client_closed' });
+    });
+    target.on('end', () => {
+      client.end();
+      finish({ reason: 'target_closed' });
+    });
+    client.on('error', (error: Error) => {
+      target.destroy();
+      finish({ reason: 'client_vanished', detail: error.message });
+    });
+    target.on('error', (error: NodeJS.ErrnoException) => {
+      if (client.writable)
+        client.end(
+          buildErrorResponse({
+            severity: 'FATAL',
+            code: '08006',
+            message: `the target connection failed: ${error.code ?? error.message}`,
+          }),
+        );
+      finish({ reason: 'target_reset', detail: error.message });
+    });
+    client.on('close', () => {
+      target.destroy();
+      finish({ reason: 'client_closed' });
+    });
+    target.on('close', () => {
+      if (!client.writableEnded) client.end();
+      finish({ reason: 'target_closed' });
+    });
+    for (const bytes of early) fromClient(bytes);
+    client.resume();
+    target.resume();
+  });
+}

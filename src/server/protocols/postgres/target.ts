@@ -1,0 +1,211 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { FrameSource } from './frame-source.js';
+import { PostgresSessionError } from './session-error.js';
+import {
+  BackendCode,
+  ScramClient,
+  SCRAM_SHA_256,
+  buildPasswordMessage,
+  buildSASLInitialResponse,
+  buildSASLResponse,
+  buildSSLRequest,
+  buildStartupMessage,
+  frameBytes,
+  md5Password,
+  parseBackend,
+  type Frame,
+} from './protocol/index.js';
+
+export interface TargetOptions {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  /** Require TLS to the target (verified against the system's CAs). */
+  tls?: boolean;
+  /** Start-up parameters passed on from the client (already filtered). */
+  parameters: Map<string, string>;
+  connectTimeoutMs?: number;
+}
+
+export interface TargetConnection {
+  socket: Duplex;
+  /** The target's own cancel key; the client only ever sees a gateway-issued one. */
+  backendKey: { processId: number; secretKey: Buffer } | undefined;
+  /** What the target said after authenticating (ParameterStatus … ReadyForQuery), BackendKeyData removed, to forward as is. */
+  greeting: Buffer[];
+  /** Bytes that arrived after ReadyForQuery, to forward before relaying. */
+  leftover: Buffer[];
+}
+
+/**
+ * Opens the target side of a session with the credentials the gateway holds:
+ * optional TLS (SSLRequest, RFC-less but documented in protocol §55.2.10),
+ * StartupMessage, then cleartext, md5 or SCRAM-SHA-256 authentication
+ * (§55.3). The caller never sees the password or the SCRAM exchange.
+ */
+export async function connectTarget(options: TargetOptions): Promise<TargetConnection> {
+  let socket: Duplex = await openSocket(options);
+  try {
+    if (options.tls) socket = await startTls(socket as net.Socket, options.host);
+    const source = new FrameSource(socket, { name: 'the target' });
+    socket.write(
+      buildStartupMessage({
+        user: options.user,
+        database: options.database,
+        ...Object.fromEntries(options.parameters),
+      }),
+    );
+    await authenticate(socket, source, options);
+    const greeting: Buffer[] = [];
+    let backendKey: TargetConnection['backendKey'];
+    for (;;) {
+      const frame = await source.next();
+      if (frame.code === BackendCode.BackendKeyData) {
+        const message = parseBackend(frame);
+        if (message.type === 'backendKeyData')
+          backendKey = { processId: message.processId, secretKey: message.secretKey };
+        continue;
+      }
+      if (frame.code === BackendCode.ErrorResponse) throw targetRefused(frame);
+      greeting.push(Buffer.from(frameBytes(frame)));
+      if (frame.code === BackendCode.ReadyForQuery) break;
+    }
+    const { frames, partial } = source.release();
+    const leftover = frames.map((frame) => Buffer.from(frameBytes(frame)));
+    if (partial) leftover.push(Buffer.from(partial));
+    return { socket, backendKey, greeting, leftover };
+  } catch (error) {
+    socket.destroy();
+    throw error instanceof PostgresSessionError
+      ? error
+      : new PostgresSessionError(
+          '08006',
+          `the gateway lost the target during start-up: ${(error as Error).message}`,
+        );
+  }
+}
+
+function openSocket(options: TargetOptions): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+    socket.setTimeout(options.connectTimeoutMs ?? 15_000, () =>
+      socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
+    );
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new PostgresSessionError(
+          '08001',
+          `the gateway cannot reach the target ${options.host}:${options.port}: ${error.code ?? error.message}`,
+        ),
+      ),
+    );
+  });
+}
+
+/** SSLRequest is answered with one unframed byte: 'S' to go on with TLS, 'N' for no. */
+async function startTls(socket: net.Socket, servername: string): Promise<tls.TLSSocket> {
+  socket.write(buildSSLRequest());
+  const answer = await new Promise<number>((resolve, reject) => {
+    socket.once('readable', function read() {
+      const byte = socket.read(1) as Buffer | null;
+      if (byte) resolve(byte[0]!);
+      else socket.once('readable', read);
+    });
+    socket.once('error', reject);
+    socket.once('end', () => reject(new Error('closed before answering SSLRequest')));
+  });
+  if (answer !== 0x53)
+    throw new PostgresSessionError(
+      '08001',
+      'the target does not accept TLS, which this connection requires',
+    );
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect(
+      { socket, servername: net.isIP(servername) ? undefined : servername },
+      () => resolve(secure),
+    );
+    secure.once('error', (error) =>
+      reject(new PostgresSessionError('08001', `TLS to the target failed: ${error.message}`)),
+    );
+  });
+}
+
+async function authenticate(
+  socket: Duplex,
+  source: FrameSource,
+  options: TargetOptions,
+): Promise<void> {
+  let scram: ScramClient | undefined;
+  for (;;) {
+    const frame = await source.next();
+    if (frame.code === BackendCode.ErrorResponse) throw targetRefused(frame);
+    if (frame.code !== BackendCode.Authentication) {
+      throw new PostgresSessionError(
+        '08P01',
+        'the target sent an unexpected message during authentication',
+      );
+    }
+    const message = parseBackend(frame);
+    const password = (): string => {
+      if (options.password === undefined) {
+        throw new PostgresSessionError(
+          '28000',
+          'the target asks for a password and the connection has none configured',
+        );
+      }
+      return options.password;
+    };
+    switch (message.type) {
+      case 'authenticationOk':
+        return;
+      case 'authenticationCleartextPassword':
+        socket.write(buildPasswordMessage(password()));
+        break;
+      case 'authenticationMD5Password':
+        socket.write(buildPasswordMessage(md5Password(options.user, password(), message.salt)));
+        break;
+      case 'authenticationSASL':
+        if (!message.mechanisms.includes(SCRAM_SHA_256)) {
+          throw new PostgresSessionError(
+            '28000',
+            `the target offers no SASL mechanism the gateway speaks (${message.mechanisms.join(', ')})`,
+          );
+        }
+        scram = new ScramClient({ password: password() });
+        socket.write(buildSASLInitialResponse(SCRAM_SHA_256, scram.clientFirstMessage()));
+        break;
+      case 'authenticationSASLContinue':
+        if (!scram) throw new PostgresSessionError('08P01', 'SASLContinue without SASL');
+        socket.write(buildSASLResponse(scram.clientFinalMessage(message.data)));
+        break;
+      case 'authenticationSASLFinal':
+        if (!scram) throw new PostgresSessionError('08P01', 'SASLFinal without SASL');
+        scram.verifyServerFinal(message.data);
+        break;
+      default:
+        throw new PostgresSessionError(
+          '28000',
+          'the target asks for an authentication method the gateway does not speak (Kerberos, GSSAPI or SSPI)',
+        );
+    }
+  }
+}
+
+/** The target's own refusal, reported without its details (they may name roles or hosts the caller should not learn). */
+function targetRefused(frame: Frame): PostgresSessionError {
+  const message = parseBackend(frame);
+  const code = message.type === 'errorResponse' ? message.fields.code : undefined;
+  return new PostgresSessionError(
+    code === '28P01' || code === '28000' ? '28000' : '08004',
+    `the target refused the gateway's login (${code ?? 'no SQLSTATE'}); an administrator should check the connection's credentials`,
+  );
+}

@@ -1,0 +1,92 @@
+import type { Policy, PolicyRequest } from './policy/index.js';
+import type { SessionContext } from './protocols/handler.js';
+import type { GateDecision, StatementGate } from './protocols/postgres/statement-gate.js';
+import { classifySql } from './sql/index.js';
+
+/**
+ * The statement gate for SQL connections: classify the string with the real
+ * PostgreSQL parser, then decide every statement in it by policy. One denied
+ * statement refuses the whole string, so nothing in it runs. A string that
+ * does not parse is decided as `unparsed`, which policy refuses whenever a
+ * rule would have needed its classification (fail closed).
+ */
+export function sqlPolicyGate(policy: Policy): StatementGate {
+  return (session: SessionContext, sql: string): GateDecision => {
+    const base = requestFor(session);
+    const classification = classifySql(sql);
+    if (!classification.ok) {
+      const decision = policy.decide({
+        ...base,
+        action: { type: 'sql', kinds: [], tables: [], functions: [], unparsed: true },
+      });
+      // An unparsable string that policy lets through reaches the target, whose own syntax error is exact.
+      return decision.effect === 'allow'
+        ? { allow: true }
+        : {
+            allow: false,
+            sqlState: '42501',
+            message: refusal(
+              decision.rule,
+              decision.message,
+              'the statement could not be classified',
+            ),
+          };
+    }
+    for (const statement of classification.statements) {
+      const decision = policy.decide({
+        ...base,
+        action: {
+          type: 'sql',
+          kinds: statement.kinds,
+          tables: statement.tables,
+          functions: statement.functions,
+        },
+      });
+      session.log.debug(
+        {
+          event: 'statement_decided',
+          fingerprint: statement.fingerprint,
+          kinds: statement.kinds,
+          tables: statement.tables,
+          effect: decision.effect,
+          rule: decision.rule,
+        },
+        'statement decided',
+      );
+      if (decision.effect !== 'allow') {
+        return {
+          allow: false,
+          sqlState: '42501',
+          message: refusal(decision.rule, decision.message, 'no policy rule allows it'),
+        };
+      }
+    }
+    return { allow: true };
+  };
+}
+
+/** The policy request for a session, without an action (opening the session). */
+export function requestFor(
+  session: Pick<SessionContext, 'identity' | 'connection'>,
+): PolicyRequest {
+  const { identity, connection } = session;
+  return {
+    identity: {
+      subject: identity.subject,
+      name: identity.name,
+      groups: identity.groups,
+      kind: identity.kind,
+      ...(identity.actors ? { actors: identity.actors } : {}),
+      ...(identity.email ? { email: identity.email } : {}),
+    },
+    connection: { name: connection.name, type: connection.type },
+  };
+}
+
+/** The client's error text: who refused and why, as DESIGN.md asks ("the message names the rule"). */
+function refusal(rule: string | undefined, message: string | undefined, fallback: string): string {
+  const why = message ?? fallback;
+  return rule
+    ? `hoop: refused by policy rule "${rule}": ${why}`
+    : `hoop: refused by policy: ${why}`;
+}
