@@ -38,7 +38,9 @@ export default class Connect extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Connect);
     const gateway = gatewayUrl(flags.gateway);
-    const credentials = await resolveCredentials(gateway);
+    // A person's session must start with a recently issued token (the gateway
+    // counts its revocation window from the token's issue time), so refresh now.
+    const credentials = await resolveCredentials(gateway, process.env, { forceRefresh: true });
     const client = new GatewayClient(gateway, credentials.token);
     // Ask first: a wrong name, token or permission fails now, with its exit code, not on the first connection.
     const connection = await client.connection(args.name);

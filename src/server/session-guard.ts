@@ -36,7 +36,10 @@ export class SessionGuard {
     this.identity = options.identity;
     this.newestIssuedAt = options.identity.issuedAt?.getTime() ?? 0;
     this.now = options.now ?? Date.now;
-    if (needsFreshTokens(this.identity)) this.freshUntil = this.now() + options.revocationWindowMs;
+    // The window counts from when the provider issued the token (or now, if
+    // its clock runs ahead), so a stale token cannot open a session and keep
+    // it for a whole new window.
+    if (needsFreshTokens(this.identity)) this.freshUntil = this.freshFrom(options.identity.issuedAt?.getTime());
     this.schedule();
   }
 
@@ -64,10 +67,13 @@ export class SessionGuard {
     const issuedAt = next.issuedAt?.getTime();
     const fresher = issuedAt === undefined || issuedAt > this.newestIssuedAt;
     if (issuedAt !== undefined) this.newestIssuedAt = Math.max(this.newestIssuedAt, issuedAt);
-    if (this.freshUntil !== undefined && fresher)
-      this.freshUntil = this.now() + this.options.revocationWindowMs;
+    if (this.freshUntil !== undefined && fresher) this.freshUntil = this.freshFrom(issuedAt);
     this.identity = next;
     this.schedule();
+  }
+
+  private freshFrom(issuedAt: number | undefined): number {
+    return Math.min(this.now(), issuedAt ?? Infinity) + this.options.revocationWindowMs;
   }
 
   stop(): void {

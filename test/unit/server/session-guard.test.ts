@@ -67,6 +67,21 @@ beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
 afterEach(() => mock.timers.reset());
 
 describe('a person’s session (OIDC user)', () => {
+  test('regression: a token issued a window ago cannot open a session (a disabled user’s last token)', () => {
+    const session = guarded(person(START - WINDOW_MS, START + 300_000));
+    assert.deepEqual(session.ended, [
+      'no refreshed token arrived in time (login revoked or expired)',
+    ]);
+  });
+
+  test('counts the window from the token’s issue time, not from the session start', () => {
+    const session = guarded(person(START - WINDOW_MS / 2, START + 300_000));
+    session.advance(WINDOW_MS / 2 - 1);
+    assert.deepEqual(session.ended, []);
+    session.advance(1);
+    assert.equal(session.ended.length, 1);
+  });
+
   test('ends when no fresher token arrives within the revocation window', () => {
     const session = guarded(person(START, START + 300_000));
     session.advance(WINDOW_MS - 1);
