@@ -39,7 +39,8 @@ export class SessionGuard {
     // The window counts from when the provider issued the token (or now, if
     // its clock runs ahead), so a stale token cannot open a session and keep
     // it for a whole new window.
-    if (needsFreshTokens(this.identity)) this.freshUntil = this.freshFrom(options.identity.issuedAt?.getTime());
+    if (needsFreshTokens(this.identity))
+      this.freshUntil = this.freshFrom(options.identity.issuedAt?.getTime());
     this.schedule();
   }
 
