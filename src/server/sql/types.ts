@@ -6,34 +6,37 @@
  * `statement-kinds.ts`; anything the table does not know is `utility`, never
  * `select`.
  */
-export type StatementKind =
-  | 'select'
-  | 'insert'
-  | 'update'
-  | 'delete'
-  | 'merge'
-  | 'ddl'
-  | 'drop'
-  | 'truncate'
+export const STATEMENT_KINDS = [
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'merge',
+  'ddl',
+  'drop',
+  'truncate',
   /** GRANT and REVOKE of privileges and role membership, role and ownership management. */
-  | 'grant'
-  | 'copy'
-  | 'call'
-  | 'do'
-  | 'explain'
-  | 'transaction'
-  | 'set'
-  | 'show'
-  | 'prepare'
-  | 'execute'
+  'grant',
+  'copy',
+  'call',
+  'do',
+  'explain',
+  'transaction',
+  'set',
+  'show',
+  'prepare',
+  'execute',
   /** LOCK TABLE, and SELECT … FOR UPDATE/SHARE (row locks). */
-  | 'lock'
+  'lock',
   /** Maintenance: VACUUM, ANALYZE, CLUSTER, REINDEX, CHECKPOINT. */
-  | 'vacuum'
-  | 'listen'
-  | 'notify'
-  | 'cursor'
-  | 'utility';
+  'vacuum',
+  'listen',
+  'notify',
+  'cursor',
+  'utility',
+] as const;
+
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
 /** How a COPY moves data. */
 export interface CopyInfo {
