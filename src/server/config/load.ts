@@ -4,9 +4,10 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 
 import { HoopError } from '../../lib/errors.js';
+import { fileErrorReason } from '../../lib/file-error.js';
 import { buildConfig } from './build.js';
-import { fallbackMessage, toProblems } from './issues.js';
-import { Locator, type KeyPath, type LocatedProblem, type Problem } from './locate.js';
+import { fallbackMessage, toProblems, unlessReported } from './issues.js';
+import { formatLocated, Locator, type LocatedProblem, type Problem } from './locate.js';
 import { configSchema } from './schema.js';
 import { resolveSecrets } from './secrets.js';
 import { syntaxProblems, toPlain } from './syntax.js';
@@ -87,15 +88,7 @@ export async function loadConfig(
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'it does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? String(error));
+    const why = fileErrorReason(error);
     throw new HoopError('HOOP_CONFIG_INVALID', `${path}: cannot read the config file: ${why}`, {
       cause: error,
       details: { file: path },
@@ -105,35 +98,22 @@ export async function loadConfig(
   return parseConfig(text, { file: path, ...options });
 }
 
-/** Drops problems at or under a key path that already has one: one message per mistake. */
-function unlessReported(reported: readonly Problem[], candidates: Problem[]): Problem[] {
-  const isUnder = (path: KeyPath, prefix: KeyPath) => prefix.every((key, i) => path[i] === key);
-  return candidates.filter((c) => !reported.some((r) => r === c || isUnder(c.path, r.path)));
-}
-
 function configError(file: string, located: LocatedProblem[]): HoopError {
-  const problems = [...located].sort((a, b) => a.line - b.line || a.column - b.column);
-  const lines = problems.map(
-    (p) => `${file}:${p.line}:${p.column}: ${p.key === '' ? '' : `${p.key}: `}${p.message}`,
-  );
+  const { problems, text } = formatLocated(file, located);
   const first = problems[0];
   const allSecrets = problems.every((p) => p.secret);
-  return new HoopError(
-    allSecrets ? 'HOOP_SECRET_MISSING' : 'HOOP_CONFIG_INVALID',
-    lines.join('\n'),
-    {
-      details: {
-        file,
-        line: first?.line,
-        column: first?.column,
-        key: first?.key,
-        problems: problems.map(({ line, column, key, message }) => ({
-          line,
-          column,
-          key,
-          message,
-        })),
-      },
+  return new HoopError(allSecrets ? 'HOOP_SECRET_MISSING' : 'HOOP_CONFIG_INVALID', text, {
+    details: {
+      file,
+      line: first?.line,
+      column: first?.column,
+      key: first?.key,
+      problems: problems.map(({ line, column, key, message }) => ({
+        line,
+        column,
+        key,
+        message,
+      })),
     },
-  );
+  });
 }

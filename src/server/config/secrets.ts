@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { fileErrorReason } from '../../lib/file-error.js';
 import type { KeyPath, Problem } from './locate.js';
 
 /**
@@ -126,24 +127,10 @@ function lookUp(
       // A trailing newline is what editors and `echo` leave; it is never part of the secret.
       return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') };
     } catch (error) {
-      return { missing: `secret file ${file} cannot be read: ${reason(error)}` };
+      return { missing: `secret file ${file} cannot be read: ${fileErrorReason(error)}` };
     }
   }
   return undefined;
-}
-
-function reason(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'it does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a directory';
-    default:
-      return (error as NodeJS.ErrnoException).code ?? 'unknown error';
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 
 import { HoopError } from '../../lib/errors.js';
+import { fileErrorReason } from '../../lib/file-error.js';
 import { fallbackMessage, toProblems, unlessReported } from '../config/issues.js';
 import {
   formatKeyPath,
@@ -97,15 +98,7 @@ export async function loadPolicy(path: string): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'it does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? String(error));
+    const why = fileErrorReason(error);
     throw new HoopError('HOOP_POLICY_INVALID', `${path}: cannot read the policy file: ${why}`, {
       cause: error,
       details: { file: path },
