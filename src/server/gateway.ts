@@ -26,6 +26,7 @@ import { Connections } from './connections.js';
 import type { ProtocolHandler } from './protocols/handler.js';
 import { tcpHandler } from './protocols/tcp.js';
 import { loadPolicy, policyFromRules, type Policy } from './policy/index.js';
+import { createResultMasker } from './masking/index.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
 import { requestFor, sqlPolicyGate } from './sql-gate.js';
@@ -79,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     (
       options.handlers ?? [
         tcpHandler,
-        postgresHandler(policy ? { gate: sqlPolicyGate(policy) } : {}),
+        postgresHandler(policy ? { gate: sqlPolicyGate(policy), masker: createResultMasker } : {}),
       ]
     ).map((handler) => [handler.type, handler]),
   );

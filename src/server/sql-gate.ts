@@ -1,6 +1,10 @@
-import type { Policy, PolicyRequest } from './policy/index.js';
+import type { MaskDirective, Policy, PolicyRequest } from './policy/index.js';
 import type { SessionContext } from './protocols/handler.js';
-import type { GateDecision, StatementGate } from './protocols/postgres/statement-gate.js';
+import type {
+  GateDecision,
+  ResultMaskRequest,
+  StatementGate,
+} from './protocols/postgres/statement-gate.js';
 import { classifySql } from './sql/index.js';
 
 /**
@@ -9,6 +13,10 @@ import { classifySql } from './sql/index.js';
  * statement refuses the whole string, so nothing in it runs. A string that
  * does not parse is decided as `unparsed`, which policy refuses whenever a
  * rule would have needed its classification (fail closed).
+ *
+ * An allowed string carries the mask rules of all its statements (masks
+ * accumulate), each with the tables of the statements it matched, so the
+ * result masker can trace expressions back to them.
  */
 export function sqlPolicyGate(policy: Policy): StatementGate {
   return (session: SessionContext, sql: string): GateDecision => {
@@ -21,7 +29,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
       });
       // An unparsable string that policy lets through reaches the target, whose own syntax error is exact.
       return decision.effect === 'allow'
-        ? { allow: true }
+        ? withMasks(decision.masks.map((mask) => toRequest(mask, [], true)))
         : {
             allow: false,
             sqlState: '42501',
@@ -32,6 +40,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
             ),
           };
     }
+    const masks = new Map<string, ResultMaskRequest>();
     for (const statement of classification.statements) {
       const decision = policy.decide({
         ...base,
@@ -60,9 +69,50 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           message: refusal(decision.rule, decision.message, 'no policy rule allows it'),
         };
       }
+      // COPY … TO STDOUT streams rows as CopyData, which the result masker
+      // does not rewrite yet: refuse it while masks apply rather than leak.
+      if (decision.masks.length > 0 && statement.copy?.direction === 'out') {
+        return {
+          allow: false,
+          sqlState: '42501',
+          message: refusal(
+            decision.masks[0]?.rule,
+            undefined,
+            'COPY TO is refused while masking applies to this statement; use SELECT',
+          ),
+        };
+      }
+      for (const mask of decision.masks) {
+        const known = masks.get(mask.rule);
+        masks.set(
+          mask.rule,
+          known
+            ? { ...known, tables: [...new Set([...known.tables, ...statement.tables])] }
+            : toRequest(mask, statement.tables, false),
+        );
+      }
     }
-    return { allow: true };
+    return withMasks([...masks.values()]);
   };
+}
+
+function toRequest(
+  mask: MaskDirective,
+  tables: readonly string[],
+  tablesUnknown: boolean,
+): ResultMaskRequest {
+  return {
+    rule: mask.rule,
+    columns: mask.columns,
+    detectors: mask.detectors,
+    ...(mask.hashAllowed === undefined ? {} : { hashAllowed: mask.hashAllowed }),
+    tables,
+    ...(tablesUnknown ? { tablesUnknown } : {}),
+  };
+}
+
+function withMasks(masks: ResultMaskRequest[]): GateDecision {
+  return masks.length === 0 ? { allow: true } : { allow: true, masks };
 }
 
 /** The policy request for a session, without an action (opening the session). */

@@ -3,10 +3,13 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { ProtocolHandler, SessionContext, SessionOutcome } from '../handler.js';
 import { CancelKeys } from './cancel-keys.js';
+import { CatalogCache, CatalogLookup } from './catalog.js';
 import { FrameSource } from './frame-source.js';
 import { PostgresSessionError } from './session-error.js';
+import { ResultFilter } from './result-filter.js';
+import type { ResultMaskerFactory } from './result-masker.js';
 import { allowAll, type StatementGate } from './statement-gate.js';
-import { connectTarget, type TargetConnection } from './target.js';
+import { connectTarget, type TargetConnection, type TargetOptions } from './target.js';
 import {
   BackendCode,
   Framer,
@@ -30,7 +33,24 @@ export interface PostgresHandlerOptions {
   gate?: StatementGate;
   /** Largest message accepted from the client. */
   maxMessageBytes?: number;
+  /**
+   * Builds the masker for the mask rules the gate attached to a statement;
+   * without it, results are never masked. Column origins come from the
+   * target's catalog over a connection of the gateway's own.
+   */
+  masker?: ResultMaskerFactory;
+  /** Table columns shared across sessions; defaults to one cache per handler (30 s TTL). */
+  catalogCache?: CatalogCache;
 }
+
+/** Extended-protocol messages the result filter follows to tie results to their statements. */
+const TRACKED_FRONTEND = new Set<number>([
+  FrontendCode.Bind,
+  FrontendCode.Describe,
+  FrontendCode.Execute,
+  FrontendCode.Close,
+  FrontendCode.Sync,
+]);
 
 /** Start-up parameters a client may pass on to the target. Others are dropped; a few are refused. */
 const FORWARDED_PARAMETERS = new Set([
@@ -58,6 +78,7 @@ const FORWARDED_PARAMETERS = new Set([
 export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolHandler {
   const gate = options.gate ?? allowAll;
   const cancelKeys = new CancelKeys();
+  const catalogCache = options.catalogCache ?? new CatalogCache();
 
   return {
     type: 'postgres',
@@ -65,6 +86,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
       const counts = { bytesUp: 0, bytesDown: 0 };
       let target: TargetConnection | undefined;
       let key: ReturnType<CancelKeys['issue']> | undefined;
+      let catalog: CatalogLookup | undefined;
       try {
         const startup = await readStartup(client, session);
         if (startup.kind === 'cancel') {
@@ -72,7 +94,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           return { ...counts, reason: 'client_closed', detail: 'cancel request' };
         }
         const { connection } = session;
-        target = await connectTarget({
+        const targetOptions: TargetOptions = {
           host: connection.host,
           port: connection.port,
           user: connection.user ?? startup.user,
@@ -80,7 +102,8 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           database: connection.database ?? startup.database,
           ...(connection.tls ? { tls: true } : {}),
           parameters: startup.parameters,
-        });
+        };
+        target = await connectTarget(targetOptions);
         client.write(buildAuthenticationOk());
         if (target.backendKey) {
           key = cancelKeys.issue({
@@ -92,6 +115,25 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         }
         for (const message of target.greeting) client.write(message);
         for (const bytes of target.leftover) client.write(bytes);
+        let filter: ResultFilter | undefined;
+        if (options.masker) {
+          const lookup = new CatalogLookup({
+            // Same credentials and database, none of the client's parameters.
+            open: () => connectTarget({ ...targetOptions, parameters: new Map() }),
+            cache: catalogCache,
+            scope: `${targetOptions.host}:${targetOptions.port}/${targetOptions.database}/${targetOptions.user}`,
+          });
+          catalog = lookup;
+          filter = new ResultFilter({
+            masker: options.masker,
+            catalog: lookup,
+            onCatalogFailure: (error) =>
+              session.log.warn(
+                { event: 'postgres_catalog_failed', err: error },
+                'catalog lookup failed; masking table columns whole',
+              ),
+          });
+        }
         return await relayMessages(
           session,
           client,
@@ -99,6 +141,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           startup.leftover,
           gate,
           counts,
+          filter,
           options.maxMessageBytes,
         );
       } catch (error) {
@@ -126,6 +169,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         return { ...counts, reason: 'protocol_error', detail: failure.message };
       } finally {
         key?.release();
+        catalog?.close();
       }
     },
   };
@@ -240,6 +284,7 @@ function relayMessages(
   early: Buffer[],
   gate: StatementGate,
   counts: { bytesUp: number; bytesDown: number },
+  filter: ResultFilter | undefined,
   maxMessageBytes?: number,
 ): Promise<SessionOutcome> {
   return new Promise((resolve) => {
@@ -285,6 +330,7 @@ function relayMessages(
                     ? buildQuery(marker)
                     : buildParse(message.name, marker, []);
               }
+              filter?.onClientMessage(message, decision.allow ? decision.masks : undefined);
             }
           } catch (error) {
             protocolFailure(error as Error);
@@ -292,6 +338,14 @@ function relayMessages(
           }
           out.push(replaced ?? frameBytes(frame));
         } else {
+          if (filter && TRACKED_FRONTEND.has(frame.code)) {
+            try {
+              filter.onClientMessage(parseFrontend(frame));
+            } catch (error) {
+              protocolFailure(error as Error);
+              return;
+            }
+          }
           out.push(frameBytes(frame));
         }
       }
@@ -300,15 +354,24 @@ function relayMessages(
       if (!ok) client.pause();
     };
 
+    /** Target frames not yet sent, held while a result's masking plan is computed. */
+    const backlog: Frame[] = [];
+    let waiting = false;
+    let clientFull = false;
+
     const fromTarget = (chunk: Buffer): void => {
       counts.bytesDown += chunk.length;
-      let frames: Frame[];
       try {
-        frames = targetFramer.push(chunk);
+        for (const frame of targetFramer.push(chunk)) backlog.push(frame);
       } catch (error) {
         protocolFailure(error as Error);
         return;
       }
+      if (!waiting) drainBacklog();
+    };
+
+    /** Sends held frames in order, as runs of their original bytes where nothing changes. */
+    const drainBacklog = (): void => {
       let runStart: Frame | undefined;
       let runEnd: Frame | undefined;
       const out: Buffer[] = [];
@@ -322,11 +385,50 @@ function relayMessages(
         }
         runStart = runEnd = undefined;
       };
-      for (const frame of frames) {
-        const replacement =
-          refusals.size > 0 && frame.code === BackendCode.ErrorResponse
-            ? swapRefusal(frame)
-            : undefined;
+      const send = (): void => {
+        flushRun();
+        for (const bytes of out) {
+          if (!client.write(bytes)) {
+            clientFull = true;
+            target.pause();
+          }
+        }
+        out.length = 0;
+      };
+      while (backlog.length > 0) {
+        const frame = backlog[0]!;
+        let replacement: Buffer | undefined;
+        try {
+          replacement =
+            refusals.size > 0 && frame.code === BackendCode.ErrorResponse
+              ? swapRefusal(frame)
+              : undefined;
+          const filtered = filter?.handle(frame);
+          if (filtered instanceof Promise) {
+            // The plan needs the catalog: hold this frame and every later one until it is ready.
+            send();
+            waiting = true;
+            target.pause();
+            filtered.then(
+              (bytes) => {
+                backlog.shift();
+                if (bytes ?? replacement) {
+                  if (!client.write(bytes ?? replacement!)) clientFull = true;
+                } else if (!client.write(frameBytes(frame))) clientFull = true;
+                waiting = false;
+                if (!clientFull) target.resume();
+                if (!settled) drainBacklog();
+              },
+              (error: unknown) => protocolFailure(error as Error),
+            );
+            return;
+          }
+          replacement ??= filtered;
+        } catch (error) {
+          protocolFailure(error as Error);
+          return;
+        }
+        backlog.shift();
         if (replacement) {
           flushRun();
           out.push(replacement);
@@ -337,10 +439,7 @@ function relayMessages(
         runStart ??= frame;
         runEnd = frame;
       }
-      flushRun();
-      for (const bytes of out) {
-        if (!client.write(bytes)) target.pause();
-      }
+      send();
     };
 
     const swapRefusal = (frame: Frame): Buffer | undefined => {
@@ -371,7 +470,10 @@ function relayMessages(
 
     client.on('data', fromClient);
     target.on('data', fromTarget);
-    client.on('drain', () => target.resume());
+    client.on('drain', () => {
+      clientFull = false;
+      if (!waiting) target.resume();
+    });
     target.on('drain', () => client.resume());
     client.on('end', () => {
       target.end();

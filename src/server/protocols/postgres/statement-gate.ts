@@ -1,8 +1,30 @@
 import type { SessionContext } from '../handler.js';
 
+/**
+ * One mask rule that applies to the results of an allowed string, as the gate
+ * found it. The relay never reads it: it hands it on, unread, to the
+ * {@link ResultMaskerFactory} the gateway supplied.
+ */
+export interface ResultMaskRequest {
+  rule: string;
+  /** Column selectors (`customers.email`, `*.card_number`). */
+  columns: readonly string[];
+  /** Content detector names (`email`, `credit_card`…). */
+  detectors: readonly string[];
+  hashAllowed?: boolean;
+  /** The tables the statements this rule matched name, for expression lineage. */
+  tables: readonly string[];
+  /** The string did not parse: which tables it reads is unknown (fail closed). */
+  tablesUnknown?: boolean;
+}
+
 /** What the gateway decided for one SQL string (one Query or one Parse). */
 export type GateDecision =
-  | { allow: true }
+  | {
+      allow: true;
+      /** Mask rules that apply to the string's results, accumulated over its statements. */
+      masks?: readonly ResultMaskRequest[];
+    }
   | {
       allow: false;
       /** Names the rule, shown to the client in the ErrorResponse. */

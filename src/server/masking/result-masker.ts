@@ -1,0 +1,159 @@
+import { DETECTORS } from './detectors.js';
+import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
+import { redactUtf8Text } from './redact.js';
+import { parseSelector, type ColumnSelector, type ColumnSource } from './rules.js';
+import { findAll, maskUtf8 } from './scan.js';
+import type { Detector } from './types.js';
+
+/**
+ * Glue between a protocol proxy's result sets and the pure masking functions.
+ * The shapes below mirror the proxy's hook (`protocols/postgres/result-masker.ts`)
+ * structurally, so this module imports nothing from protocol code.
+ */
+
+/** One mask rule that applies to a statement, with the tables the statement names. */
+export interface ResultMaskInput {
+  rule: string;
+  columns: readonly string[];
+  detectors: readonly string[];
+  hashAllowed?: boolean;
+  tables: readonly string[];
+  /** The statement did not parse: any table may be read (fail closed). */
+  tablesUnknown?: boolean;
+}
+
+export interface ResultColumnInput {
+  name: string;
+  lineage: 'column' | 'expression' | 'unresolved';
+  origin?: ColumnSource;
+  category: 'text' | 'structured' | 'other';
+  binary: boolean;
+}
+
+export interface ResultCellMasker {
+  readonly columns: readonly number[];
+  maskCell(index: number, value: Buffer): Buffer | null | undefined;
+}
+
+const ALL_DETECTORS: readonly Detector[] = Object.values(DETECTORS);
+
+/**
+ * The masker for the mask rules of one statement. Per result column:
+ *
+ * - a table column (origin from the catalog) is masked whole when a rule's
+ *   selector names it (`customers.email`, `*.card_number`), whatever its
+ *   alias; other columns run the rules' detectors;
+ * - a table column whose origin could not be looked up is masked whole
+ *   whenever a rule has selectors (fail closed);
+ * - an expression (`lower(email)`, `email || ''`, `row_to_json(c)`, no
+ *   table OID) of a type that can carry text is masked whole when a rule's
+ *   selector could name a column of a table the statement reads: the
+ *   expression may derive from that column, and without parse-tree lineage
+ *   the gateway cannot tell (this over-masks, e.g. `upper(name)` next to a
+ *   masked `customers.email`). Expressions of other types (counts, dates)
+ *   run the detectors: a Luhn-valid card cast to a number still becomes NULL.
+ *
+ * Redactions keep the column type valid: a whole-masked text value keeps its
+ * format when it is one detectable value (`j***@example.com`,
+ * `**** **** **** 4242`), else becomes `j***`; a masked value of any other
+ * type, or in the binary format, becomes NULL. Detectors run on text-format
+ * values and on binary values of text types (their binary form is the text);
+ * binary values of other types are not scanned.
+ */
+export function createResultMasker(masks: readonly ResultMaskInput[]): {
+  plan(columns: readonly ResultColumnInput[]): ResultCellMasker | undefined;
+} {
+  const compiled = compileMaskRules(
+    masks.map((mask) => ({
+      name: mask.rule,
+      columns: mask.columns,
+      detectors: mask.detectors,
+      ...(mask.hashAllowed === undefined ? {} : { hashAllowed: mask.hashAllowed }),
+    })),
+  );
+  const hasSelectors = compiled.rules.some((rule) => rule.selectors.length > 0);
+  const tracesExpressions = masks.some((mask) => {
+    const selectors = mask.columns.map(parseSelector);
+    return mask.tablesUnknown || mask.tables.some((table) => namesTable(selectors, table));
+  });
+
+  return {
+    plan(columns) {
+      const base: MaskPlan = buildMaskPlan(
+        compiled,
+        columns.map((column) => ({
+          name: column.name,
+          ...(column.lineage === 'column' && column.origin ? { source: column.origin } : {}),
+          text: column.category === 'text' && !column.binary,
+        })),
+      );
+      const planned: number[] = [];
+      const actions = columns.map((column, i): 'mask' | 'detect' | 'pass' => {
+        let action = base.columns[i]!.action;
+        if (action !== 'mask' && hasSelectors) {
+          if (column.lineage === 'unresolved') action = 'mask';
+          else if (
+            column.lineage === 'expression' &&
+            column.category !== 'other' &&
+            tracesExpressions
+          )
+            action = 'mask';
+        }
+        // Binary values of non-text types are not text: detectors cannot read them.
+        if (action === 'detect' && column.binary && column.category !== 'text') action = 'pass';
+        if (action !== 'pass') planned.push(i);
+        return action;
+      });
+      if (planned.length === 0) return undefined;
+      return {
+        columns: planned,
+        maskCell(index, value) {
+          const column = columns[index]!;
+          const action = actions[index]!;
+          if (action === 'mask') {
+            if (column.binary || column.category !== 'text') return null;
+            if (base.columns[index]?.hash) return maskCell(base, index, value);
+            return redactWhole(value);
+          }
+          if (action === 'detect') {
+            const masked = maskUtf8(value, base.detectors);
+            if (masked === undefined) return undefined;
+            return column.category === 'text' ? masked : null;
+          }
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
+/** Whether a selector with a table part could name a column of `table` (`schema.table` or bare). */
+function namesTable(selectors: readonly ColumnSelector[], table: string): boolean {
+  const parts = table.split('.');
+  const name = parts[parts.length - 1]!;
+  const schema = parts.length > 1 ? parts[parts.length - 2] : undefined;
+  return selectors.some(
+    (s) =>
+      s.table !== undefined &&
+      s.table.test(name) &&
+      (s.schema === undefined || schema === undefined || s.schema.test(schema)),
+  );
+}
+
+/**
+ * A whole text value redacted: when the value is one detectable item (an
+ * email, a card, a phone…), its detector's format-keeping redaction
+ * (`j***@example.com`); otherwise the first character and `***`.
+ */
+function redactWhole(value: Buffer): Buffer | undefined {
+  if (value.length > 0 && value.length <= 512) {
+    const text = value.toString('utf8');
+    const trimmed = text.trim();
+    const found = findAll(trimmed, ALL_DETECTORS);
+    if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === trimmed.length) {
+      const detector = ALL_DETECTORS.find((d) => d.name === found[0]!.detector)!;
+      return Buffer.from(detector.redact(trimmed, found[0]!.kind), 'utf8');
+    }
+  }
+  return redactUtf8Text(value);
+}

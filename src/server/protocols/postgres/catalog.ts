@@ -1,0 +1,228 @@
+import type { Duplex } from 'node:stream';
+import type { ColumnOrigin } from './result-masker.js';
+import type { TargetConnection } from './target.js';
+import {
+  BackendCode,
+  Framer,
+  buildQuery,
+  buildTerminate,
+  parseBackend,
+  type Frame,
+} from './protocol/index.js';
+
+/** The columns of one table by attribute number. */
+export type TableColumns = ReadonlyMap<number, ColumnOrigin>;
+
+export interface CatalogCacheOptions {
+  /** How long a table's columns are trusted (a rename or a dropped table shows up after this). Default 30 s. */
+  ttlMs?: number;
+  /** Most tables kept per cache; the oldest go first. Default 10 000. */
+  maxTables?: number;
+}
+
+/**
+ * Table OID → columns, shared by every session of the gateway, keyed by
+ * where and as whom the lookup ran (host, port, database, user): OIDs are
+ * per database, and what a role may see of the catalog is the role's.
+ */
+export class CatalogCache {
+  private readonly ttlMs: number;
+  private readonly maxTables: number;
+  private readonly entries = new Map<string, { at: number; columns: TableColumns }>();
+
+  constructor(options: CatalogCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.maxTables = options.maxTables ?? 10_000;
+  }
+
+  get(scope: string, oid: number, now = Date.now()): TableColumns | undefined {
+    const key = `${scope}\0${oid}`;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (now - entry.at > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.columns;
+  }
+
+  set(scope: string, oid: number, columns: TableColumns, now = Date.now()): void {
+    const key = `${scope}\0${oid}`;
+    this.entries.delete(key);
+    this.entries.set(key, { at: now, columns });
+    while (this.entries.size > this.maxTables) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+export interface CatalogLookupOptions {
+  /** Opens a connection to the target with the session's credentials. */
+  open: () => Promise<TargetConnection>;
+  cache: CatalogCache;
+  /** Names the database and role the lookup runs as (see {@link CatalogCache}). */
+  scope: string;
+  /** How long one lookup may take before it counts as failed. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Names the table columns behind RowDescription's (table OID, attribute
+ * number) pairs, on a catalog connection of its own: the client's connection
+ * is never used, since a query of ours there would break its protocol state.
+ * The connection opens on the first lookup that misses the cache and closes
+ * with the session.
+ */
+export class CatalogLookup {
+  private connection: Promise<CatalogConnection> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: CatalogLookupOptions) {}
+
+  /** Every column of these tables, from the cache or the target; rejects when the lookup fails. */
+  async tables(oids: Iterable<number>): Promise<Map<number, TableColumns>> {
+    const found = new Map<number, TableColumns>();
+    const missing: number[] = [];
+    for (const oid of new Set(oids)) {
+      const columns = this.options.cache.get(this.options.scope, oid);
+      if (columns) found.set(oid, columns);
+      else missing.push(oid);
+    }
+    if (missing.length === 0) return found;
+    if (this.closed) throw new Error('the session has ended');
+    let rows: (string | null)[][];
+    try {
+      this.connection ??= this.options.open().then((target) => new CatalogConnection(target));
+      const connection = await this.connection;
+      // The OIDs are numbers we formatted ourselves, so they are safe in the text.
+      rows = await connection.query(
+        'select c.oid, n.nspname, c.relname, a.attnum, a.attname' +
+          ' from pg_catalog.pg_class c' +
+          ' join pg_catalog.pg_namespace n on n.oid = c.relnamespace' +
+          ' join pg_catalog.pg_attribute a on a.attrelid = c.oid' +
+          ` where c.oid in (${missing.join(',')}) and a.attnum > 0 and not a.attisdropped`,
+        this.options.timeoutMs ?? 5_000,
+      );
+    } catch (error) {
+      // A broken catalog connection is not reused: the next lookup opens a new one.
+      void this.connection?.then((c) => c.close()).catch(() => {});
+      this.connection = undefined;
+      throw error;
+    }
+    const byTable = new Map<number, Map<number, ColumnOrigin>>(
+      missing.map((oid) => [oid, new Map()]),
+    );
+    for (const [oid, schema, table, attnum, column] of rows) {
+      byTable.get(Number(oid))?.set(Number(attnum), {
+        schema: schema ?? '',
+        table: table ?? '',
+        column: column ?? '',
+      });
+    }
+    for (const [oid, columns] of byTable) {
+      // A table that is gone has no columns: not cached, so that it is asked again.
+      if (columns.size > 0) this.options.cache.set(this.options.scope, oid, columns);
+      found.set(oid, columns);
+    }
+    return found;
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.connection?.then((c) => c.close()).catch(() => {});
+    this.connection = undefined;
+  }
+}
+
+/** One simple-protocol query at a time over a target connection; text results only. */
+class CatalogConnection {
+  private readonly framer = new Framer({ maxMessageBytes: 64 * 1024 * 1024 });
+  private readonly socket: Duplex;
+  private chain: Promise<unknown> = Promise.resolve();
+  private current:
+    { rows: (string | null)[][]; error?: Error; done: (error?: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(target: TargetConnection) {
+    this.socket = target.socket;
+    this.socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of this.framer.push(chunk)) this.onFrame(frame);
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    });
+    this.socket.on('error', (error: Error) => this.fail(error));
+    this.socket.on('close', () => this.fail(new Error('the catalog connection closed')));
+    for (const bytes of target.leftover) this.socket.emit('data', bytes);
+    this.socket.resume();
+  }
+
+  query(sql: string, timeoutMs: number): Promise<(string | null)[][]> {
+    const run = this.chain.then(
+      () =>
+        new Promise<(string | null)[][]>((resolve, reject) => {
+          if (this.failure) {
+            reject(this.failure);
+            return;
+          }
+          const timer = setTimeout(
+            () => this.fail(new Error(`the catalog lookup took over ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+          const rows: (string | null)[][] = [];
+          this.current = {
+            rows,
+            done: (error) => {
+              clearTimeout(timer);
+              this.current = undefined;
+              if (error) reject(error);
+              else resolve(rows);
+            },
+          };
+          this.socket.write(buildQuery(sql));
+        }),
+    );
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  close(): void {
+    if (!this.failure && this.socket.writable) this.socket.end(buildTerminate());
+    this.fail(new Error('the catalog connection was closed'));
+    this.socket.destroy();
+  }
+
+  private onFrame(frame: Frame): void {
+    const current = this.current;
+    if (!current) return;
+    switch (frame.code) {
+      case BackendCode.DataRow: {
+        const message = parseBackend(frame);
+        if (message.type === 'dataRow') {
+          current.rows.push(message.values.map((v) => (v === null ? null : v.toString('utf8'))));
+        }
+        return;
+      }
+      case BackendCode.ErrorResponse: {
+        const message = parseBackend(frame);
+        current.error ??= new Error(
+          `the catalog lookup failed: ${message.type === 'errorResponse' ? (message.fields.message ?? '') : ''}`,
+        );
+        return;
+      }
+      case BackendCode.ReadyForQuery:
+        current.done(current.error);
+        return;
+      default:
+      // RowDescription, CommandComplete, notices, parameter changes: nothing to keep.
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.current?.done(this.failure);
+  }
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createResultMasker } from '../../../../../src/server/masking/index.js';
+import {
+  CatalogCache,
+  CatalogLookup,
+} from '../../../../../src/server/protocols/postgres/catalog.js';
+import {
+  Framer,
+  buildDataRow,
+  buildReadyForQuery,
+  buildRowDescription,
+  dataRowOffsets,
+  type FieldDescription,
+  type Frame,
+} from '../../../../../src/server/protocols/postgres/protocol/index.js';
+import { ResultFilter } from '../../../../../src/server/protocols/postgres/result-filter.js';
+import type { ResultMaskRequest } from '../../../../../src/server/protocols/postgres/statement-gate.js';
+
+const MASKS: ResultMaskRequest[] = [
+  {
+    rule: 'pii',
+    columns: ['customers.email'],
+    detectors: ['email'],
+    tables: ['customers'],
+  },
+];
+
+const field = (
+  name: string,
+  tableOid: number,
+  columnAttr: number,
+  typeOid = 25,
+): FieldDescription => ({
+  name,
+  tableOid,
+  columnAttr,
+  typeOid,
+  typeSize: -1,
+  typeModifier: -1,
+  format: 0,
+});
+
+function frameOf(bytes: Buffer): Frame {
+  const [frame] = new Framer().push(bytes);
+  return frame!;
+}
+
+function values(bytes: Buffer): (string | null)[] {
+  const frame = frameOf(bytes);
+  const offsets = new Int32Array(64);
+  const n = dataRowOffsets(frame, offsets);
+  return Array.from({ length: n }, (_, i) =>
+    offsets[2 * i]! < 0 ? null : frame.buffer.toString('utf8', offsets[2 * i], offsets[2 * i + 1]),
+  );
+}
+
+function filterWith(open: () => Promise<never>): ResultFilter {
+  const failures: Error[] = [];
+  return new ResultFilter({
+    masker: createResultMasker,
+    catalog: new CatalogLookup({ open, cache: new CatalogCache(), scope: 'test' }),
+    onCatalogFailure: (error) => failures.push(error),
+  });
+}
+
+describe('ResultFilter', () => {
+  it('masks every table column whole when the catalog lookup fails (fail closed)', async () => {
+    const filter = filterWith(() => Promise.reject(new Error('catalog down')));
+    filter.onClientMessage({ type: 'query', sql: 'select * from customers' }, MASKS);
+    const description = filter.handle(
+      frameOf(
+        buildRowDescription([
+          field('id', 16400, 1, 23),
+          field('nickname', 16400, 2),
+          field('x', 0, 0, 23),
+        ]),
+      ),
+    );
+    assert.ok(description instanceof Promise, 'the plan waits for the catalog');
+    assert.equal(await description, undefined, 'the RowDescription itself is forwarded');
+    const row = filter.handle(frameOf(buildDataRow(['7', 'Jane Doe', '1'])));
+    assert.ok(row instanceof Buffer);
+    assert.deepEqual(values(row), [null, 'J***', '1']);
+    assert.equal(filter.handle(frameOf(buildReadyForQuery())), undefined);
+  });
+
+  it('forwards rows untouched when the statement has no masks', () => {
+    const filter = filterWith(() => Promise.reject(new Error('never asked')));
+    filter.onClientMessage({ type: 'query', sql: 'select 1' });
+    assert.equal(
+      filter.handle(frameOf(buildRowDescription([field('email', 16400, 3)]))),
+      undefined,
+    );
+    assert.equal(filter.handle(frameOf(buildDataRow(['jane@example.com']))), undefined);
+  });
+
+  it('ties extended-protocol rows to the portal bound from the masked statement', () => {
+    const filter = filterWith(() => Promise.reject(new Error('never asked')));
+    filter.onClientMessage(
+      { type: 'parse', name: 's1', sql: 'select lower(email)', paramTypes: [] },
+      MASKS,
+    );
+    filter.onClientMessage({ type: 'parse', name: 's2', sql: 'select 1', paramTypes: [] });
+    for (const [portal, statement] of [
+      ['p1', 's1'],
+      ['p2', 's2'],
+    ] as const) {
+      filter.onClientMessage({
+        type: 'bind',
+        portal,
+        statement,
+        paramFormats: [],
+        params: [],
+        resultFormats: [],
+      });
+      filter.onClientMessage({ type: 'describe', target: 'P', name: portal });
+      filter.onClientMessage({ type: 'execute', portal, maxRows: 0 });
+    }
+    filter.onClientMessage({ type: 'sync' });
+    // Expressions only: no catalog round trip.
+    assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
+    const masked = filter.handle(frameOf(buildDataRow(['jane@example.com'])));
+    assert.ok(masked instanceof Buffer);
+    assert.deepEqual(values(masked), ['j***@example.com']);
+    assert.equal(filter.handle(frameOf(Buffer.from('C\0\0\0\x0dSELECT 1\0', 'latin1'))), undefined);
+    assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
+    assert.equal(filter.handle(frameOf(buildDataRow(['jane@example.com']))), undefined);
+  });
+});
