@@ -27,6 +27,7 @@ import type { ProtocolHandler } from './protocols/handler.js';
 import { tcpHandler } from './protocols/tcp.js';
 import { loadPolicy, policyFromRules, type Policy } from './policy/index.js';
 import { createResultMasker } from './masking/index.js';
+import { StatementRecorder } from './audit/index.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
 import { requestFor, sqlPolicyGate } from './sql-gate.js';
@@ -76,11 +77,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticate: Authenticator = createAuthenticator(
     options.strategies ?? defaultStrategies(config),
   );
+  // Statement events are recorded where a policy gate classifies statements.
+  const statements = new StatementRecorder({ store });
   const handlers = new Map(
     (
       options.handlers ?? [
         tcpHandler,
-        postgresHandler(policy ? { gate: sqlPolicyGate(policy), masker: createResultMasker } : {}),
+        postgresHandler(
+          policy
+            ? {
+                gate: sqlPolicyGate(policy),
+                masker: createResultMasker,
+                onStatement: statements.onStatement,
+              }
+            : {},
+        ),
       ]
     ).map((handler) => [handler.type, handler]),
   );
@@ -232,6 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // A handler that is done with its client (a cancel request, a refused
     // start-up) leaves the tunnel to us: closing it is what the client waits for.
     if (!stream.destroyed) stream.destroy();
+    await statements.settle(session.id);
     await endSession(session.id, outcome, session.log);
   };
 

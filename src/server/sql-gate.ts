@@ -1,3 +1,4 @@
+import type { StatementAudit } from './audit/index.js';
 import type { MaskDirective, Policy, PolicyRequest } from './policy/index.js';
 import type { SessionContext } from './protocols/handler.js';
 import type {
@@ -27,9 +28,20 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         ...base,
         action: { type: 'sql', kinds: [], tables: [], functions: [], unparsed: true },
       });
+      const audit: StatementAudit = {
+        text: sql,
+        kinds: [],
+        tables: [],
+        decision: decision.effect === 'allow' ? 'allow' : 'deny',
+        policyHash: policy.hash,
+        ...(decision.rule === undefined ? {} : { rule: decision.rule }),
+      };
       // An unparsable string that policy lets through reaches the target, whose own syntax error is exact.
       return decision.effect === 'allow'
-        ? withMasks(decision.masks.map((mask) => toRequest(mask, [], true)))
+        ? withMasks(
+            decision.masks.map((mask) => toRequest(mask, [], true)),
+            audit,
+          )
         : {
             allow: false,
             sqlState: '42501',
@@ -38,9 +50,22 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
               decision.message,
               'the statement could not be classified',
             ),
+            audit,
           };
     }
     const masks = new Map<string, ResultMaskRequest>();
+    const kinds = new Set<string>();
+    const tables = new Set<string>();
+    const rules = new Set<string>();
+    const audit = (effect: 'allow' | 'deny'): StatementAudit => ({
+      text: sql,
+      fingerprint: classification.statements.map((s) => s.fingerprint).join('; '),
+      kinds: [...kinds],
+      tables: [...tables],
+      decision: effect,
+      policyHash: policy.hash,
+      ...(rules.size > 0 ? { rule: [...rules].join(', ') } : {}),
+    });
     for (const statement of classification.statements) {
       const decision = policy.decide({
         ...base,
@@ -62,16 +87,25 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         },
         'statement decided',
       );
+      for (const kind of statement.kinds) kinds.add(kind);
+      for (const table of statement.tables) tables.add(table);
       if (decision.effect !== 'allow') {
+        // The refusal is the denying rule's alone.
+        rules.clear();
+        if (decision.rule) rules.add(decision.rule);
         return {
           allow: false,
           sqlState: '42501',
           message: refusal(decision.rule, decision.message, 'no policy rule allows it'),
+          audit: audit('deny'),
         };
       }
+      if (decision.rule) rules.add(decision.rule);
       // COPY … TO STDOUT streams rows as CopyData, which the result masker
       // does not rewrite yet: refuse it while masks apply rather than leak.
       if (decision.masks.length > 0 && statement.copy?.direction === 'out') {
+        rules.clear();
+        if (decision.masks[0]) rules.add(decision.masks[0].rule);
         return {
           allow: false,
           sqlState: '42501',
@@ -80,6 +114,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
             undefined,
             'COPY TO is refused while masking applies to this statement; use SELECT',
           ),
+          audit: audit('deny'),
         };
       }
       for (const mask of decision.masks) {
@@ -92,7 +127,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         );
       }
     }
-    return withMasks([...masks.values()]);
+    return withMasks([...masks.values()], audit('allow'));
   };
 }
 
@@ -111,8 +146,8 @@ function toRequest(
   };
 }
 
-function withMasks(masks: ResultMaskRequest[]): GateDecision {
-  return masks.length === 0 ? { allow: true } : { allow: true, masks };
+function withMasks(masks: ResultMaskRequest[], audit: StatementAudit): GateDecision {
+  return masks.length === 0 ? { allow: true, audit } : { allow: true, masks, audit };
 }
 
 /** The policy request for a session, without an action (opening the session). */

@@ -2,7 +2,14 @@ import { HoopError } from '../../lib/errors.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
-export type { NewSession, SessionEnd, SessionFilter, SessionRecord, Store } from './store.js';
+export type {
+  NewSession,
+  SessionEnd,
+  SessionFilter,
+  SessionRecord,
+  StatementEvent,
+  Store,
+} from './store.js';
 
 /**
  * Opens the store named by a URL: `sqlite:/path/to/file.db` or

@@ -1,8 +1,15 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
 import { migrationProvider } from './migrations.js';
-import type { Database, SessionsTable } from './schema.js';
-import type { NewSession, SessionEnd, SessionFilter, SessionRecord, Store } from './store.js';
+import type { Database, EventsTable, SessionsTable } from './schema.js';
+import type {
+  NewSession,
+  SessionEnd,
+  SessionFilter,
+  SessionRecord,
+  StatementEvent,
+  Store,
+} from './store.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -84,6 +91,40 @@ export function kyselyStore(db: Kysely<Database>): Store {
       return rows.map(toRecord);
     },
 
+    async appendEvent(event: StatementEvent) {
+      await db
+        .insertInto('events')
+        .values({
+          id: event.id,
+          session_id: event.sessionId,
+          seq: event.seq,
+          at: event.at.toISOString(),
+          kind: event.kind,
+          text: event.text,
+          fingerprint: event.fingerprint ?? null,
+          kinds: JSON.stringify(event.kinds),
+          tables: JSON.stringify(event.tables),
+          decision: event.decision,
+          rule: event.rule ?? null,
+          policy_hash: event.policyHash ?? null,
+          rows: event.rows ?? null,
+          duration_ms: event.durationMs ?? null,
+          error_code: event.errorCode ?? null,
+          error_message: event.errorMessage ?? null,
+        })
+        .execute();
+    },
+
+    async listEvents(sessionId: string) {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('session_id', '=', sessionId)
+        .orderBy('seq', 'asc')
+        .execute();
+      return rows.map(toEvent);
+    },
+
     async ping() {
       await db.selectFrom('sessions').select('id').limit(1).execute();
     },
@@ -134,4 +175,26 @@ function toRecord(row: Selectable<SessionsTable>): SessionRecord {
   if (row.actors) record.actors = JSON.parse(row.actors) as string[];
   if (row.token_id) record.tokenId = row.token_id;
   return record;
+}
+
+function toEvent(row: Selectable<EventsTable>): StatementEvent {
+  const event: StatementEvent = {
+    id: row.id,
+    sessionId: row.session_id,
+    seq: Number(row.seq),
+    at: new Date(row.at),
+    kind: 'statement',
+    text: row.text,
+    kinds: JSON.parse(row.kinds) as string[],
+    tables: JSON.parse(row.tables) as string[],
+    decision: row.decision === 'allow' ? 'allow' : 'deny',
+  };
+  if (row.fingerprint !== null) event.fingerprint = row.fingerprint;
+  if (row.rule !== null) event.rule = row.rule;
+  if (row.policy_hash !== null) event.policyHash = row.policy_hash;
+  if (row.rows !== null) event.rows = Number(row.rows);
+  if (row.duration_ms !== null) event.durationMs = Number(row.duration_ms);
+  if (row.error_code !== null) event.errorCode = row.error_code;
+  if (row.error_message !== null) event.errorMessage = row.error_message;
+  return event;
 }

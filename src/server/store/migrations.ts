@@ -49,6 +49,34 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('sessions').addColumn('token_id', 'text').execute();
     },
   },
+  '0003_statement_events': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('session_id', 'text', (column) => column.notNull())
+        .addColumn('seq', 'integer', (column) => column.notNull())
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('text', 'text', (column) => column.notNull())
+        .addColumn('fingerprint', 'text')
+        .addColumn('kinds', 'text', (column) => column.notNull())
+        .addColumn('tables', 'text', (column) => column.notNull())
+        .addColumn('decision', 'text', (column) => column.notNull())
+        .addColumn('rule', 'text')
+        .addColumn('policy_hash', 'text')
+        .addColumn('rows', 'integer')
+        .addColumn('duration_ms', 'real')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .execute();
+      await db.schema
+        .createIndex('events_session_seq')
+        .on('events')
+        .columns(['session_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -21,6 +21,27 @@ export interface SessionsTable {
   token_id: string | null;
 }
 
+/** One audit event; `kinds` and `tables` are JSON arrays. */
+export interface EventsTable {
+  id: string;
+  session_id: string;
+  seq: number;
+  at: string;
+  kind: string;
+  text: string;
+  fingerprint: string | null;
+  kinds: string;
+  tables: string;
+  decision: string;
+  rule: string | null;
+  policy_hash: string | null;
+  rows: number | null;
+  duration_ms: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 export interface Database {
   sessions: SessionsTable;
+  events: EventsTable;
 }

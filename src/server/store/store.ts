@@ -42,6 +42,36 @@ export interface SessionFilter {
 }
 
 /**
+ * One statement a session ran or was refused, as the audit trail keeps it.
+ * `text` is the SQL as the client sent it; parameter values of the extended
+ * protocol are never part of it, and no result value is ever stored.
+ */
+export interface StatementEvent {
+  id: string;
+  sessionId: string;
+  /** Order within the session, from 1. */
+  seq: number;
+  at: Date;
+  kind: 'statement';
+  text: string;
+  /** Undefined when the SQL did not parse. */
+  fingerprint?: string;
+  kinds: string[];
+  tables: string[];
+  decision: 'allow' | 'deny';
+  /** The policy rule that decided; undefined for the default deny or no policy. */
+  rule?: string;
+  /** The hash of the policy version that decided. */
+  policyHash?: string;
+  /** From the CommandComplete tag; undefined when the command reports no count. */
+  rows?: number;
+  durationMs?: number;
+  /** SQLSTATE of the error the client saw (42501 for a refusal). */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/**
  * Where the gateway records what happened. The embedded SQLite backend is
  * the default; a PostgreSQL backend (several gateway replicas) implements the
  * same interface with the same queries.
@@ -51,6 +81,9 @@ export interface Store {
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
+  appendEvent(event: StatementEvent): Promise<void>;
+  /** A session's events in `seq` order. */
+  listEvents(sessionId: string): Promise<StatementEvent[]>;
   /** Resolves when the store can record; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -8,7 +8,8 @@ import { FrameSource } from './frame-source.js';
 import { PostgresSessionError } from './session-error.js';
 import { ResultFilter } from './result-filter.js';
 import type { ResultMaskerFactory } from './result-masker.js';
-import { allowAll, type StatementGate } from './statement-gate.js';
+import { allowAll, type StatementGate, type StatementHook } from './statement-gate.js';
+import { StatementOutcomes } from './statement-outcomes.js';
 import { connectTarget, type TargetConnection, type TargetOptions } from './target.js';
 import {
   BackendCode,
@@ -41,6 +42,8 @@ export interface PostgresHandlerOptions {
   masker?: ResultMaskerFactory;
   /** Table columns shared across sessions; defaults to one cache per handler (30 s TTL). */
   catalogCache?: CatalogCache;
+  /** Told how every Query and Execute ended, with the gate's `audit` payload (e.g. for the audit trail). */
+  onStatement?: StatementHook;
 }
 
 /** Extended-protocol messages the result filter follows to tie results to their statements. */
@@ -134,6 +137,10 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
               ),
           });
         }
+        const { onStatement } = options;
+        const outcomes = onStatement
+          ? new StatementOutcomes((audit, outcome) => onStatement(session, audit, outcome))
+          : undefined;
         return await relayMessages(
           session,
           client,
@@ -143,6 +150,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           counts,
           filter,
           options.maxMessageBytes,
+          outcomes,
         );
       } catch (error) {
         const failure =
@@ -286,6 +294,7 @@ function relayMessages(
   counts: { bytesUp: number; bytesDown: number },
   filter: ResultFilter | undefined,
   maxMessageBytes?: number,
+  outcomes?: StatementOutcomes,
 ): Promise<SessionOutcome> {
   return new Promise((resolve) => {
     const clientFramer = new Framer(maxMessageBytes === undefined ? {} : { maxMessageBytes });
@@ -331,6 +340,13 @@ function relayMessages(
                     : buildParse(message.name, marker, []);
               }
               filter?.onClientMessage(message, decision.allow ? decision.masks : undefined);
+              outcomes?.onStatement(
+                message,
+                decision.audit,
+                decision.allow
+                  ? undefined
+                  : { sqlState: decision.sqlState, message: decision.message },
+              );
             }
           } catch (error) {
             protocolFailure(error as Error);
@@ -338,9 +354,11 @@ function relayMessages(
           }
           out.push(replaced ?? frameBytes(frame));
         } else {
-          if (filter && TRACKED_FRONTEND.has(frame.code)) {
+          if ((filter || outcomes) && TRACKED_FRONTEND.has(frame.code)) {
             try {
-              filter.onClientMessage(parseFrontend(frame));
+              const message = parseFrontend(frame);
+              filter?.onClientMessage(message);
+              outcomes?.onClientMessage(message);
             } catch (error) {
               protocolFailure(error as Error);
               return;
@@ -362,7 +380,10 @@ function relayMessages(
     const fromTarget = (chunk: Buffer): void => {
       counts.bytesDown += chunk.length;
       try {
-        for (const frame of targetFramer.push(chunk)) backlog.push(frame);
+        for (const frame of targetFramer.push(chunk)) {
+          outcomes?.onTargetFrame(frame);
+          backlog.push(frame);
+        }
       } catch (error) {
         protocolFailure(error as Error);
         return;

@@ -24,6 +24,8 @@ export type GateDecision =
       allow: true;
       /** Mask rules that apply to the string's results, accumulated over its statements. */
       masks?: readonly ResultMaskRequest[];
+      /** Opaque to the relay: handed back with the outcome to {@link StatementHook}. */
+      audit?: unknown;
     }
   | {
       allow: false;
@@ -31,6 +33,8 @@ export type GateDecision =
       message: string;
       /** SQLSTATE: 42501 (insufficient_privilege) for policy, 42601 for SQL that does not parse. */
       sqlState: string;
+      /** Opaque to the relay: handed back with the outcome to {@link StatementHook}. */
+      audit?: unknown;
     };
 
 /**
@@ -42,3 +46,24 @@ export type StatementGate = (session: SessionContext, sql: string) => GateDecisi
 
 /** The gate when no policy is configured: everything passes, as a plain proxy. */
 export const allowAll: StatementGate = () => ({ allow: true });
+
+/** How one Query or Execute ended, as the relay saw it on the wire. */
+export interface StatementOutcome {
+  /** The count in the CommandComplete tag (`SELECT 5`, `INSERT 0 3`); undefined when there is none. */
+  rows?: number;
+  /** From forwarding the message to its completion, in milliseconds. */
+  durationMs: number;
+  /** The ErrorResponse the client saw: the gateway's own for a refusal. */
+  error?: { code: string; message: string };
+}
+
+/**
+ * Called once per Query (simple protocol) or Execute (extended), and once per
+ * refused Parse, with the gate's `audit` payload for the SQL and how it
+ * ended. The gateway hands this in; the relay never reads `audit`.
+ */
+export type StatementHook = (
+  session: SessionContext,
+  audit: unknown,
+  outcome: StatementOutcome,
+) => void;

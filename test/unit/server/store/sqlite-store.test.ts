@@ -57,7 +57,11 @@ describe('SQLite store', () => {
     const store = await openSqliteStore(file);
     await store.ping();
     await store.close();
-    assert.deepEqual(migrationsIn(file), ['0001_sessions', '0002_session_delegation']);
+    assert.deepEqual(migrationsIn(file), [
+      '0001_sessions',
+      '0002_session_delegation',
+      '0003_statement_events',
+    ]);
   });
 
   it('reopens an existing file without re-applying migrations, keeping its rows', async () => {
@@ -75,7 +79,11 @@ describe('SQLite store', () => {
 
     const second = await openSqliteStore(file);
     try {
-      assert.deepEqual(migrationsIn(file), ['0001_sessions', '0002_session_delegation']);
+      assert.deepEqual(migrationsIn(file), [
+        '0001_sessions',
+        '0002_session_delegation',
+        '0003_statement_events',
+      ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);
       assert.equal(again?.closeReason, 'done');
