@@ -1,12 +1,13 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { waitForSignal } from '../cli/signals.js';
-import { startDemo } from '../server/demo.js';
+import { startDemo } from '../server/demo/demo.js';
+import { demoGuide } from '../server/demo/guide.js';
 import { createLogger } from '../server/logger.js';
 
 export default class Demo extends BaseCommand {
   static override description =
-    'Start a self-contained demo: a gateway, a development identity provider with demo users, an agent key and a sample connection, and print what to try next';
+    'Start a self-contained demo: a gateway, a development identity provider with demo users, an agent key, a throwaway PostgreSQL with sample personal data behind a masking policy, and print what to try next';
 
   static override examples = [
     '<%= config.bin %> demo',
@@ -26,6 +27,8 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
+    // Listening before the start-up (initdb takes seconds) means a Ctrl-C then still stops PostgreSQL.
+    const signal = waitForSignal();
     const demo = await startDemo({
       port: flags.port,
       idpPort: flags['idp-port'],
@@ -34,33 +37,13 @@ export default class Demo extends BaseCommand {
     });
     // Under `npm run demo` the binary is not on PATH yet; `npx hoop` finds it in the clone.
     const bin = process.env.npm_lifecycle_event ? `npx ${this.config.bin}` : this.config.bin;
-    const agent = demo.idp.agents[0];
-    const people = demo.idp.users.map(
-      (user) => `${user.username} / ${user.password} (${user.groups.join(', ')})`,
-    );
-    this.log(
-      [
-        `hoop demo is running (store in ${demo.dir}). Press Ctrl-C to stop.`,
-        '',
-        'In another terminal, log in as a person:',
-        `  export HOOP_GATEWAY=${demo.gateway.url}`,
-        `  ${bin} login                      # demo users: ${people.join('; ')}`,
-        `  ${bin} whoami`,
-        `  ${bin} connect demo-echo          # then, in a third terminal: nc 127.0.0.1 8999`,
-        '',
-        'Or act as an agent with its API key:',
-        `  HOOP_TOKEN=${demo.token} ${bin} connections`,
-        ...(agent
-          ? [
-              '',
-              `Agents can also use their own identity-provider token (client credentials: ${agent.clientId} / ${agent.clientSecret}):`,
-              `  curl -s -u ${agent.clientId}:${agent.clientSecret} -d grant_type=client_credentials ${demo.idp.issuer}/token`,
-            ]
-          : []),
-        '',
-      ].join('\n'),
-    );
-    await waitForSignal();
+    this.log(demoGuide(demo, bin));
+    await signal;
+    // A second Ctrl-C ends the process at once; exiting (rather than dying of the
+    // signal) still runs the synchronous clean-up that stops PostgreSQL.
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(name, () => process.exit(name === 'SIGINT' ? 130 : 143));
+    }
     await demo.close();
   }
 }

@@ -1,17 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
+import {
+  PostgresNotInstalledError,
+  postgresUrl,
+  runAdmin,
+  startThrowawayPostgres,
+  type PgAuthMethod,
+} from '../../src/server/demo/throwaway-postgres.js';
 import { onExit } from './cleanup.js';
-import { freePort } from './ports.js';
 
-const execFileAsync = promisify(execFile);
-
-export type PgAuthMethod = 'trust' | 'scram-sha-256' | 'md5' | 'password';
+export type { PgAuthMethod };
 
 export interface PgOptions {
   /** pg_hba method for TCP connections; local (socket) connections are always trusted. */
@@ -36,7 +33,6 @@ export interface PgInstance {
 const DEFAULT_USER = 'hoop_test';
 const DEFAULT_PASSWORD = 'hoop-test-password';
 const DEFAULT_DATABASE = 'app';
-const START_ATTEMPTS = 5;
 
 /**
  * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, or, when
@@ -49,98 +45,21 @@ export async function startPostgres(options: PgOptions = {}): Promise<PgInstance
   return external ? useExternal(external, options) : startLocal(options);
 }
 
-async function startLocal(options: PgOptions): Promise<PgInstance> {
-  const user = options.user ?? DEFAULT_USER;
-  const password = options.password ?? DEFAULT_PASSWORD;
-  const database = options.database ?? DEFAULT_DATABASE;
-  const authMethod = options.authMethod ?? 'scram-sha-256';
-  const bin = findPgBin();
-  const dir = await mkdtemp(join(tmpdir(), 'hoop-pg-'));
-  const data = join(dir, 'data');
-  // PostgreSQL refuses to run as root, so root hands the cluster to the postgres OS user.
-  const asRoot = process.getuid?.() === 0;
-  const command = (file: string, args: string[]): [string, string[]] =>
-    asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
-  const run = (file: string, args: string[]) =>
-    execFileAsync(...command(file, args), { cwd: dir, timeout: 60_000 });
-  const stopArgs = ['stop', '-D', data, '-m', 'immediate', '-w'];
-  const killNow = () => {
-    try {
-      execFileSync(...command(bin.pgCtl, stopArgs), { cwd: dir, stdio: 'ignore' });
-    } catch {
-      // Best effort: the server may never have started.
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const forget = onExit(killNow);
-  try {
-    const pwfile = join(dir, 'pwfile');
-    await writeFile(pwfile, `${password}\n`);
-    if (asRoot) await execFileAsync('chown', ['-R', 'postgres:', dir]);
-    await run(bin.initdb, [
-      ...['-D', data, '-U', user, `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'],
-      ...[`--auth-host=${authMethod}`, '--auth-local=trust', '--no-sync', '--no-instructions'],
-    ]);
-    const port = await startServer(run, bin.pgCtl, data, dir);
-    await runAdmin({ host: dir, port, user, database: 'postgres' }, (client) => [
-      // initdb stores the password as SCRAM, and an md5 rule then negotiates SCRAM
-      // instead; re-store it as MD5 so md5 auth is really exercised.
-      ...(authMethod === 'md5'
-        ? [
-            "SET password_encryption = 'md5'",
-            `ALTER ROLE ${client.escapeIdentifier(user)} PASSWORD ${client.escapeLiteral(password)}`,
-          ]
-        : []),
-      `CREATE DATABASE ${client.escapeIdentifier(database)}`,
-    ]);
-    let stopped: Promise<void> | undefined;
-    return {
-      host: '127.0.0.1',
-      port,
-      user,
-      password,
-      database,
-      url: pgUrl('127.0.0.1', port, user, password, database),
-      socketDir: dir,
-      stop: () =>
-        (stopped ??= (async () => {
-          forget();
-          try {
-            await run(bin.pgCtl, stopArgs);
-          } finally {
-            await rm(dir, { recursive: true, force: true });
-          }
-        })()),
-    };
-  } catch (err) {
-    forget();
-    killNow();
-    throw err;
-  }
-}
-
-type Run = (file: string, args: string[]) => Promise<unknown>;
-
-/** pg_ctl start on a fresh free port, retrying when another process took the port first. */
-async function startServer(run: Run, pgCtl: string, data: string, dir: string): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    // One log per attempt, so the failure we report is this attempt's.
-    const log = join(dir, `postgres-${port}.log`);
-    const serverOptions = [
-      ...[`-p ${port}`, `-k '${dir}'`, '-c listen_addresses=127.0.0.1', '-c max_connections=200'],
-      // Durability is worthless for a throwaway server and costs start-up and test time.
-      ...['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'],
-    ].join(' ');
-    try {
-      await run(pgCtl, ['start', '-D', data, '-l', log, '-w', '-t', '30', '-o', serverOptions]);
-      return port;
-    } catch (err) {
-      const tail = await logTail(log);
-      if (attempt < START_ATTEMPTS && /could not bind|already in use/i.test(tail)) continue;
-      throw new Error(`PostgreSQL did not start; the end of its log:\n${tail}`, { cause: err });
-    }
-  }
+function startLocal(options: PgOptions): Promise<PgInstance> {
+  return startThrowawayPostgres({
+    user: options.user ?? DEFAULT_USER,
+    password: options.password ?? DEFAULT_PASSWORD,
+    database: options.database ?? DEFAULT_DATABASE,
+    authMethod: options.authMethod ?? 'scram-sha-256',
+    // The test runner ends a file's process with a signal; cleanup.ts handles those too.
+    onExit,
+  }).then(
+    ({ dir, dataDir: _dataDir, ...instance }) => ({ ...instance, socketDir: dir }),
+    (err: unknown) => {
+      if (!(err instanceof PostgresNotInstalledError)) throw err;
+      throw new Error(`${err.message} Or set TEST_PG_URL to a superuser URL of a running server.`);
+    },
+  );
 }
 
 async function useExternal(adminUrl: string, options: PgOptions): Promise<PgInstance> {
@@ -171,7 +90,7 @@ async function useExternal(adminUrl: string, options: PgOptions): Promise<PgInst
     user,
     password: pass,
     database,
-    url: pgUrl(admin.hostname, port, user, pass, database),
+    url: postgresUrl(admin.hostname, port, user, pass, database),
     stop: () =>
       (stopped ??= runAdmin({ connectionString: adminUrl }, (client) => [
         // FORCE ends sessions a failed test left open (PostgreSQL 13+).
@@ -179,65 +98,4 @@ async function useExternal(adminUrl: string, options: PgOptions): Promise<PgInst
         ...(role ? [`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`] : []),
       ])),
   };
-}
-
-/** Runs administrative statements one by one on a short-lived connection. */
-async function runAdmin(
-  config: pg.ClientConfig,
-  statements: (client: pg.Client) => string[],
-): Promise<void> {
-  const client = new pg.Client(config);
-  await client.connect();
-  try {
-    for (const sql of statements(client)) await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function pgUrl(host: string, port: number, user: string, password: string, db: string): string {
-  const e = encodeURIComponent;
-  return `postgres://${e(user)}:${e(password)}@${host}:${port}/${e(db)}`;
-}
-
-/** initdb and pg_ctl from one directory: PATH first, then the newest /usr/lib/postgresql/N/bin. */
-function findPgBin(): { initdb: string; pgCtl: string } {
-  const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  const dir = [...pathDirs, ...debianPgDirs()].find(
-    (d) => isExecutable(join(d, 'initdb')) && isExecutable(join(d, 'pg_ctl')),
-  );
-  if (!dir) {
-    throw new Error(
-      'PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or in ' +
-        '/usr/lib/postgresql/*/bin. Install them with `apt-get install -y postgresql`, ' +
-        'or set TEST_PG_URL to a superuser URL of a running server.',
-    );
-  }
-  return { initdb: join(dir, 'initdb'), pgCtl: join(dir, 'pg_ctl') };
-}
-
-function debianPgDirs(): string[] {
-  let versions: string[];
-  try {
-    versions = readdirSync('/usr/lib/postgresql');
-  } catch {
-    return [];
-  }
-  return versions
-    .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a))
-    .map((v) => join('/usr/lib/postgresql', v, 'bin'));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function logTail(file: string, lines = 20): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '(no log written)');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }

