@@ -209,9 +209,13 @@ describe('tcp tunnel failures', { timeout: 180_000 }, () => {
   it('records client_reset when the local client resets mid-transfer', async () => {
     const hoop = await connect('local-reset');
     const socket = await connectTcp(hoop.port);
-    socket.on('data', () => {});
-    for (let i = 0; i < 16; i++) socket.write(randomBytes(64 * 1024));
-    await sleep(100);
+    let echoed = 0;
+    socket.on('data', (chunk: Buffer) => (echoed += chunk.length));
+    // Keep data flowing both ways, so the reset lands mid-transfer however
+    // fast or slow the machine is.
+    const writing = setInterval(() => socket.write(randomBytes(64 * 1024)), 1);
+    await eventually(() => echoed > MiB, 'data flows through the tunnel');
+    clearInterval(writing);
     socket.resetAndDestroy();
     const [session] = await endedSessions(gw.gateway.store, 'local-reset');
     assert.equal(session?.closeReason, 'client_reset');

@@ -269,13 +269,15 @@ describe('WebSocketStream', () => {
       const { server, client } = await pair();
       // The ends ping at their own pace (the CLI's default is 30 s), so the
       // CLI's pings cannot stand in for the pongs the gateway waits for.
-      const gateway = stream(server, { pingIntervalMs: 50, highWaterMark });
-      const cli = stream(client, { pingIntervalMs: 150, highWaterMark });
+      // Intervals long enough that a loaded machine's event-loop stalls are
+      // not mistaken for silence, short enough to span many of them.
+      const gateway = stream(server, { pingIntervalMs: 200, highWaterMark });
+      const cli = stream(client, { pingIntervalMs: 600, highWaterMark });
       // The CLI's reader does not read for many ping intervals, so neither
       // end can hear the other's pongs behind the data.
       const data = randomBytes(total);
       gateway.end(data);
-      await sleep(800);
+      await sleep(2_500);
       assert.deepEqual(gateway.errors, [], 'the sending end kept the tunnel');
       assert.deepEqual(cli.errors, [], 'the stalled end kept the tunnel');
       assert.ok(client.isPaused, 'the stalled end stopped reading');
