@@ -40,7 +40,8 @@ export interface TestGateway {
  * Starts a real gateway on 127.0.0.1 port 0 with a fresh SQLite store, from
  * YAML config text (so the loader is exercised too). `connections` is the
  * YAML list under `connections:`; API keys are generated per identity.
- * `oidc` and `delegation` add `auth.oidc` and `auth.delegation`; `logger`
+ * `oidc` and `delegation` add `auth.oidc` and `auth.delegation`; `policy` is
+ * an inline rule list as JSON-able objects; `logger`
  * replaces the default one (silent unless HOOP_TEST_LOG names a level), e.g.
  * to capture the gateway's logs.
  */
@@ -51,6 +52,7 @@ export async function startTestGateway(options: {
   env?: NodeJS.ProcessEnv;
   oidc?: TestOidc;
   delegation?: TestDelegation[];
+  policy?: unknown[];
   logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
@@ -72,6 +74,7 @@ export async function startTestGateway(options: {
     'connections:',
     options.connections,
     ...(options.tunnel ? ['tunnel:', options.tunnel] : []),
+    ...(options.policy ? [`policy: ${JSON.stringify(options.policy)}`] : []),
   ].join('\n');
   const config = parseConfig(text, {
     file: path.join(dir, 'hoop.yaml'),
@@ -92,4 +95,16 @@ export async function startTestGateway(options: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The YAML line of a `postgres` connection to a throwaway server, its
+ * password read from `${env:PG_PASSWORD}` (pass `env: { PG_PASSWORD }`).
+ */
+export function postgresConnection(
+  server: { port: number; database: string; user: string },
+  name = 'pg',
+  groups = ['agents'],
+): string {
+  return `  - { name: ${name}, type: postgres, host: 127.0.0.1, port: ${server.port}, database: ${server.database}, user: ${server.user}, password: "\${env:PG_PASSWORD}", groups: [${groups.join(', ')}] }`;
 }

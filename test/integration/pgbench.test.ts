@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
-import { parseConfig } from '../../src/server/config/index.js';
-import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import type { Gateway } from '../../src/server/gateway.js';
+import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { spawnHoop, type RunningHoop } from '../helpers/cli.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -27,10 +23,10 @@ const execFileAsync = promisify(execFile);
 describe('pgbench through hoop connect', () => {
   let postgres: PgInstance;
   let gateway: Gateway;
-  let dir: string;
+  let gw: TestGateway;
   let connect: RunningHoop;
   let port: number;
-  const key = generateApiKey();
+  let key: string;
   let pgbenchPath: string;
 
   before(async () => {
@@ -43,32 +39,25 @@ describe('pgbench through hoop connect', () => {
     await admin.connect();
     await admin.query('create table customers (id int primary key, email text)');
     await admin.end();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-pgbench-test-'));
-    const config = parseConfig(
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${path.join(dir, 'hoop.db')}`,
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
-        'policy:',
+    gw = await startTestGateway({
+      connections: postgresConnection(postgres),
+      env: { PG_PASSWORD: postgres.password },
+      policy: [
         // pgbench -i drops its own pgbench_* tables first, so the rule names a table it never touches.
-        '  - name: keep-customers',
-        '    match: { statements: [drop], tables: [customers] }',
-        '    effect: deny',
-        '  - name: agents',
-        '    match: { groups: [agents] }',
-        '    effect: allow',
-      ].join('\n'),
-      { file: path.join(dir, 'hoop.yaml'), env: { PG_PASSWORD: postgres.password } },
-    );
-    gateway = await startGateway({ config, logger: createLogger('silent') });
+        {
+          name: 'keep-customers',
+          match: { statements: ['drop'], tables: ['customers'] },
+          effect: 'deny',
+        },
+        { name: 'agents', match: { groups: ['agents'] }, effect: 'allow' },
+      ],
+    });
+    gateway = gw.gateway;
+    key = gw.keys['agent-1'] ?? '';
     connect = spawnHoop(['connect', 'pg', '--port', '0'], {
       HOOP_GATEWAY: gateway.url,
       HOOP_TOKEN: key,
-      HOOP_CONFIG_DIR: path.join(dir, 'cli'),
+      HOOP_CONFIG_DIR: path.join(gw.dir, 'cli'),
     });
     const [, bound] = await connect.waitFor(/^Forwarding \S+:(\d+) to /m);
     port = Number(bound);
@@ -76,9 +65,8 @@ describe('pgbench through hoop connect', () => {
 
   after(async () => {
     await connect?.stop();
-    await gateway?.close();
+    await gw?.close();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   /** Runs pgbench against the tunnel as a user with no password; rejects on a non-zero exit. */

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
-import { parseConfig } from '../../src/server/config/index.js';
-import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import type { Gateway } from '../../src/server/gateway.js';
+import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import type { StatementEvent } from '../../src/server/store/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
 import { eventually } from '../helpers/tunnel.js';
@@ -22,8 +17,8 @@ describe('postgres statement audit', () => {
   let postgres: PgInstance;
   let gateway: Gateway;
   let listener: LocalListener;
-  let dir: string;
-  const key = generateApiKey();
+  let gw: TestGateway;
+  let key: string;
   const SECRET_PARAM = 'param-value-7d2e9';
 
   before(async () => {
@@ -33,28 +28,21 @@ describe('postgres statement audit', () => {
     await admin.query('create table items (id int primary key, label text)');
     await admin.query("insert into items values (1, 'one')");
     await admin.end();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-pg-audit-'));
-    const config = parseConfig(
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${path.join(dir, 'hoop.db')}`,
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
-        'policy:',
-        '  - name: no-drops',
-        '    match: { statements: [drop, truncate] }',
-        '    effect: deny',
-        '    message: Dropping objects is not allowed',
-        '  - name: agents',
-        '    match: { groups: [agents] }',
-        '    effect: allow',
-      ].join('\n'),
-      { file: path.join(dir, 'hoop.yaml'), env: { PG_PASSWORD: postgres.password } },
-    );
-    gateway = await startGateway({ config, logger: createLogger('silent') });
+    gw = await startTestGateway({
+      connections: postgresConnection(postgres),
+      env: { PG_PASSWORD: postgres.password },
+      policy: [
+        {
+          name: 'no-drops',
+          match: { statements: ['drop', 'truncate'] },
+          effect: 'deny',
+          message: 'Dropping objects is not allowed',
+        },
+        { name: 'agents', match: { groups: ['agents'] }, effect: 'allow' },
+      ],
+    });
+    gateway = gw.gateway;
+    key = gw.keys['agent-1'] ?? '';
     listener = await startLocalListener({
       host: '127.0.0.1',
       port: 0,
@@ -64,9 +52,8 @@ describe('postgres statement audit', () => {
 
   after(async () => {
     await listener?.close();
-    await gateway?.close();
+    await gw?.close();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('records each statement with its decision, rule, rows, error and policy hash', async () => {

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
-import { parseConfig } from '../../src/server/config/index.js';
-import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import type { Gateway } from '../../src/server/gateway.js';
 import { spawnHoop, type RunningHoop } from '../helpers/cli.js';
+import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,10 +19,9 @@ const execFileAsync = promisify(execFile);
 describe('postgres connections', () => {
   let postgres: PgInstance;
   let gateway: Gateway;
-  let dir: string;
+  let gw: TestGateway;
   let connect: RunningHoop;
   let port: number;
-  const key = generateApiKey();
 
   before(async () => {
     postgres = await startPostgres({ authMethod: 'scram-sha-256', password: 'target-secret-9f3k' });
@@ -43,31 +37,22 @@ describe('postgres connections', () => {
         await admin.query("insert into customers values (1, 'jane@example.com')");
       });
     await admin.end();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-pg-test-'));
-    const config = parseConfig(
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${path.join(dir, 'hoop.db')}`,
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
-        'policy:',
-        '  - name: no-drops',
-        '    match: { statements: [drop, truncate] }',
-        '    effect: deny',
-        '    message: Dropping objects is not allowed',
-        '  - name: no-deletes',
-        '    match: { statements: [delete] }',
-        '    effect: deny',
-        '  - name: agents',
-        '    match: { groups: [agents] }',
-        '    effect: allow',
-      ].join('\n'),
-      { file: path.join(dir, 'hoop.yaml'), env: { PG_PASSWORD: postgres.password } },
-    );
-    gateway = await startGateway({ config, logger: createLogger('silent') });
+    gw = await startTestGateway({
+      connections: postgresConnection(postgres),
+      env: { PG_PASSWORD: postgres.password },
+      policy: [
+        {
+          name: 'no-drops',
+          match: { statements: ['drop', 'truncate'] },
+          effect: 'deny',
+          message: 'Dropping objects is not allowed',
+        },
+        { name: 'no-deletes', match: { statements: ['delete'] }, effect: 'deny' },
+        { name: 'agents', match: { groups: ['agents'] }, effect: 'allow' },
+      ],
+    });
+    gateway = gw.gateway;
+    const key = gw.keys['agent-1'] ?? '';
     connect = spawnHoop(['connect', 'pg', '--port', '0'], {
       HOOP_GATEWAY: gateway.url,
       HOOP_TOKEN: key,
@@ -78,9 +63,8 @@ describe('postgres connections', () => {
 
   after(async () => {
     await connect?.stop();
-    await gateway?.close();
+    await gw?.close();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const client = async (options: Partial<pg.ClientConfig> = {}): Promise<pg.Client> => {
