@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
-import { parseConfig } from '../../src/server/config/index.js';
-import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import type { Gateway } from '../../src/server/gateway.js';
 import { runHoop } from '../helpers/cli.js';
+import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -22,7 +19,7 @@ describe('hoop exec on postgres connections', () => {
   let gateway: Gateway;
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  const key = generateApiKey();
+  let gw: TestGateway;
   const exec = (args: string[], input?: string) => runHoop(['exec', ...args], env, input);
 
   before(async () => {
@@ -34,46 +31,38 @@ describe('hoop exec on postgres connections', () => {
       "insert into customers values (1, 'jane@example.com', null), (2, 'zoë@例え.jp', 'naïve ☕ 😀')",
     );
     await admin.end();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-exec-test-'));
     const closedPort = await freePort();
-    const config = parseConfig(
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${path.join(dir, 'hoop.db')}`,
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
+    gw = await startTestGateway({
+      connections: [
+        postgresConnection(postgres),
         '  - { name: echo, type: tcp, host: 127.0.0.1, port: 9, groups: [agents] }',
         `  - { name: pg-down, type: postgres, host: 127.0.0.1, port: ${closedPort}, database: app, user: app, groups: [agents] }`,
-        'policy:',
-        '  - name: no-drops',
-        '    match: { statements: [drop] }',
-        '    effect: deny',
-        '    message: Dropping objects is not allowed',
-        '  - name: no-deletes',
-        '    match: { statements: [delete] }',
-        '    effect: deny',
-        '  - name: agents',
-        '    match: { groups: [agents] }',
-        '    effect: allow',
       ].join('\n'),
-      { file: path.join(dir, 'hoop.yaml'), env: { PG_PASSWORD: postgres.password } },
-    );
-    gateway = await startGateway({ config, logger: createLogger('silent') });
+      env: { PG_PASSWORD: postgres.password },
+      policy: [
+        {
+          name: 'no-drops',
+          match: { statements: ['drop'] },
+          effect: 'deny',
+          message: 'Dropping objects is not allowed',
+        },
+        { name: 'no-deletes', match: { statements: ['delete'] }, effect: 'deny' },
+        { name: 'agents', match: { groups: ['agents'] }, effect: 'allow' },
+      ],
+    });
+    gateway = gw.gateway;
+    dir = gw.dir;
     env = {
       HOOP_GATEWAY: gateway.url,
-      HOOP_TOKEN: key,
+      HOOP_TOKEN: gw.keys['agent-1'] ?? '',
       HOOP_CONFIG_DIR: path.join(dir, 'cli'),
       HOOP_TOKEN_STORE: 'file',
     };
   });
 
   after(async () => {
-    await gateway?.close();
+    await gw?.close();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('prints a psql-style table for -i', async () => {
