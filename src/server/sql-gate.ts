@@ -6,7 +6,7 @@ import type {
   ResultMaskRequest,
   StatementGate,
 } from './protocols/postgres/statement-gate.js';
-import { classifySql } from './sql/index.js';
+import { cachedClassifier, classifySql } from './sql/index.js';
 
 /**
  * The statement gate for SQL connections: classify the string with the real
@@ -20,9 +20,10 @@ import { classifySql } from './sql/index.js';
  * result masker can trace expressions back to them.
  */
 export function sqlPolicyGate(policy: Policy): StatementGate {
+  const classify = cachedClassifier(classifySql);
   return (session: SessionContext, sql: string): GateDecision => {
     const base = requestFor(session);
-    const classification = classifySql(sql);
+    const classification = classify(sql);
     if (!classification.ok) {
       const decision = policy.decide({
         ...base,

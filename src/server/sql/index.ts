@@ -3,6 +3,7 @@
  * holds, which relations and functions it names, from PostgreSQL's own
  * parser (libpg_query). Protocol-neutral: text in, findings out.
  */
+export { cachedClassifier, type ClassificationCacheOptions } from './classification-cache.js';
 export { classifySql } from './classify.js';
 export { DANGEROUS_FUNCTIONS, DANGEROUS_OPERATIONS } from './dangerous.js';
 export { initSqlParser } from './parser.js';
