@@ -5,6 +5,14 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Gateway } from '../../src/server/gateway.js';
+import {
+  Framer,
+  Writer,
+  buildQuery,
+  buildStartupMessage,
+  buildTerminate,
+  parseBackend,
+} from '../../src/server/protocols/postgres/protocol/index.js';
 import { spawnHoop, type RunningHoop } from '../helpers/cli.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
@@ -251,6 +259,46 @@ describe('postgres connections', () => {
       !/SCRAM-SHA-256|r=[A-Za-z0-9+/]{20,}|v=[A-Za-z0-9+/=]{20,}/.test(bytes),
       'no SCRAM exchange reaches the client',
     );
+  });
+
+  it('refuses the fastpath FunctionCall message, which carries no SQL for policy to read', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    const framer = new Framer();
+    const frames: ReturnType<typeof parseBackend>[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of framer.push(chunk)) frames.push(parseBackend(frame));
+    });
+    const readyCount = () => frames.filter((m) => m.type === 'readyForQuery').length;
+    const waitReady = async (n: number) => {
+      for (let i = 0; i < 200 && readyCount() < n; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(readyCount(), n, JSON.stringify(frames.map((m) => m.type)));
+    };
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(buildStartupMessage({ user: 'whoever', database: postgres.database }));
+    await waitReady(1);
+    // FunctionCall (§55.7): 'F', length, function OID (2026 = pg_backend_pid), no formats, no arguments, text result.
+    const call = new Writer()
+      .startMessage(0x46)
+      .int32(2026)
+      .int16(0)
+      .int16(0)
+      .int16(0)
+      .endMessage()
+      .flush();
+    socket.write(call);
+    await waitReady(2);
+    const error = frames.find((m) => m.type === 'errorResponse');
+    assert.ok(error && error.type === 'errorResponse');
+    assert.equal(error.fields.code, '42501');
+    assert.match(error.fields.message ?? '', /fastpath FunctionCall/);
+    assert.ok(!frames.some((m) => m.type === 'functionCallResponse'), 'the function did not run');
+    socket.write(buildQuery('select 1'));
+    await waitReady(3);
+    assert.ok(
+      frames.some((m) => m.type === 'dataRow'),
+      'the session stays usable',
+    );
+    socket.end(buildTerminate());
   });
 
   it('records the session with its bytes', async () => {

@@ -353,6 +353,20 @@ function relayMessages(
             return;
           }
           out.push(replaced ?? frameBytes(frame));
+        } else if (frame.code === FrontendCode.FunctionCall && gate !== allowAll) {
+          // The fastpath FunctionCall (§55.2.5) names a function by OID with
+          // no SQL for the gate to read: refuse it. As a refused Query, the
+          // target answers ErrorResponse + ReadyForQuery, which is also what
+          // the client awaits for a failed call.
+          const refusal = {
+            sqlState: '42501',
+            message:
+              'hoop: the fastpath FunctionCall message is refused; call the function in SQL so policy can decide it',
+          };
+          const stand = { type: 'query' as const, sql: '-- fastpath FunctionCall' };
+          filter?.onClientMessage(stand, undefined);
+          outcomes?.onStatement(stand, undefined, refusal);
+          out.push(buildQuery(refuse(refusal.message, refusal.sqlState)));
         } else {
           if ((filter || outcomes) && TRACKED_FRONTEND.has(frame.code)) {
             try {
