@@ -35,15 +35,8 @@ describe('postgres connections', () => {
     postgres = await startPostgres({ authMethod: 'scram-sha-256', password: 'target-secret-9f3k' });
     const admin = new pg.Client({ connectionString: postgres.url });
     await admin.connect();
-    await admin
-      .query(
-        'create table customers (id int primary key, email text); insert into customers values (1, $1)',
-        [],
-      )
-      .catch(async () => {
-        await admin.query('create table customers (id int primary key, email text)');
-        await admin.query("insert into customers values (1, 'jane@example.com')");
-      });
+    await admin.query('create table customers (id int primary key, email text)');
+    await admin.query("insert into customers values (1, 'jane@example.com')");
     await admin.end();
     gw = await startTestGateway({
       connections: postgresConnection(postgres),
