@@ -6,11 +6,24 @@ import { isStatementAudit } from './statement-audit.js';
 
 export interface StatementRecorderOptions {
   store: Store;
+  /** Most events written in one append; more wait for the next. Default 2000. */
+  maxBatch?: number;
+}
+
+interface Queued {
+  event: StatementEvent;
+  session: SessionContext;
 }
 
 /**
  * Turns the relay's statement outcomes into audit events, numbered per
- * session from 1, and appends them to the store.
+ * session from 1, and appends them to the store in batches.
+ *
+ * Events queue in memory and are written together once the current burst of
+ * I/O callbacks is done (`setImmediate`), one append at a time: under load
+ * one transaction carries many statements instead of one each, which keeps
+ * recording off the relay's hot path. A session's events are all written
+ * before `settle` resolves.
  *
  * An append that fails is logged and the session goes on. Whether the
  * gateway must instead stop a session it can no longer audit (fail closed,
@@ -19,9 +32,16 @@ export interface StatementRecorderOptions {
  */
 export class StatementRecorder {
   private readonly seqs = new Map<string, number>();
-  private readonly writes = new Map<string, Set<Promise<void>>>();
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private running = false;
+  /** Settles when the queue is empty and nothing is being written. */
+  private writing: Promise<void> = Promise.resolve();
+  private readonly maxBatch: number;
 
-  constructor(private readonly options: StatementRecorderOptions) {}
+  constructor(private readonly options: StatementRecorderOptions) {
+    this.maxBatch = options.maxBatch ?? 2000;
+  }
 
   /** The handler's `onStatement` hook. */
   readonly onStatement = (
@@ -51,23 +71,46 @@ export class StatementRecorder {
         ? { errorCode: outcome.error.code, errorMessage: outcome.error.message }
         : {}),
     };
-    const pending = this.writes.get(session.id) ?? new Set<Promise<void>>();
-    this.writes.set(session.id, pending);
-    const write = this.options.store.appendEvent(event).catch((error: unknown) => {
-      session.log.error(
-        { err: error, event: 'statement_event_unrecorded', seq, fingerprint: event.fingerprint },
-        'could not record a statement event',
-      );
-    });
-    pending.add(write);
-    void write.finally(() => pending.delete(write));
+    this.queue.push({ event, session });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
   };
 
-  /** Waits for the session's pending appends and forgets it; called as the session ends. */
+  /** Waits until the session's events are written (or have failed) and forgets it; called as the session ends. */
   async settle(sessionId: string): Promise<void> {
-    const pending = this.writes.get(sessionId);
-    if (pending) await Promise.allSettled([...pending]);
-    this.writes.delete(sessionId);
+    this.flush();
+    await this.writing;
     this.seqs.delete(sessionId);
+  }
+
+  /** Starts the writer unless it runs: it takes what has queued each time the previous append is done. */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    this.writing = (async () => {
+      while (this.queue.length > 0) await this.write(this.queue.splice(0, this.maxBatch));
+      this.running = false;
+    })();
+  };
+
+  private async write(batch: Queued[]): Promise<void> {
+    try {
+      await this.options.store.appendEvents(batch.map((queued) => queued.event));
+    } catch (error) {
+      for (const { event, session } of batch) {
+        session.log.error(
+          {
+            err: error,
+            event: 'statement_event_unrecorded',
+            seq: event.seq,
+            fingerprint: event.fingerprint,
+          },
+          'could not record a statement event',
+        );
+      }
+    }
   }
 }

@@ -91,28 +91,20 @@ export function kyselyStore(db: Kysely<Database>): Store {
       return rows.map(toRecord);
     },
 
-    async appendEvent(event: StatementEvent) {
-      await db
-        .insertInto('events')
-        .values({
-          id: event.id,
-          session_id: event.sessionId,
-          seq: event.seq,
-          at: event.at.toISOString(),
-          kind: event.kind,
-          text: event.text,
-          fingerprint: event.fingerprint ?? null,
-          kinds: JSON.stringify(event.kinds),
-          tables: JSON.stringify(event.tables),
-          decision: event.decision,
-          rule: event.rule ?? null,
-          policy_hash: event.policyHash ?? null,
-          rows: event.rows ?? null,
-          duration_ms: event.durationMs ?? null,
-          error_code: event.errorCode ?? null,
-          error_message: event.errorMessage ?? null,
-        })
-        .execute();
+    async appendEvents(events: readonly StatementEvent[]) {
+      // One multi-row INSERT per slice: one statement to compile, whatever
+      // the batch size; several slices share one transaction.
+      const insert = async (into: Kysely<Database>): Promise<void> => {
+        for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
+          await into
+            .insertInto('events')
+            .values(events.slice(i, i + EVENTS_PER_INSERT).map(toEventRow))
+            .execute();
+        }
+      };
+      if (events.length === 0) return;
+      if (events.length <= EVENTS_PER_INSERT) await insert(db);
+      else await db.transaction().execute(insert);
     },
 
     async listEvents(sessionId: string) {
@@ -197,4 +189,28 @@ function toEvent(row: Selectable<EventsTable>): StatementEvent {
   if (row.error_code !== null) event.errorCode = row.error_code;
   if (row.error_message !== null) event.errorMessage = row.error_message;
   return event;
+}
+
+/** Rows per INSERT: 16 parameters each, well under SQLite's limit. */
+const EVENTS_PER_INSERT = 500;
+
+function toEventRow(event: StatementEvent) {
+  return {
+    id: event.id,
+    session_id: event.sessionId,
+    seq: event.seq,
+    at: event.at.toISOString(),
+    kind: event.kind,
+    text: event.text,
+    fingerprint: event.fingerprint ?? null,
+    kinds: JSON.stringify(event.kinds),
+    tables: JSON.stringify(event.tables),
+    decision: event.decision,
+    rule: event.rule ?? null,
+    policy_hash: event.policyHash ?? null,
+    rows: event.rows ?? null,
+    duration_ms: event.durationMs ?? null,
+    error_code: event.errorCode ?? null,
+    error_message: event.errorMessage ?? null,
+  };
 }

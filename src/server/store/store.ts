@@ -81,7 +81,8 @@ export interface Store {
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
-  appendEvent(event: StatementEvent): Promise<void>;
+  /** Appends events atomically, in one transaction: all of them or none. */
+  appendEvents(events: readonly StatementEvent[]): Promise<void>;
   /** A session's events in `seq` order. */
   listEvents(sessionId: string): Promise<StatementEvent[]>;
   /** Resolves when the store can record; rejects otherwise. */

@@ -45,9 +45,9 @@ describe('statement events in the store', () => {
       delete second.rows;
       second.errorCode = '42501';
       second.errorMessage = 'hoop: refused';
-      await store.appendEvent(second);
-      await store.appendEvent(event());
-      await store.appendEvent(event({ sessionId: 'ses_2' }));
+      await store.appendEvents([second]);
+      await store.appendEvents([event()]);
+      await store.appendEvents([event({ sessionId: 'ses_2' })]);
       const events = await store.listEvents('ses_1');
       assert.deepEqual(
         events.map((e) => e.seq),
@@ -75,7 +75,7 @@ describe('statement events in the store', () => {
         tables: [],
         decision: 'deny',
       };
-      await store.appendEvent(bare);
+      await store.appendEvents([bare]);
       assert.deepEqual(await store.listEvents('ses_3'), [bare]);
     } finally {
       await store.close();
@@ -211,12 +211,56 @@ describe('statement recorder', () => {
     }
   });
 
+  it('writes a burst of statements in one append, the rest in the next', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      const sizes: number[] = [];
+      const counting: Store = {
+        ...store,
+        appendEvents: (events) => {
+          sizes.push(events.length);
+          return store.appendEvents(events);
+        },
+      };
+      const recorder = new StatementRecorder({ store: counting, maxBatch: 300 });
+      for (let i = 0; i < 700; i++)
+        recorder.onStatement(session('ses_d'), audit, { durationMs: 1 });
+      await recorder.settle('ses_d');
+      assert.deepEqual(sizes, [300, 300, 100]);
+      const events = await store.listEvents('ses_d');
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        Array.from({ length: 700 }, (_, i) => i + 1),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('appends a batch larger than one INSERT in one transaction', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      const events = Array.from({ length: 1200 }, (_, i) => event({ seq: i + 1 }));
+      await store.appendEvents(events);
+      assert.equal((await store.listEvents('ses_1')).length, 1200);
+      // A duplicate id in the last slice fails the whole batch: nothing of it is kept.
+      const failing = Array.from({ length: 1200 }, (_, i) =>
+        event({ sessionId: 'ses_2', seq: i + 1 }),
+      );
+      failing[1100] = { ...failing[1100]!, id: events[0]!.id };
+      await assert.rejects(store.appendEvents(failing));
+      assert.deepEqual(await store.listEvents('ses_2'), []);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('logs an append that fails and goes on', async () => {
     const store = await openStore('sqlite::memory:');
     try {
       const failing: Store = {
         ...store,
-        appendEvent: () => Promise.reject(new Error('disk I/O error')),
+        appendEvents: () => Promise.reject(new Error('disk I/O error')),
       };
       const recorder = new StatementRecorder({ store: failing });
       recorder.onStatement(session('ses_c'), audit, { durationMs: 1 });
