@@ -333,6 +333,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return entry.ended;
       });
       await Promise.allSettled(ended);
+      await Promise.allSettled([...handlers.values()].map(async (handler) => handler.close?.()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -30,4 +30,6 @@ export interface SessionOutcome {
 export interface ProtocolHandler {
   readonly type: ConnectionType;
   serve(session: SessionContext, client: Duplex): Promise<SessionOutcome>;
+  /** Releases what the handler keeps between sessions (pooled connections); called once every session has ended. */
+  close?(): void | Promise<void>;
 }

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { ProtocolHandler, SessionContext, SessionOutcome } from '../handler.js';
 import { CancelKeys } from './cancel-keys.js';
-import { CatalogCache, CatalogLookup } from './catalog.js';
+import { CatalogCache } from './catalog.js';
+import { SharedCatalogs } from './shared-catalogs.js';
 import { FrameSource } from './frame-source.js';
 import { PostgresSessionError } from './session-error.js';
 import { ResultFilter } from './result-filter.js';
@@ -11,6 +12,7 @@ import type { ResultMaskerFactory } from './result-masker.js';
 import { allowAll, type StatementGate, type StatementHook } from './statement-gate.js';
 import { StatementOutcomes } from './statement-outcomes.js';
 import { connectTarget, type TargetConnection, type TargetOptions } from './target.js';
+import { TargetPool, type IdleTarget, type TargetPoolOptions } from './target-pool.js';
 import {
   BackendCode,
   Framer,
@@ -23,6 +25,7 @@ import {
   buildErrorResponse,
   buildParse,
   buildQuery,
+  buildReadyForQuery,
   frameBytes,
   parseBackend,
   parseFrontend,
@@ -44,7 +47,16 @@ export interface PostgresHandlerOptions {
   catalogCache?: CatalogCache;
   /** Told how every Query and Execute ended, with the gate's `audit` payload (e.g. for the audit trail). */
   onStatement?: StatementHook;
+  /**
+   * Keeps the target connections of sessions that ended cleanly for the next
+   * session of the same identity (see {@link TargetPool}); `false` logs in
+   * anew for every session. Defaults: 60 s idle, 4 per key, 100 in all.
+   */
+  pool?: TargetPoolOptions | false;
 }
+
+/** The relay's ending; `idle` when the client said Terminate while the target was idle and the target was left untouched. */
+type RelayOutcome = SessionOutcome & { idle?: boolean };
 
 /** Extended-protocol messages the result filter follows to tie results to their statements. */
 const TRACKED_FRONTEND = new Set<number>([
@@ -81,15 +93,20 @@ const FORWARDED_PARAMETERS = new Set([
 export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolHandler {
   const gate = options.gate ?? allowAll;
   const cancelKeys = new CancelKeys();
-  const catalogCache = options.catalogCache ?? new CatalogCache();
+  const catalogs = new SharedCatalogs({ cache: options.catalogCache ?? new CatalogCache() });
+  const pool = options.pool === false ? undefined : new TargetPool(options.pool);
 
   return {
     type: 'postgres',
+    close() {
+      pool?.close();
+      catalogs.close();
+    },
     async serve(session: SessionContext, client: Duplex): Promise<SessionOutcome> {
       const counts = { bytesUp: 0, bytesDown: 0 };
       let target: TargetConnection | undefined;
       let key: ReturnType<CancelKeys['issue']> | undefined;
-      let catalog: CatalogLookup | undefined;
+      let catalog: ReturnType<SharedCatalogs['acquire']> | undefined;
       try {
         const startup = await readStartup(client, session);
         if (startup.kind === 'cancel') {
@@ -106,9 +123,16 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           ...(connection.tls ? { tls: true } : {}),
           parameters: startup.parameters,
         };
-        target = await connectTarget(targetOptions);
+        const poolKey = pool && targetKey(session, targetOptions);
+        const reused = poolKey ? await pool.take(poolKey) : undefined;
+        target = reused?.connection ?? (await connectTarget(targetOptions));
+        const idle: IdleTarget = reused ?? {
+          connection: target,
+          parameters: parameterStatuses(target.greeting),
+        };
         client.write(buildAuthenticationOk());
         if (target.backendKey) {
+          // A new key per session, reused backend or not: an earlier session's key cancels nothing.
           key = cancelKeys.issue({
             host: connection.host,
             port: connection.port,
@@ -116,20 +140,24 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           });
           client.write(buildBackendKeyData(key.processId, key.secretKey));
         }
-        for (const message of target.greeting) client.write(message);
-        for (const bytes of target.leftover) client.write(bytes);
+        if (reused) {
+          // The parameters as the backend has them now, then ready, as a fresh login would end.
+          for (const message of reused.parameters.values()) client.write(message);
+          client.write(buildReadyForQuery('I'));
+        } else {
+          for (const message of target.greeting) client.write(message);
+          for (const bytes of target.leftover) client.write(bytes);
+        }
         let filter: ResultFilter | undefined;
         if (options.masker) {
-          const lookup = new CatalogLookup({
+          catalog = catalogs.acquire(
+            `${targetOptions.host}:${targetOptions.port}/${targetOptions.database}/${targetOptions.user}`,
             // Same credentials and database, none of the client's parameters.
-            open: () => connectTarget({ ...targetOptions, parameters: new Map() }),
-            cache: catalogCache,
-            scope: `${targetOptions.host}:${targetOptions.port}/${targetOptions.database}/${targetOptions.user}`,
-          });
-          catalog = lookup;
+            () => connectTarget({ ...targetOptions, parameters: new Map() }),
+          );
           filter = new ResultFilter({
             masker: options.masker,
-            catalog: lookup,
+            catalog: catalog.lookup,
             onCatalogFailure: (error) =>
               session.log.warn(
                 { event: 'postgres_catalog_failed', err: error },
@@ -141,7 +169,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         const outcomes = onStatement
           ? new StatementOutcomes((audit, outcome) => onStatement(session, audit, outcome))
           : undefined;
-        return await relayMessages(
+        const { idle: clean, ...outcome } = await relayMessages(
           session,
           client,
           target.socket,
@@ -151,7 +179,11 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           filter,
           options.maxMessageBytes,
           outcomes,
+          // Bytes that reached the client around the relay would go untracked: such a connection is not reused.
+          pool && target.leftover.length === 0 ? idle.parameters : undefined,
         );
+        if (clean && poolKey) pool.park(poolKey, idle);
+        return outcome;
       } catch (error) {
         const failure =
           error instanceof PostgresSessionError
@@ -177,10 +209,40 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         return { ...counts, reason: 'protocol_error', detail: failure.message };
       } finally {
         key?.release();
-        catalog?.close();
+        catalog?.release();
       }
     },
   };
+}
+
+/**
+ * Who may take over a pooled target connection: the same connection and
+ * identity, the same target role and database, the same start-up parameters
+ * (RESET ALL returns settings to what they made them).
+ */
+function targetKey(session: SessionContext, target: TargetOptions): string {
+  const parameters = [...target.parameters]
+    .map(([name, value]) => [name.toLowerCase(), value])
+    .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+  return JSON.stringify([
+    session.connection.name,
+    session.identity.subject,
+    `${target.host}:${target.port}`,
+    target.user,
+    target.database,
+    parameters,
+  ]);
+}
+
+/** The ParameterStatus frames of a greeting, by lower-cased name. */
+function parameterStatuses(greeting: Buffer[]): Map<string, Buffer> {
+  const parameters = new Map<string, Buffer>();
+  for (const bytes of greeting) {
+    if (bytes[0] !== BackendCode.ParameterStatus) continue;
+    const name = bytes.toString('utf8', 5, bytes.indexOf(0, 5));
+    parameters.set(name.toLowerCase(), bytes);
+  }
+  return parameters;
 }
 
 type Startup =
@@ -284,6 +346,12 @@ async function forwardCancel(
  * go back unchanged (forwarded as runs of their original bytes) except the
  * target's rejection of a substituted statement, which becomes the gateway's
  * ErrorResponse.
+ *
+ * With `parameters` (the connection may be pooled), the relay keeps the
+ * target's latest ParameterStatus frames there and follows whether the target
+ * is idle; a Terminate that arrives while it is (last ReadyForQuery 'I',
+ * every request answered and forwarded, no unsynced extended message) is not
+ * forwarded: the relay lets go of the target and reports `idle`.
  */
 function relayMessages(
   session: SessionContext,
@@ -295,15 +363,24 @@ function relayMessages(
   filter: ResultFilter | undefined,
   maxMessageBytes?: number,
   outcomes?: StatementOutcomes,
-): Promise<SessionOutcome> {
+  parameters?: Map<string, Buffer>,
+): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     const clientFramer = new Framer(maxMessageBytes === undefined ? {} : { maxMessageBytes });
     const targetFramer = new Framer({ maxMessageBytes: 1024 * 1024 * 1024 });
     /** Markers of substituted statements, in the order the target will reject them, with the client's error. */
     const refusals = new Map<string, { message: string; sqlState: string }>();
     let settled = false;
+    /** Requests the target has yet to answer with ReadyForQuery (Query, Sync, FunctionCall). */
+    let awaiting = 0;
+    /** Extended-protocol messages sent since the last Sync. */
+    let unsynced = false;
+    /** The last ReadyForQuery's transaction status byte ('I' after start-up). */
+    let status = 0x49;
+    /** The target is no longer ours: the session ended cleanly and the connection goes back to the pool. */
+    let released = false;
 
-    const finish = (outcome: Omit<SessionOutcome, 'bytesUp' | 'bytesDown'>): void => {
+    const finish = (outcome: Omit<RelayOutcome, 'bytesUp' | 'bytesDown'>): void => {
       if (settled) return;
       settled = true;
       resolve({ ...counts, ...outcome });
@@ -326,6 +403,31 @@ function relayMessages(
       }
       const out: Buffer[] = [];
       for (const frame of frames) {
+        if (parameters) {
+          switch (frame.code) {
+            case FrontendCode.Query:
+            case FrontendCode.FunctionCall:
+              awaiting++;
+              break;
+            case FrontendCode.Sync:
+              awaiting++;
+              unsynced = false;
+              break;
+            case FrontendCode.Terminate:
+              if (targetIdle()) {
+                release();
+                return;
+              }
+              break;
+            case FrontendCode.CopyData:
+            case FrontendCode.CopyDone:
+            case FrontendCode.CopyFail:
+              // Part of a request already counted.
+              break;
+            default:
+              unsynced = true;
+          }
+        }
         if (frame.code === FrontendCode.Query || frame.code === FrontendCode.Parse) {
           let replaced: Buffer | undefined;
           try {
@@ -396,6 +498,7 @@ function relayMessages(
       try {
         for (const frame of targetFramer.push(chunk)) {
           outcomes?.onTargetFrame(frame);
+          if (parameters) trackTarget(frame);
           backlog.push(frame);
         }
       } catch (error) {
@@ -477,6 +580,38 @@ function relayMessages(
       send();
     };
 
+    const trackTarget = (frame: Frame): void => {
+      if (frame.code === BackendCode.ReadyForQuery) {
+        awaiting--;
+        status = frame.buffer[frame.bodyStart] ?? 0;
+      } else if (frame.code === BackendCode.ParameterStatus) {
+        const message = parseBackend(frame);
+        if (message.type === 'parameterStatus')
+          parameters?.set(message.name.toLowerCase(), Buffer.from(frameBytes(frame)));
+      }
+    };
+
+    const targetIdle = (): boolean =>
+      awaiting === 0 &&
+      !unsynced &&
+      status === 0x49 &&
+      backlog.length === 0 &&
+      !waiting &&
+      targetFramer.bufferedBytes === 0;
+
+    /** Leaves the target as it is, unwatched, for the handler to reset and pool. */
+    const release = (): void => {
+      released = true;
+      client.off('data', fromClient);
+      target.off('data', fromTarget);
+      target.off('drain', onTargetDrain);
+      target.off('end', onTargetEnd);
+      target.off('error', onTargetError);
+      target.off('close', onTargetClose);
+      target.pause();
+      finish({ reason: 'client_closed', idle: true });
+    };
+
     const swapRefusal = (frame: Frame): Buffer | undefined => {
       const message = parseBackend(frame);
       if (message.type !== 'errorResponse') return undefined;
@@ -503,26 +638,14 @@ function relayMessages(
       finish({ reason: 'protocol_error', detail: error.message });
     };
 
-    client.on('data', fromClient);
-    target.on('data', fromTarget);
-    client.on('drain', () => {
-      clientFull = false;
-      if (!waiting) target.resume();
-    });
-    target.on('drain', () => client.resume());
-    client.on('end', () => {
-      target.end();
-      finish({ reason: 'client_closed' });
-    });
-    target.on('end', () => {
+    const onTargetDrain = (): void => {
+      client.resume();
+    };
+    const onTargetEnd = (): void => {
       client.end();
       finish({ reason: 'target_closed' });
-    });
-    client.on('error', (error: Error) => {
-      target.destroy();
-      finish({ reason: 'client_vanished', detail: error.message });
-    });
-    target.on('error', (error: NodeJS.ErrnoException) => {
+    };
+    const onTargetError = (error: NodeJS.ErrnoException): void => {
       if (client.writable)
         client.end(
           buildErrorResponse({
@@ -532,15 +655,34 @@ function relayMessages(
           }),
         );
       finish({ reason: 'target_reset', detail: error.message });
-    });
-    client.on('close', () => {
-      target.destroy();
-      finish({ reason: 'client_closed' });
-    });
-    target.on('close', () => {
+    };
+    const onTargetClose = (): void => {
       if (!client.writableEnded) client.end();
       finish({ reason: 'target_closed' });
+    };
+
+    client.on('data', fromClient);
+    target.on('data', fromTarget);
+    client.on('drain', () => {
+      clientFull = false;
+      if (!waiting && !released) target.resume();
     });
+    target.on('drain', onTargetDrain);
+    client.on('end', () => {
+      if (!released) target.end();
+      finish({ reason: 'client_closed' });
+    });
+    target.on('end', onTargetEnd);
+    client.on('error', (error: Error) => {
+      if (!released) target.destroy();
+      finish({ reason: 'client_vanished', detail: error.message });
+    });
+    target.on('error', onTargetError);
+    client.on('close', () => {
+      if (!released) target.destroy();
+      finish({ reason: 'client_closed' });
+    });
+    target.on('close', onTargetClose);
     for (const bytes of early) fromClient(bytes);
     client.resume();
     target.resume();
