@@ -73,7 +73,7 @@ export interface CatalogLookupOptions {
  * number) pairs, on a catalog connection of its own: the client's connection
  * is never used, since a query of ours there would break its protocol state.
  * The connection opens on the first lookup that misses the cache and closes
- * with the session.
+ * with `close()` (sessions share one per scope: see SharedCatalogs).
  */
 export class CatalogLookup {
   private connection: Promise<CatalogConnection> | undefined;
