@@ -1,4 +1,3 @@
-import { copyOut } from './copy-out.js';
 import { fingerprint } from './fingerprint.js';
 import { parseSql } from './parser.js';
 import { WRITE_KINDS } from './statement-kinds.js';
@@ -65,12 +64,7 @@ function classify(stmt: Record<string, unknown>, text: string): ClassifiedStatem
     roleChange: found.roleChange,
     fingerprint: fingerprint(stmt),
   };
-  if (copy) {
-    statement.copy =
-      copy.direction === 'out' && !copy.program && !copy.serverFile
-        ? { ...copy, out: copyOut(node as Record<string, unknown>, text) }
-        : copy;
-  }
+  if (copy) statement.copy = copy;
   if (found.prepared !== undefined) statement.prepared = found.prepared;
   if (found.planned) statement.planned = [...found.planned];
   return statement;
