@@ -1,4 +1,6 @@
+import { copyOut } from './copy-out.js';
 import { fingerprint } from './fingerprint.js';
+import { statementLineage } from './lineage.js';
 import { parseSql } from './parser.js';
 import { WRITE_KINDS } from './statement-kinds.js';
 import type { Classification, ClassifiedStatement } from './types.js';
@@ -43,10 +45,8 @@ export function classifySql(sql: string): Classification {
 function classify(stmt: Record<string, unknown>, text: string): ClassifiedStatement {
   const [tag = ''] = Object.keys(stmt);
   const node = stmt[tag];
-  const found = walkStatement(
-    tag,
-    typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : {},
-  );
+  const body = typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : {};
+  const found = walkStatement(tag, body);
   // A top-level node the tables do not know still gets a kind: never an empty list.
   const kinds = found.kinds.size > 0 ? [...found.kinds] : (['utility'] as const).slice();
   const copy = found.copy;
@@ -63,8 +63,14 @@ function classify(stmt: Record<string, unknown>, text: string): ClassifiedStatem
     opaque: found.opaque,
     roleChange: found.roleChange,
     fingerprint: fingerprint(stmt),
+    lineage: statementLineage(tag, body),
   };
-  if (copy) statement.copy = copy;
+  if (copy) {
+    statement.copy =
+      copy.direction === 'out' && !copy.program && !copy.serverFile
+        ? { ...copy, out: copyOut(node as Record<string, unknown>, text) }
+        : copy;
+  }
   if (found.prepared !== undefined) statement.prepared = found.prepared;
   if (found.planned) statement.planned = [...found.planned];
   return statement;

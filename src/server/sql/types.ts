@@ -1,3 +1,5 @@
+import type { OutputLineage } from './lineage.js';
+
 /**
  * What a statement does, as policy rules name it (`match.statements`).
  *
@@ -46,6 +48,26 @@ export interface CopyInfo {
   program: boolean;
   /** COPY … FROM/TO 'file': reads or writes a file on the database server. */
   serverFile: boolean;
+  /** COPY … TO STDOUT: how its rows are written and what they hold. */
+  out?: CopyOut;
+}
+
+/** The format of a COPY … TO STDOUT and the query that describes its columns. */
+export interface CopyOut {
+  format: 'text' | 'csv' | 'binary';
+  /** Given options only; unset ones take PostgreSQL's defaults for the format. */
+  delimiter?: string;
+  null?: string;
+  quote?: string;
+  escape?: string;
+  header: boolean;
+  /**
+   * A SELECT with the COPY's columns in its order: `select "a", "b" from
+   * "t"` for a table, the inner query's own text for `COPY (query)`.
+   */
+  describe?: string;
+  /** Set when an option or the source cannot be followed here (e.g. ENCODING): what it is. */
+  unsupported?: string;
 }
 
 /** One statement of a query string, classified from its parse tree. */
@@ -103,6 +125,13 @@ export interface ClassifiedStatement {
    * differ only in constants, whitespace, comments or keyword case.
    */
   fingerprint: string;
+  /**
+   * For a statement that returns rows (SELECT, VALUES, set operations, DML …
+   * RETURNING): where each output column derives from, in output order (see
+   * `lineage.ts`). `null` when it returns no rows or its outputs cannot be
+   * traced (EXPLAIN, SHOW, EXECUTE, FETCH, `*` over USING joins…).
+   */
+  lineage: OutputLineage[] | null;
 }
 
 export type Classification =
