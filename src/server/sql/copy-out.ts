@@ -133,9 +133,13 @@ function nextParen(text: string, from: number, depth: number): number {
       let level = 1;
       i += 2;
       while (i < text.length && level > 0) {
-        if (text.startsWith('/*', i)) (level++, (i += 2));
-        else if (text.startsWith('*/', i)) (level--, (i += 2));
-        else i++;
+        if (text.startsWith('/*', i)) level++;
+        else if (text.startsWith('*/', i)) level--;
+        else {
+          i++;
+          continue;
+        }
+        i += 2;
       }
     } else if (c === "'" || c === '"') {
       // E'…' strings may escape a quote with a backslash.

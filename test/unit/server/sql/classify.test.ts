@@ -344,7 +344,12 @@ describe('classifySql: COPY', () => {
       tables: ['t'],
       writes: false,
       check: (s) =>
-        assert.deepEqual(s.copy, { direction: 'out', program: false, serverFile: false }),
+        assert.deepEqual(s.copy, {
+          direction: 'out',
+          program: false,
+          serverFile: false,
+          out: { format: 'text', header: false, describe: 'select * from "t"' },
+        }),
     },
     {
       sql: 'copy t (a, b) from stdin with (format csv)',
