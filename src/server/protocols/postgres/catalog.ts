@@ -4,9 +4,14 @@ import type { TargetConnection } from './target.js';
 import {
   BackendCode,
   Framer,
+  FrontendCode,
+  Writer,
+  buildParse,
   buildQuery,
+  buildSync,
   buildTerminate,
   parseBackend,
+  type FieldDescription,
   type Frame,
 } from './protocol/index.js';
 
@@ -129,6 +134,27 @@ export class CatalogLookup {
     return found;
   }
 
+  /**
+   * The columns `sql` would return, from Parse + Describe + Sync of the
+   * unnamed statement on the catalog connection: planned, never executed.
+   * Rejects when the target refuses the statement or the lookup fails.
+   */
+  async describe(sql: string): Promise<FieldDescription[]> {
+    if (this.closed) throw new Error('the session has ended');
+    try {
+      this.connection ??= this.options.open().then((target) => new CatalogConnection(target));
+      const connection = await this.connection;
+      return await connection.describe(sql, this.options.timeoutMs ?? 5_000);
+    } catch (error) {
+      // Only a broken connection is dropped; a statement the target refused leaves it usable.
+      if (!(error instanceof StatementError)) {
+        void this.connection?.then((c) => c.close()).catch(() => {});
+        this.connection = undefined;
+      }
+      throw error;
+    }
+  }
+
   close(): void {
     this.closed = true;
     void this.connection?.then((c) => c.close()).catch(() => {});
@@ -136,13 +162,22 @@ export class CatalogLookup {
   }
 }
 
-/** One simple-protocol query at a time over a target connection; text results only. */
+/** The target answered a statement of ours with an ErrorResponse; the connection is fine. */
+class StatementError extends Error {}
+
+/** One exchange at a time over a target connection: a simple query (text results) or a Describe. */
 class CatalogConnection {
   private readonly framer = new Framer({ maxMessageBytes: 64 * 1024 * 1024 });
   private readonly socket: Duplex;
   private chain: Promise<unknown> = Promise.resolve();
   private current:
-    { rows: (string | null)[][]; error?: Error; done: (error?: Error) => void } | undefined;
+    | {
+        rows: (string | null)[][];
+        fields?: FieldDescription[];
+        error?: Error;
+        done: (error?: Error) => void;
+      }
+    | undefined;
   private failure: Error | undefined;
 
   constructor(target: TargetConnection) {
@@ -161,29 +196,50 @@ class CatalogConnection {
   }
 
   query(sql: string, timeoutMs: number): Promise<(string | null)[][]> {
+    return this.exchange(buildQuery(sql), timeoutMs).then((result) => result.rows);
+  }
+
+  /* Parse (unnamed), Describe ('S', unnamed), Sync: ParseComplete, ParameterDescription, RowDescription or NoData, ReadyForQuery. */
+  describe(sql: string, timeoutMs: number): Promise<FieldDescription[]> {
+    const describe = new Writer()
+      .startMessage(FrontendCode.Describe)
+      .byte(0x53) // 'S': a prepared statement
+      .cstring('')
+      .endMessage()
+      .flush();
+    const bytes = Buffer.concat([buildParse('', sql, []), describe, buildSync()]);
+    return this.exchange(bytes, timeoutMs).then((result) => result.fields ?? []);
+  }
+
+  private exchange(
+    bytes: Buffer,
+    timeoutMs: number,
+  ): Promise<{ rows: (string | null)[][]; fields?: FieldDescription[] }> {
     const run = this.chain.then(
       () =>
-        new Promise<(string | null)[][]>((resolve, reject) => {
-          if (this.failure) {
-            reject(this.failure);
-            return;
-          }
-          const timer = setTimeout(
-            () => this.fail(new Error(`the catalog lookup took over ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-          const rows: (string | null)[][] = [];
-          this.current = {
-            rows,
-            done: (error) => {
-              clearTimeout(timer);
-              this.current = undefined;
-              if (error) reject(error);
-              else resolve(rows);
-            },
-          };
-          this.socket.write(buildQuery(sql));
-        }),
+        new Promise<{ rows: (string | null)[][]; fields?: FieldDescription[] }>(
+          (resolve, reject) => {
+            if (this.failure) {
+              reject(this.failure);
+              return;
+            }
+            const timer = setTimeout(
+              () => this.fail(new Error(`the catalog lookup took over ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+            const current: NonNullable<CatalogConnection['current']> = {
+              rows: [],
+              done: (error) => {
+                clearTimeout(timer);
+                this.current = undefined;
+                if (error) reject(error);
+                else resolve(current);
+              },
+            };
+            this.current = current;
+            this.socket.write(bytes);
+          },
+        ),
     );
     this.chain = run.catch(() => {});
     return run;
@@ -208,16 +264,21 @@ class CatalogConnection {
       }
       case BackendCode.ErrorResponse: {
         const message = parseBackend(frame);
-        current.error ??= new Error(
+        current.error ??= new StatementError(
           `the catalog lookup failed: ${message.type === 'errorResponse' ? (message.fields.message ?? '') : ''}`,
         );
+        return;
+      }
+      case BackendCode.RowDescription: {
+        const message = parseBackend(frame);
+        if (message.type === 'rowDescription') current.fields = message.fields;
         return;
       }
       case BackendCode.ReadyForQuery:
         current.done(current.error);
         return;
       default:
-      // RowDescription, CommandComplete, notices, parameter changes: nothing to keep.
+      // CommandComplete, ParseComplete, NoData, notices, parameter changes: nothing to keep.
     }
   }
 
