@@ -16,8 +16,9 @@ import { cachedClassifier, classifySql } from './sql/index.js';
  * rule would have needed its classification (fail closed).
  *
  * An allowed string carries the mask rules of all its statements (masks
- * accumulate), each with the tables of the statements it matched, so the
- * result masker can trace expressions back to them.
+ * accumulate), each with the tables of the statements it matched and the
+ * lineage of every statement's output columns, so the result masker can trace
+ * expressions back to the columns they derive from.
  */
 export function sqlPolicyGate(policy: Policy): StatementGate {
   const classify = cachedClassifier(classifySql);
@@ -55,6 +56,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           };
     }
     const masks = new Map<string, ResultMaskRequest>();
+    const lineage = classification.statements.map((statement) => statement.lineage);
     const kinds = new Set<string>();
     const tables = new Set<string>();
     const rules = new Set<string>();
@@ -124,7 +126,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           mask.rule,
           known
             ? { ...known, tables: [...new Set([...known.tables, ...statement.tables])] }
-            : toRequest(mask, statement.tables, false),
+            : toRequest(mask, statement.tables, false, lineage),
         );
       }
     }
@@ -136,6 +138,7 @@ function toRequest(
   mask: MaskDirective,
   tables: readonly string[],
   tablesUnknown: boolean,
+  lineage?: ResultMaskRequest['lineage'],
 ): ResultMaskRequest {
   return {
     rule: mask.rule,
@@ -144,6 +147,7 @@ function toRequest(
     ...(mask.hashAllowed === undefined ? {} : { hashAllowed: mask.hashAllowed }),
     tables,
     ...(tablesUnknown ? { tablesUnknown } : {}),
+    ...(lineage ? { lineage } : {}),
   };
 }
 

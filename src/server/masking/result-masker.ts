@@ -1,4 +1,6 @@
+import type { LineageSource, OutputLineage } from '../sql/lineage.js';
 import { DETECTORS } from './detectors.js';
+import { alignLineage, sourceMatches } from './lineage-match.js';
 import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
 import { redactUtf8Text } from './redact.js';
 import { parseSelector, type ColumnSelector, type ColumnSource } from './rules.js';
@@ -20,11 +22,15 @@ export interface ResultMaskInput {
   tables: readonly string[];
   /** The statement did not parse: any table may be read (fail closed). */
   tablesUnknown?: boolean;
+  /** Per statement of the string: its outputs' lineage (`null` when not traced). */
+  lineage?: readonly (readonly OutputLineage[] | null)[];
 }
 
 export interface ResultColumnInput {
   name: string;
   lineage: 'column' | 'expression' | 'unresolved';
+  /** RowDescription's table OID (0 for an expression), to line up `*` with table columns. */
+  tableOid?: number;
   origin?: ColumnSource;
   category: 'text' | 'structured' | 'other';
   binary: boolean;
@@ -38,7 +44,7 @@ export interface ResultCellMasker {
 const ALL_DETECTORS: readonly Detector[] = Object.values(DETECTORS);
 
 /**
- * The masker for the mask rules of one statement. Per result column:
+ * The masker for the mask rules of one SQL string. Per result column:
  *
  * - a table column (origin from the catalog) is masked whole when a rule's
  *   selector names it (`customers.email`, `*.card_number`), whatever its
@@ -46,12 +52,16 @@ const ALL_DETECTORS: readonly Detector[] = Object.values(DETECTORS);
  * - a table column whose origin could not be looked up is masked whole
  *   whenever a rule has selectors (fail closed);
  * - an expression (`lower(email)`, `email || ''`, `row_to_json(c)`, no
- *   table OID) of a type that can carry text is masked whole when a rule's
- *   selector could name a column of a table the statement reads: the
- *   expression may derive from that column, and without parse-tree lineage
- *   the gateway cannot tell (this over-masks, e.g. `upper(name)` next to a
- *   masked `customers.email`). Expressions of other types (counts, dates)
- *   run the detectors: a Luhn-valid card cast to a number still becomes NULL.
+ *   table OID) of a type that can carry text follows its parse-tree lineage
+ *   (`sql/lineage.ts`): masked whole when a selector names a column it
+ *   derives from, or could name a column of a table whose whole row it
+ *   derives from; otherwise it runs the detectors like a plain column
+ *   (`upper(name)` next to a masked `customers.email` passes). When the
+ *   lineage is unknown for that expression (a function outside the known
+ *   built-ins) or does not line up with the result's columns, it is masked
+ *   whole when a selector could name a column of a table the statement reads
+ *   (fail closed). Expressions of other types (counts, dates) run the
+ *   detectors: a Luhn-valid card cast to a number still becomes NULL.
  *
  * Redactions keep the column type valid: a whole-masked text value keeps its
  * format when it is one detectable value (`j***@example.com`,
@@ -61,7 +71,7 @@ const ALL_DETECTORS: readonly Detector[] = Object.values(DETECTORS);
  * binary values of other types are not scanned.
  */
 export function createResultMasker(masks: readonly ResultMaskInput[]): {
-  plan(columns: readonly ResultColumnInput[]): ResultCellMasker | undefined;
+  plan(columns: readonly ResultColumnInput[], statement?: number): ResultCellMasker | undefined;
 } {
   const compiled = compileMaskRules(
     masks.map((mask) => ({
@@ -76,9 +86,22 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
     const selectors = mask.columns.map(parseSelector);
     return mask.tablesUnknown || mask.tables.some((table) => namesTable(selectors, table));
   });
+  const lineage = masks.find((mask) => mask.lineage !== undefined)?.lineage;
+
+  /** The rules whose selectors pick a value derived from these sources; undefined when one is unknown. */
+  const rulesFor = (sources: readonly LineageSource[], name: string) => {
+    if (sources.some((source) => source.kind === 'unknown')) return undefined;
+    return compiled.rules.filter((rule) =>
+      rule.selectors.some((selector) =>
+        sources.some(
+          (source) => source.kind !== 'unknown' && sourceMatches(selector, source, name),
+        ),
+      ),
+    );
+  };
 
   return {
-    plan(columns) {
+    plan(columns, statement = 0) {
       const base: MaskPlan = buildMaskPlan(
         compiled,
         columns.map((column) => ({
@@ -87,17 +110,30 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
           text: column.category === 'text' && !column.binary,
         })),
       );
+      const outputs = lineage?.[statement];
+      const traced = outputs ? alignLineage(outputs, columns) : undefined;
+      const plan: MaskPlan = { ...base, columns: [...base.columns] };
       const planned: number[] = [];
       const actions = columns.map((column, i): 'mask' | 'detect' | 'pass' => {
         let action = base.columns[i]!.action;
         if (action !== 'mask' && hasSelectors) {
+          const sources = traced?.[i];
+          const rules =
+            column.lineage === 'expression' && sources ? rulesFor(sources, column.name) : undefined;
           if (column.lineage === 'unresolved') action = 'mask';
-          else if (
-            column.lineage === 'expression' &&
-            column.category !== 'other' &&
-            tracesExpressions
-          )
-            action = 'mask';
+          else if (column.lineage === 'expression' && column.category !== 'other') {
+            if (rules === undefined) {
+              if (tracesExpressions) action = 'mask';
+            } else if (rules.length > 0) {
+              action = 'mask';
+              plan.columns[i] = {
+                ...base.columns[i]!,
+                action,
+                hash: rules.every((rule) => rule.hashAllowed),
+                rules: rules.map((rule) => rule.name),
+              };
+            }
+          }
         }
         // Binary values of non-text types are not text: detectors cannot read them.
         if (action === 'detect' && column.binary && column.category !== 'text') action = 'pass';
@@ -112,7 +148,7 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
           const action = actions[index]!;
           if (action === 'mask') {
             if (column.binary || column.category !== 'text') return null;
-            if (base.columns[index]?.hash) return maskCell(base, index, value);
+            if (plan.columns[index]?.hash) return maskCell(plan, index, value);
             return redactWhole(value);
           }
           if (action === 'detect') {

@@ -47,6 +47,8 @@ interface Unit {
   simple: boolean;
   masks: Masks;
   expected: Expected[];
+  /** Simple Query: statements of the string completed so far, i.e. which one is running. */
+  completed: number;
 }
 
 /** How a result set's rows are handled: `undefined` means forward them unread. */
@@ -94,7 +96,7 @@ export class ResultFilter {
     switch (message.type) {
       case 'query':
         this.open = undefined;
-        this.units.push({ simple: true, masks, expected: [] });
+        this.units.push({ simple: true, masks, expected: [], completed: 0 });
         return;
       case 'parse':
         this.statements.set(message.name, { masks });
@@ -170,7 +172,7 @@ export class ResultFilter {
         const message = parseBackend(frame);
         if (message.type !== 'rowDescription') return undefined;
         if (unit.simple) {
-          return then(this.plan(message.fields, unit.masks), (plan) => {
+          return then(this.plan(message.fields, unit.masks, unit.completed), (plan) => {
             this.current = plan;
             return undefined;
           });
@@ -194,8 +196,11 @@ export class ResultFilter {
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:
       case BackendCode.PortalSuspended:
-        if (unit?.simple) this.current = undefined;
-        else if (unit?.expected[0]?.kind === 'execute') unit.expected.shift();
+        // Each statement of a simple Query ends with exactly one of these (protocol §55.2.2).
+        if (unit?.simple) {
+          this.current = undefined;
+          unit.completed++;
+        } else if (unit?.expected[0]?.kind === 'execute') unit.expected.shift();
         return undefined;
       case BackendCode.ErrorResponse:
         if (unit?.simple) this.current = undefined;
@@ -212,7 +217,7 @@ export class ResultFilter {
 
   private extendedUnit(): Unit {
     if (!this.open) {
-      this.open = { simple: false, masks: NO_MASKS, expected: [] };
+      this.open = { simple: false, masks: NO_MASKS, expected: [], completed: 0 };
       this.units.push(this.open);
     }
     return this.open;
@@ -230,7 +235,11 @@ export class ResultFilter {
   }
 
   /** The plan for one result set; a promise when the catalog must be asked first. */
-  private plan(fields: readonly FieldDescription[], masks: Masks): Plan | Promise<Plan> {
+  private plan(
+    fields: readonly FieldDescription[],
+    masks: Masks,
+    statement = 0,
+  ): Plan | Promise<Plan> {
     if (masks.length === 0) return undefined;
     let masker = this.maskers.get(masks);
     if (!masker) {
@@ -239,12 +248,12 @@ export class ResultFilter {
     }
     const planner = masker;
     const oids = fields.filter((f) => f.tableOid !== 0).map((f) => f.tableOid);
-    if (oids.length === 0) return planner.plan(describe(fields, undefined));
+    if (oids.length === 0) return planner.plan(describe(fields, undefined), statement);
     return this.options.catalog.tables(oids).then(
-      (tables) => planner.plan(describe(fields, tables)),
+      (tables) => planner.plan(describe(fields, tables), statement),
       (error: Error) => {
         this.options.onCatalogFailure?.(error);
-        return planner.plan(describe(fields, undefined));
+        return planner.plan(describe(fields, undefined), statement);
       },
     );
   }
@@ -303,6 +312,7 @@ function describe(
       name: field.name,
       category: columnCategory(field.typeOid),
       binary: field.format === 1,
+      tableOid: field.tableOid,
     };
     if (field.tableOid === 0 || field.columnAttr <= 0) {
       // System columns (ctid, xmin…) have attribute numbers below 1 and hold no user data.

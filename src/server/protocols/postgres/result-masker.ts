@@ -24,6 +24,8 @@ export interface ResultColumnInfo {
    * column the catalog could not name (lookup failed): mask it (fail closed).
    */
   lineage: 'column' | 'expression' | 'unresolved';
+  /** RowDescription's table OID (0 for an expression), to line up `*` with table columns. */
+  tableOid: number;
   origin?: ColumnOrigin;
   category: ColumnCategory;
   /** Values come in the binary format (format code 1). */
@@ -39,8 +41,13 @@ export interface CellMasker {
 }
 
 export interface ResultMasker {
-  /** The masking of one result set, or `undefined` when nothing in it needs masking. */
-  plan(columns: readonly ResultColumnInfo[]): CellMasker | undefined;
+  /**
+   * The masking of one result set, or `undefined` when nothing in it needs
+   * masking. `statement` is which statement of the SQL string produced it
+   * (0-based; a simple Query may hold several, a Parse holds one), so the
+   * masker can pair the columns with that statement's lineage.
+   */
+  plan(columns: readonly ResultColumnInfo[], statement: number): CellMasker | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { OutputLineage } from '../../sql/lineage.js';
 import type { SessionContext } from '../handler.js';
 
 /**
@@ -16,6 +17,12 @@ export interface ResultMaskRequest {
   tables: readonly string[];
   /** The string did not parse: which tables it reads is unknown (fail closed). */
   tablesUnknown?: boolean;
+  /**
+   * One entry per statement of the string, in order: where each output
+   * column of its result derives from (`null` when it returns no rows or was
+   * not traced). The same array on every mask of one string.
+   */
+  lineage?: readonly (readonly OutputLineage[] | null)[];
 }
 
 /** What the gateway decided for one SQL string (one Query or one Parse). */
