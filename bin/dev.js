@@ -1,4 +1,15 @@
 #!/usr/bin/env -S node --import tsx --disable-warning=ExperimentalWarning
-import { execute } from '@oclif/core';
+import { URL, fileURLToPath } from 'node:url';
+import { Plugin, execute } from '@oclif/core';
 
-await execute({ development: true, dir: import.meta.url });
+// The commands as the TypeScript sources define them now, not as oclif.manifest.json
+// recorded them at the last `npm run build`: the root plugin is loaded without it.
+process.env.NODE_ENV = 'development';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const plugin = new Plugin({ root, isRoot: true, ignoreManifest: true });
+await plugin.load();
+
+await execute({
+  development: true,
+  loadOptions: { root, plugins: new Map([[plugin.name, plugin]]) },
+});

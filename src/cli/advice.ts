@@ -37,3 +37,8 @@ const BY_EXIT: Record<number, string> = {
 export function adviceFor(error: HoopError): string {
   return error.hint ?? BY_CODE[error.code] ?? BY_EXIT[error.exitCode] ?? 'See `hoop --help`.';
 }
+
+/** What the CLI prints on stderr for a HoopError: what went wrong, then the advice line. */
+export function formatHoopError(error: HoopError): string {
+  return `Error: ${error.message}\n${adviceFor(error)}\n`;
+}

@@ -1,6 +1,6 @@
 import { Command, Errors } from '@oclif/core';
 import { HoopError } from '../lib/errors.js';
-import { adviceFor } from './advice.js';
+import { formatHoopError } from './advice.js';
 
 /**
  * The one place that turns errors into output and exit codes (DESIGN.md):
@@ -13,7 +13,7 @@ export abstract class BaseCommand extends Command {
   ): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
     if (error instanceof HoopError) {
-      process.stderr.write(`Error: ${error.message}\n${adviceFor(error)}\n`);
+      process.stderr.write(formatHoopError(error));
       this.exit(error.exitCode);
     }
     // oclif's own flag and argument errors are usage errors: exit 2, with our advice

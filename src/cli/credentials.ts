@@ -1,7 +1,7 @@
 import { HoopError } from '../lib/errors.js';
-import { discover, refreshTokens, type AuthConfig } from './oidc-client.js';
+import type { AuthConfig } from './oidc-client.js';
 import { configDir } from './settings.js';
-import { openTokenStore, type StoredLogin, type TokenStore } from './token-store.js';
+import type { StoredLogin, TokenStore } from './token-store.js';
 
 /** Refresh this long before the access token expires, so a request never carries one that dies in flight. */
 const REFRESH_MARGIN_SECONDS = 30;
@@ -28,6 +28,9 @@ export async function resolveCredentials(
 ): Promise<Credentials> {
   const token = env.HOOP_TOKEN?.trim();
   if (token) return { token, source: 'HOOP_TOKEN' };
+  // Loaded here, not above: with HOOP_TOKEN (agents, one process per `hoop exec`) neither the
+  // store nor the OIDC client is needed, and their modules cost start-up time.
+  const { openTokenStore } = await import('./token-store.js');
   const store = await openTokenStore(configDir(env), env);
   const login = await store.load(gateway);
   if (!login) {
@@ -70,6 +73,7 @@ export async function ensureFresh(
     scopes: [],
     ...(login.audience ? { audience: login.audience } : {}),
   };
+  const { discover, refreshTokens } = await import('./oidc-client.js');
   const tokens = await refreshTokens(await discover(auth), login.refreshToken, auth);
   const refreshed: StoredLogin = { ...login, ...tokens };
   await store.save(refreshed);

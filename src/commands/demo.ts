@@ -1,9 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { waitForSignal } from '../cli/signals.js';
-import { startDemo } from '../server/demo/demo.js';
-import { demoGuide } from '../server/demo/guide.js';
-import { createLogger } from '../server/logger.js';
 
 export default class Demo extends BaseCommand {
   static override description =
@@ -27,6 +24,12 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
+    // The gateway's modules load only for this command, not at every CLI start.
+    const [{ startDemo }, { demoGuide }, { createLogger }] = await Promise.all([
+      import('../server/demo/demo.js'),
+      import('../server/demo/guide.js'),
+      import('../server/logger.js'),
+    ]);
     // Listening before the start-up (initdb takes seconds) means a Ctrl-C then still stops PostgreSQL.
     const signal = waitForSignal();
     const demo = await startDemo({

@@ -1,19 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { readExecInput } from '../cli/exec/input.js';
-import {
-  OUTPUT_FORMATS,
-  formatJsonError,
-  formatResults,
-  formatSqlError,
-} from '../cli/exec/format.js';
-import { SqlError } from '../cli/exec/postgres.js';
-import { execOnConnection } from '../cli/exec/run.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../cli/exec/format.js';
 import { gatewayFlags } from '../cli/flags.js';
-import { gatewayUrl } from '../cli/settings.js';
-import { HoopError } from '../lib/errors.js';
 
 // `--wait` and `--review ID` (DESIGN.md) arrive with reviews: not defined yet, so oclif refuses them.
+// bin/run.js runs plain `hoop exec` invocations without oclif (src/cli/exec/argv.ts): a flag
+// added here must be added there too (test/unit/cli/exec-argv.test.ts checks).
 export default class Exec extends BaseCommand {
   static override description =
     'Run one request on NAME through the gateway (policy, masking and recording apply) and print the result; SQL for postgres connections';
@@ -40,26 +32,15 @@ export default class Exec extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Exec);
-    const output = flags.output as (typeof OUTPUT_FORMATS)[number];
-    try {
-      const input = await readExecInput({ input: flags.input, file: flags.file });
-      const { results } = await execOnConnection({
-        gateway: gatewayUrl(flags.gateway),
-        name: args.name,
-        input,
-        onNotice: (severity, message) => process.stderr.write(`${severity}: ${message}\n`),
-      });
-      process.stdout.write(formatResults(results, output));
-    } catch (error) {
-      // With --output json a script reads the failure on stdout too, in one shape.
-      if (output === 'json' && (error instanceof SqlError || error instanceof HoopError)) {
-        process.stdout.write(formatJsonError(error));
-      }
-      if (error instanceof SqlError) {
-        process.stderr.write(`${formatSqlError(error)}\n`);
-        this.exit(error.exitCode);
-      }
-      throw error;
-    }
+    // Loaded here so that listing commands or `--help` does not load the pg driver and the tunnel.
+    const { runExecCommand } = await import('../cli/exec/main.js');
+    const exitCode = await runExecCommand({
+      name: args.name,
+      input: flags.input,
+      file: flags.file,
+      output: flags.output as OutputFormat,
+      gateway: flags.gateway,
+    });
+    if (exitCode !== 0) this.exit(exitCode);
   }
 }

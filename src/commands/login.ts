@@ -4,11 +4,6 @@ import { BaseCommand } from '../cli/base-command.js';
 import { openBrowser } from '../cli/browser.js';
 import { gatewayFlags } from '../cli/flags.js';
 import { GatewayClient } from '../cli/gateway-client.js';
-import {
-  discover,
-  startDeviceAuthorization,
-  waitForDeviceAuthorization,
-} from '../cli/oidc-client.js';
 import { configDir, gatewayUrl } from '../cli/settings.js';
 import { openTokenStore } from '../cli/token-store.js';
 
@@ -33,6 +28,9 @@ export default class Login extends BaseCommand {
     const { flags } = await this.parse(Login);
     const gateway = gatewayUrl(flags.gateway);
     const auth = await fetchAuthConfig(gateway);
+    // openid-client loads only for this command, not at every CLI start.
+    const { discover, startDeviceAuthorization, waitForDeviceAuthorization } =
+      await import('../cli/oidc-client.js');
     const oidc = await discover(auth);
     const device = await startDeviceAuthorization(oidc, auth);
     const url = device.verification_uri_complete ?? device.verification_uri;

@@ -1,6 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { gatewayFlags } from '../cli/flags.js';
-import { discover, revoke } from '../cli/oidc-client.js';
 import { configDir, gatewayUrl } from '../cli/settings.js';
 import { openTokenStore } from '../cli/token-store.js';
 
@@ -24,6 +23,7 @@ export default class Logout extends BaseCommand {
     let revoked = false;
     if (login.refreshToken) {
       try {
+        const { discover, revoke } = await import('../cli/oidc-client.js');
         revoked = await revoke(await discover({ ...login, scopes: [] }), login.refreshToken);
       } catch {
         // The provider is unreachable: still forget the tokens locally.

@@ -1,9 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { waitForSignal } from '../cli/signals.js';
-import { loadConfig } from '../server/config/index.js';
-import { startGateway } from '../server/gateway.js';
-import { createLogger } from '../server/logger.js';
 
 export default class Server extends BaseCommand {
   static override description =
@@ -26,6 +23,12 @@ export default class Server extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Server);
+    // The gateway's modules load only for this command, not at every CLI start.
+    const [{ loadConfig }, { startGateway }, { createLogger }] = await Promise.all([
+      import('../server/config/index.js'),
+      import('../server/gateway.js'),
+      import('../server/logger.js'),
+    ]);
     // Everything is checked before anything is opened: a bad config binds no port and creates no store.
     const config = await loadConfig(flags.config);
     const log = createLogger(config.log.level);

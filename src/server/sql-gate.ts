@@ -1,12 +1,15 @@
 import type { StatementAudit } from './audit/index.js';
 import type { MaskDirective, Policy, PolicyRequest } from './policy/index.js';
 import type { SessionContext } from './protocols/handler.js';
+import { copyFormat } from './protocols/postgres/copy/index.js';
 import type {
+  CopyOutRequest,
   GateDecision,
   ResultMaskRequest,
   StatementGate,
 } from './protocols/postgres/statement-gate.js';
 import { cachedClassifier, classifySql } from './sql/index.js';
+import type { CopyOut } from './sql/types.js';
 
 /**
  * The statement gate for SQL connections: classify the string with the real
@@ -56,6 +59,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           };
     }
     const masks = new Map<string, ResultMaskRequest>();
+    const copyOut: CopyOutRequest[] = [];
     const lineage = classification.statements.map((statement) => statement.lineage);
     const kinds = new Set<string>();
     const tables = new Set<string>();
@@ -104,21 +108,24 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         };
       }
       if (decision.rule) rules.add(decision.rule);
-      // COPY … TO STDOUT streams rows as CopyData, which the result masker
-      // does not rewrite yet: refuse it while masks apply rather than leak.
-      if (decision.masks.length > 0 && statement.copy?.direction === 'out') {
-        rules.clear();
-        if (decision.masks[0]) rules.add(decision.masks[0].rule);
-        return {
-          allow: false,
-          sqlState: '42501',
-          message: refusal(
-            decision.masks[0]?.rule,
-            undefined,
-            'COPY TO is refused while masking applies to this statement; use SELECT',
-          ),
-          audit: audit('deny'),
-        };
+      // COPY … TO STDOUT is masked as its CopyData streams, from a Describe
+      // of `copy.describe`. A COPY TO a server file or program, or one whose
+      // options the relay cannot read, is refused while masks apply.
+      if (statement.copy?.direction === 'out') {
+        const out = statement.copy.out;
+        const problem = copyOutProblem(out);
+        const rule = decision.masks[0]?.rule ?? [...masks.keys()][0];
+        if (problem && rule !== undefined) {
+          rules.clear();
+          rules.add(rule);
+          return {
+            allow: false,
+            sqlState: '42501',
+            message: refusal(rule, undefined, `${problem} while masking applies; use SELECT`),
+            audit: audit('deny'),
+          };
+        }
+        if (out) copyOut.push(copyOutRequest(out, problem));
       }
       for (const mask of decision.masks) {
         const known = masks.get(mask.rule);
@@ -130,8 +137,28 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         );
       }
     }
-    return withMasks([...masks.values()], audit('allow'));
+    return withMasks([...masks.values()], audit('allow'), copyOut);
   };
+}
+
+/** Why a COPY TO cannot be masked on the wire, or `undefined` when it can. */
+function copyOutProblem(out: CopyOut | undefined): string | undefined {
+  if (!out) return 'COPY TO a server file or program is refused';
+  if (out.unsupported !== undefined) return `COPY TO with ${out.unsupported} is refused`;
+  if (out.describe === undefined) return 'a COPY TO whose columns cannot be described is refused';
+  return undefined;
+}
+
+function copyOutRequest(out: CopyOut, problem: string | undefined): CopyOutRequest {
+  const format = copyFormat({
+    format: out.format,
+    header: out.header,
+    ...(out.delimiter === undefined ? {} : { delimiter: out.delimiter }),
+    ...(out.null === undefined ? {} : { null: out.null }),
+    ...(out.quote === undefined ? {} : { quote: out.quote }),
+    ...(out.escape === undefined ? {} : { escape: out.escape }),
+  });
+  return { ...format, describe: out.describe ?? '', ...(problem ? { problem } : {}) };
 }
 
 function toRequest(
@@ -151,8 +178,15 @@ function toRequest(
   };
 }
 
-function withMasks(masks: ResultMaskRequest[], audit: StatementAudit): GateDecision {
-  return masks.length === 0 ? { allow: true, audit } : { allow: true, masks, audit };
+function withMasks(
+  masks: ResultMaskRequest[],
+  audit: StatementAudit,
+  copyOut: CopyOutRequest[] = [],
+): GateDecision {
+  if (masks.length === 0) return { allow: true, audit };
+  return copyOut.length === 0
+    ? { allow: true, masks, audit }
+    : { allow: true, masks, copyOut, audit };
 }
 
 /** The policy request for a session, without an action (opening the session). */

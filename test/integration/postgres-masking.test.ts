@@ -136,15 +136,18 @@ describe('postgres result masking', () => {
     assert.equal(rows[1].notes, 'prefers letters');
   });
 
-  it('regression: refuses COPY TO while masks apply, instead of streaming clear CopyData', async () => {
+  it('regression: refuses COPY TO a server file or program while masks apply (the rows would bypass masking)', async () => {
     await withClient('agent', async (c) => {
       for (const sql of [
-        'copy customers to stdout',
-        'copy (select email from customers) to stdout',
+        "copy customers to '/tmp/hoop-never-written'",
+        "copy (select email from customers) to program 'cat > /dev/null'",
       ]) {
         await assert.rejects(c.query(sql), (error: { code?: string; message: string }) => {
           assert.equal(error.code, '42501');
-          assert.match(error.message, /COPY TO is refused while masking applies/);
+          assert.match(
+            error.message,
+            /COPY TO a server file or program is refused while masking applies/,
+          );
           return true;
         });
       }

@@ -441,7 +441,11 @@ function relayMessages(
                     ? buildQuery(marker)
                     : buildParse(message.name, marker, []);
               }
-              filter?.onClientMessage(message, decision.allow ? decision.masks : undefined);
+              filter?.onClientMessage(
+                message,
+                decision.allow ? decision.masks : undefined,
+                decision.allow ? decision.copyOut : undefined,
+              );
               outcomes?.onStatement(
                 message,
                 decision.audit,

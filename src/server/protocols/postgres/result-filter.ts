@@ -6,11 +6,14 @@ import {
   type ResultMasker,
   type ResultMaskerFactory,
 } from './result-masker.js';
-import type { ResultMaskRequest } from './statement-gate.js';
+import { CopyOutMasker } from './copy/index.js';
+import type { CopyOutRequest, ResultMaskRequest } from './statement-gate.js';
 import {
   BackendCode,
   buildDataRow,
+  buildErrorResponse,
   dataRowOffsets,
+  frameBody,
   parseBackend,
   type FieldDescription,
   type Frame,
@@ -22,6 +25,8 @@ const NO_MASKS: Masks = [];
 
 interface Statement {
   masks: Masks;
+  /** A COPY … TO STDOUT under masks: how to read its CopyData. */
+  copy?: CopyOutRequest;
   /** Set when a Describe of the statement answered; formats are all text (0) then. */
   fields?: FieldDescription[];
 }
@@ -47,6 +52,10 @@ interface Unit {
   simple: boolean;
   masks: Masks;
   expected: Expected[];
+  /** Simple Query: its COPY … TO STDOUT statements not yet answered, in order. */
+  copies?: CopyOutRequest[];
+  /** A COPY was refused after it started: drop the target's answers up to ReadyForQuery. */
+  discarding?: boolean;
   /** Simple Query: statements of the string completed so far, i.e. which one is running. */
   completed: number;
 }
@@ -86,20 +95,30 @@ export class ResultFilter {
   private open: Unit | undefined;
   /** The plan for the DataRows of a simple Query's current result. */
   private current: Plan;
+  /** The masking of the COPY … TO STDOUT under way, if masks apply to it. */
+  private copy: CopyOutMasker | undefined;
   private readonly maskers = new WeakMap<Masks, ResultMasker>();
   private readonly offsets = new Int32Array(2 * 1600);
 
   constructor(private readonly options: ResultFilterOptions) {}
 
-  /** Notes a client message as it is forwarded; `masks` is the gate's for a Query or Parse. */
-  onClientMessage(message: FrontendMessage, masks: Masks = NO_MASKS): void {
+  /**
+   * Notes a client message as it is forwarded; `masks` and `copyOut` are the
+   * gate's for a Query or Parse.
+   */
+  onClientMessage(
+    message: FrontendMessage,
+    masks: Masks = NO_MASKS,
+    copyOut: readonly CopyOutRequest[] = [],
+  ): void {
     switch (message.type) {
       case 'query':
         this.open = undefined;
         this.units.push({ simple: true, masks, expected: [], completed: 0 });
+        if (copyOut.length > 0) this.units[this.units.length - 1]!.copies = [...copyOut];
         return;
       case 'parse':
-        this.statements.set(message.name, { masks });
+        this.statements.set(message.name, copyOut[0] ? { masks, copy: copyOut[0] } : { masks });
         return;
       case 'bind': {
         const statement = this.statements.get(message.statement) ?? { masks: NO_MASKS };
@@ -143,6 +162,8 @@ export class ResultFilter {
    */
   handle(frame: Frame): Buffer | undefined | Promise<Buffer | undefined> {
     const unit = this.units[0];
+    const copied = this.handleCopy(frame, unit);
+    if (copied !== PASS) return copied;
     switch (frame.code) {
       case BackendCode.DataRow: {
         if (!unit) return undefined;
@@ -234,6 +255,95 @@ export class ResultFilter {
     );
   }
 
+  /**
+   * COPY … TO STDOUT (protocol §55.2.6): at CopyOutResponse the columns are
+   * described and planned as a query result's; then each CopyData is
+   * rewritten by the format's codec. `PASS` leaves the frame to `handle`.
+   */
+  private handleCopy(
+    frame: Frame,
+    unit: Unit | undefined,
+  ): Buffer | undefined | Promise<Buffer | undefined> | typeof PASS {
+    if (unit?.discarding && !KEPT_WHILE_DISCARDING.has(frame.code)) return NOTHING;
+    switch (frame.code) {
+      case BackendCode.CopyOutResponse:
+        return unit ? this.startCopy(frame, unit) : undefined;
+      case BackendCode.CopyData: {
+        if (!this.copy) return undefined;
+        const out = this.copy.data(frameBody(frame));
+        if (out === undefined) return undefined;
+        return out.length === 0 ? NOTHING : copyData(out);
+      }
+      case BackendCode.CopyDone:
+        this.copy?.end();
+        this.copy = undefined;
+        return undefined;
+      case BackendCode.ErrorResponse:
+      case BackendCode.ReadyForQuery:
+        this.copy = undefined;
+        return PASS;
+      default:
+        return PASS;
+    }
+  }
+
+  private startCopy(frame: Frame, unit: Unit): Buffer | undefined | Promise<Buffer | undefined> {
+    let masks: Masks;
+    let request: CopyOutRequest | undefined;
+    if (unit.simple) {
+      masks = unit.masks;
+      request = unit.copies?.shift();
+    } else {
+      const expected = unit.expected[0];
+      if (expected?.kind !== 'execute') return undefined;
+      masks = expected.portal.masks;
+      request = expected.portal.statement.copy;
+    }
+    if (masks.length === 0) return undefined;
+    const message = parseBackend(frame);
+    if (message.type !== 'copyOutResponse') return undefined;
+    // Refused after the target began the COPY: an ErrorResponse in its place
+    // ends COPY mode for the client (§55.2.6); the rest of the answer is dropped.
+    const refuse = (why: string): Buffer => {
+      unit.discarding = true;
+      return buildErrorResponse({
+        severity: 'ERROR',
+        code: '42501',
+        message: `hoop: refused by policy rule "${masks[0]?.rule ?? ''}": ${why} while masking applies; use SELECT`,
+      });
+    };
+    if (!request || request.problem !== undefined) {
+      return refuse(request?.problem ?? 'a COPY TO the gateway did not classify is refused');
+    }
+    if ((message.format === 1) !== (request.format === 'binary')) {
+      return refuse('a COPY TO in a format other than its options name is refused');
+    }
+    const columns = message.columnFormats.length;
+    const format = request.format === 'binary' ? 1 : 0;
+    return this.options.catalog.describe(request.describe).then(
+      (fields) => {
+        // A table's generated columns, or a different table on the session's search_path, would shift the masks.
+        if (fields.length !== columns) {
+          return refuse(
+            `a COPY TO whose described columns (${fields.length}) are not its own (${columns}) is refused`,
+          );
+        }
+        return then(
+          this.plan(
+            fields.map((field) => ({ ...field, format })),
+            masks,
+          ),
+          (plan) => {
+            this.copy = plan ? new CopyOutMasker(request, plan, columns) : undefined;
+            return undefined;
+          },
+        );
+      },
+      (error: Error) =>
+        refuse(`a COPY TO whose columns could not be described (${error.message}) is refused`),
+    );
+  }
+
   /** The plan for one result set; a promise when the catalog must be asked first. */
   private plan(
     fields: readonly FieldDescription[],
@@ -276,6 +386,27 @@ export class ResultFilter {
     }
     return values ? buildDataRow(values) : undefined;
   }
+}
+
+/** `handleCopy`'s answer for frames it leaves to the rest of `handle`. */
+const PASS = Symbol('pass');
+/** Sends nothing in place of a frame. */
+const NOTHING = Buffer.alloc(0);
+/** Forwarded while a refused COPY's answer is dropped: the end of it, and asynchronous messages. */
+const KEPT_WHILE_DISCARDING = new Set<number>([
+  BackendCode.ReadyForQuery,
+  BackendCode.ParameterStatus,
+  BackendCode.NoticeResponse,
+  BackendCode.NotificationResponse,
+]);
+
+/** CopyData: Byte1('d'), Int32 len, Byte[n] data. */
+function copyData(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + data.length);
+  out[0] = BackendCode.CopyData;
+  out.writeInt32BE(4 + data.length, 1);
+  data.copy(out, 5);
+  return out;
 }
 
 /** A row that belongs to no described result: every column NULL, valid whatever the types. */

@@ -1,5 +1,6 @@
 import type { OutputLineage } from '../../sql/lineage.js';
 import type { SessionContext } from '../handler.js';
+import type { CopyFormat } from './copy/index.js';
 
 /**
  * One mask rule that applies to the results of an allowed string, as the gate
@@ -25,12 +26,25 @@ export interface ResultMaskRequest {
   lineage?: readonly (readonly OutputLineage[] | null)[];
 }
 
+/**
+ * A COPY … TO STDOUT in a string that masks apply to: how its CopyData is
+ * written, and a SELECT with the same columns in the same order, which the
+ * relay Describes (never runs) to plan the masks as for a query result.
+ */
+export interface CopyOutRequest extends CopyFormat {
+  describe: string;
+  /** Set when the COPY cannot be masked (it is refused if masks reach it): why. */
+  problem?: string;
+}
+
 /** What the gateway decided for one SQL string (one Query or one Parse). */
 export type GateDecision =
   | {
       allow: true;
       /** Mask rules that apply to the string's results, accumulated over its statements. */
       masks?: readonly ResultMaskRequest[];
+      /** With `masks`: the string's COPY … TO STDOUT statements, in order. */
+      copyOut?: readonly CopyOutRequest[];
       /** Opaque to the relay: handed back with the outcome to {@link StatementHook}. */
       audit?: unknown;
     }
