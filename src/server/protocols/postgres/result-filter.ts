@@ -332,6 +332,8 @@ export class ResultFilter {
           this.plan(
             fields.map((field) => ({ ...field, format })),
             masks,
+            // Which statement of a simple Query this is, for the masker's lineage.
+            unit.simple ? unit.completed : 0,
           ),
           (plan) => {
             this.copy = plan ? new CopyOutMasker(request, plan, columns) : undefined;
