@@ -8,6 +8,8 @@ export interface StatementRecorderOptions {
   store: Store;
   /** Most events written in one append; more wait for the next. Default 2000. */
   maxBatch?: number;
+  /** How long the first event of a batch waits for others to join it, in ms. Default 5. */
+  batchWindowMs?: number;
 }
 
 interface Queued {
@@ -19,11 +21,12 @@ interface Queued {
  * Turns the relay's statement outcomes into audit events, numbered per
  * session from 1, and appends them to the store in batches.
  *
- * Events queue in memory and are written together once the current burst of
- * I/O callbacks is done (`setImmediate`), one append at a time: under load
- * one transaction carries many statements instead of one each, which keeps
- * recording off the relay's hot path. A session's events are all written
- * before `settle` resolves.
+ * Events queue in memory and are written together a few milliseconds after
+ * the first of them (`batchWindowMs`), one append at a time: under load one
+ * transaction carries hundreds of statements instead of one each (a SQLite
+ * commit costs several page writes and file locks), which keeps recording
+ * off the relay's hot path. A session's events are all written before
+ * `settle` resolves.
  *
  * An append that fails is logged and the session goes on. Whether the
  * gateway must instead stop a session it can no longer audit (fail closed,
@@ -38,9 +41,11 @@ export class StatementRecorder {
   /** Settles when the queue is empty and nothing is being written. */
   private writing: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
+  private readonly batchWindowMs: number;
 
   constructor(private readonly options: StatementRecorderOptions) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.batchWindowMs = options.batchWindowMs ?? 5;
   }
 
   /** The handler's `onStatement` hook. */
@@ -74,7 +79,7 @@ export class StatementRecorder {
     this.queue.push({ event, session });
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setTimeout(this.flush, this.batchWindowMs);
     }
   };
 
