@@ -3,9 +3,11 @@ import path from 'node:path';
 import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
 import { spawnHoop, type NodeProcess } from './children.js';
 
-/** The bench's two connections to one PostgreSQL: same target, different policy. */
+/** The bench's connections to one PostgreSQL: same target, different policy. */
 export const PLAIN = 'pg';
 export const MASKED = 'pg-masked';
+/** A `tcp` connection to the same server: the plain two-hop relay, as a reference for the relay's own cost. */
+export const RELAY = 'pg-relay';
 
 export interface PgStackOptions {
   /** A fresh directory for the config, the SQLite store and the CLI's state. */
@@ -28,10 +30,11 @@ export interface PgStack {
 }
 
 /**
- * A real gateway (`hoop server --config FILE`) in its own process with two
- * `postgres` connections to the same server: {@link PLAIN}, where the bench
- * key's group is simply allowed, and {@link MASKED}, where a mask rule names
- * one column and turns on the detectors, so every row is inspected. A deny
+ * A real gateway (`hoop server --config FILE`) in its own process with three
+ * connections to the same server: {@link PLAIN} (`postgres`), where the bench
+ * key's group is simply allowed, {@link MASKED} (`postgres`), where a mask rule names
+ * one column and turns on the detectors, so every row is inspected; and
+ * {@link RELAY}, a `tcp` connection that relays bytes unread. A deny
  * rule for drops is always present, as in a real deployment, so each
  * statement is classified. The target's password stays in the config's
  * environment; clients connect without one.
@@ -56,6 +59,7 @@ export async function startPgStack(options: PgStackOptions): Promise<PgStack> {
       'connections:',
       connection(PLAIN),
       connection(MASKED),
+      `  - { name: ${RELAY}, type: tcp, host: 127.0.0.1, port: ${target.port}, groups: [bench] }`,
       'policy:',
       '  - name: no-drops',
       '    match: { statements: [drop] }',
