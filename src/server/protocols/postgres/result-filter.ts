@@ -190,20 +190,33 @@ export class ResultFilter {
       }
       case BackendCode.RowDescription: {
         if (!unit) return undefined;
-        const message = parseBackend(frame);
-        if (message.type !== 'rowDescription') return undefined;
+        // Only a result that masks apply to needs its columns read.
+        const fields = (masks: Masks): FieldDescription[] | undefined => {
+          if (masks.length === 0) return undefined;
+          const message = parseBackend(frame);
+          return message.type === 'rowDescription' ? message.fields : undefined;
+        };
         if (unit.simple) {
-          return then(this.plan(message.fields, unit.masks, unit.completed), (plan) => {
+          const described = fields(unit.masks);
+          if (!described) return undefined;
+          return then(this.plan(described, unit.masks, unit.completed), (plan) => {
             this.current = plan;
             return undefined;
           });
         }
         const expected = unit.expected.shift();
         if (expected?.kind === 'describeStatement') {
-          expected.statement.fields = message.fields;
+          const described = fields(expected.statement.masks);
+          if (described) expected.statement.fields = described;
         } else if (expected?.kind === 'describePortal') {
           const portal = expected.portal;
-          return then(this.plan(message.fields, portal.masks), (plan) => {
+          const described = fields(portal.masks);
+          if (!described) {
+            portal.planned = true;
+            portal.plan = undefined;
+            return undefined;
+          }
+          return then(this.plan(described, portal.masks), (plan) => {
             portal.planned = true;
             portal.plan = plan;
             return undefined;
