@@ -1,6 +1,15 @@
 import { compileNames, compileObjects, matchesName, type NameMatcher } from './glob.js';
 import { MESSAGES } from './messages.js';
-import type { Decision, MaskDirective, PolicyRequest, Rule, SqlAction } from './types.js';
+import { parseDuration } from '../../lib/duration.js';
+import {
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  type Decision,
+  type MaskDirective,
+  type PolicyRequest,
+  type ReviewRequirement,
+  type Rule,
+  type SqlAction,
+} from './types.js';
 
 /**
  * A rule with its selectors compiled to sets and regular expressions, so that
@@ -29,6 +38,7 @@ interface CompiledRule {
   /** For deny and review rules: what the caller is told. */
   message: string | undefined;
   mask: MaskDirective | undefined;
+  review: ReviewRequirement | undefined;
 }
 
 function compileRule(rule: Rule): CompiledRule {
@@ -70,6 +80,18 @@ function compileRule(rule: Rule): CompiledRule {
             detectors: Object.freeze([...rule.mask.detectors]),
             ...(rule.mask.hashAllowed !== undefined && { hashAllowed: rule.mask.hashAllowed }),
           }),
+    review:
+      rule.effect === 'review' && rule.review !== undefined
+        ? Object.freeze({
+            rule: rule.name,
+            approvers: Object.freeze([...rule.review.approvers]),
+            approvals: rule.review.approvals,
+            timeoutMs:
+              rule.review.timeout === undefined
+                ? DEFAULT_REVIEW_TIMEOUT_MS
+                : parseDuration(rule.review.timeout),
+          })
+        : undefined,
   };
 }
 
@@ -189,7 +211,14 @@ export class PolicyEngine {
       };
     }
     if (review !== undefined) {
-      return { effect: 'deny', rule: review.name, message: review.message, masks, matched };
+      return {
+        effect: 'review',
+        rule: review.name,
+        message: review.message,
+        masks,
+        matched,
+        ...(review.review === undefined ? {} : { review: review.review }),
+      };
     }
     if (allow !== undefined) return { effect: 'allow', rule: allow.name, masks, matched };
     return { effect: 'deny', message: MESSAGES.defaultDeny, masks, matched };

@@ -5,10 +5,12 @@ export type {
   MaskSpec,
   Policy,
   PolicyRequest,
+  ReviewRequirement,
   ReviewSpec,
   Rule,
   RuleMatch,
   SqlAction,
 } from './types.js';
+export { DEFAULT_REVIEW_TIMEOUT_MS } from './types.js';
 export { DETECTORS, STATEMENT_KINDS, type Detector, type StatementKind } from './vocabulary.js';
 export { loadPolicy, parsePolicy, policyFromRules, policyHash } from './parse.js';

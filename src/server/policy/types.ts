@@ -45,8 +45,25 @@ export interface MaskDirective {
   hashAllowed?: boolean;
 }
 
+/** What a `review` decision asks for: who must approve, how many, and how long the request may wait. */
+export interface ReviewRequirement {
+  rule: string;
+  /** Approver groups: an approver must share one of them. */
+  approvers: readonly string[];
+  approvals: number;
+  timeoutMs: number;
+}
+
+/** How long a request held for review waits when its rule names no `timeout`. */
+export const DEFAULT_REVIEW_TIMEOUT_MS = 5 * 60_000;
+
 export interface Decision {
-  effect: 'allow' | 'deny';
+  /**
+   * `review`: no deny matched, a review rule did; the request may go ahead
+   * once approved (see `review`). A caller that cannot hold requests must
+   * treat it as a refusal (`message` says so).
+   */
+  effect: 'allow' | 'deny' | 'review';
   /** The rule that decided (deny or allow), or undefined for the default deny. */
   rule?: string;
   /** For the caller: the deny rule's `message`, or why the request was refused. */
@@ -55,6 +72,8 @@ export interface Decision {
   masks: MaskDirective[];
   /** Every rule that matched, in order (for `hoop policy explain`). */
   matched: string[];
+  /** With effect `review`: the first matching review rule's requirement. */
+  review?: ReviewRequirement;
 }
 
 export type Effect = 'allow' | 'deny' | 'review' | 'mask';
@@ -138,10 +157,10 @@ export interface Policy {
    *   be classified", naming the first such rule: what it would have
    *   decided is unknown, so fail closed. A deny that needs no
    *   classification still takes precedence with its own message.
-   * - A matching `review` refuses with a message naming the rule and its
-   *   approvers: this release cannot hold requests for review, and refusing
-   *   is the only safe reading of "needs an approval" (deny beats review
-   *   beats allow).
+   * - Otherwise a matching `review` decides `review`, with the first such
+   *   rule's approvers, approvals and timeout (deny beats review beats
+   *   allow): the caller holds the request until it is approved, or refuses
+   *   it if it cannot hold it.
    * - Otherwise a matching `allow` allows. An allow rule's `statements`,
    *   `tables` and `functions` must cover every kind, table and function of
    *   the statement (and the statement must have at least one), so that

@@ -37,9 +37,9 @@ describe('decide: the DESIGN.md policy', () => {
       expect: { effect: 'allow', rule: 'engineers-and-agents' },
     },
     {
-      what: 'an agent insert needs a review, refused until reviews arrive',
+      what: 'an agent insert needs a review',
       request: request(agent, 'pg-prod', sql(['insert'], ['orders'])),
-      expect: { effect: 'deny', rule: 'agent-writes-need-review', message: REVIEW_MESSAGE },
+      expect: { effect: 'review', rule: 'agent-writes-need-review', message: REVIEW_MESSAGE },
       matched: ['agent-writes-need-review', 'pii', 'engineers-and-agents'],
     },
     {
@@ -78,6 +78,14 @@ describe('decide: the DESIGN.md policy', () => {
       const decision = design.decide(c.request);
       assert.deepEqual(brief(decision), c.expect);
       if ('matched' in c) assert.deepEqual(decision.matched, c.matched);
+      if (decision.effect === 'review') {
+        assert.deepEqual(decision.review, {
+          rule: 'agent-writes-need-review',
+          approvers: ['dba'],
+          approvals: 1,
+          timeoutMs: 5 * 60_000,
+        });
+      } else assert.equal(decision.review, undefined);
     });
   }
 
