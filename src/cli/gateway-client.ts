@@ -1,6 +1,7 @@
 import type { ConnectionType } from '../lib/connection-types.js';
 import { HoopError } from '../lib/errors.js';
 import { refusalError } from '../tunnel/index.js';
+import { httpGet, type HttpAnswer } from './http-get.js';
 
 /** A connection as the gateway lists it (`GET /api/connections`). */
 export interface ConnectionInfo {
@@ -41,14 +42,13 @@ export class GatewayClient {
   }
 
   async get<T>(path: string): Promise<T> {
-    let response: Response;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      response = await fetch(this.url(path), {
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      text = await response.text();
+      answer = await httpGet(
+        this.url(path),
+        { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+        REQUEST_TIMEOUT_MS,
+      );
     } catch (error) {
       throw new HoopError(
         'HOOP_GATEWAY_UNREACHABLE',
@@ -59,7 +59,8 @@ export class GatewayClient {
         },
       );
     }
-    if (!response.ok) throw refusalError(response.status, text);
+    const { status, text } = answer;
+    if (status < 200 || status > 299) throw refusalError(status, text);
     try {
       return JSON.parse(text) as T;
     } catch (error) {
@@ -93,14 +94,13 @@ const NETWORK_ERRORS: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
 };
 
-/** The reason a request never got an answer, in words (fetch hides it in `cause`). */
+/** The reason a request never got an answer, in words. */
 function networkReason(error: unknown): string {
   if ((error as Error).name === 'TimeoutError') {
     return `no answer within ${REQUEST_TIMEOUT_MS / 1000}s`;
   }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code;
+  const { code, message } = error as { code?: string; message?: string };
   if (code !== undefined && Object.hasOwn(NETWORK_ERRORS, code))
     return `${NETWORK_ERRORS[code]} (${code})`;
-  return code ?? cause?.message ?? (error as Error).message;
+  return code ?? message ?? String(error);
 }
