@@ -8,6 +8,7 @@ import type {
   ResultMaskRequest,
   StatementGate,
 } from './protocols/postgres/statement-gate.js';
+import { decideSql } from './sql-decision.js';
 import { cachedClassifier, classifySql } from './sql/index.js';
 import type { CopyOut } from './sql/types.js';
 
@@ -28,11 +29,9 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
   return (session: SessionContext, sql: string): GateDecision => {
     const base = requestFor(session);
     const classification = classify(sql);
-    if (!classification.ok) {
-      const decision = policy.decide({
-        ...base,
-        action: { type: 'sql', kinds: [], tables: [], functions: [], unparsed: true },
-      });
+    const decided = decideSql(policy, base, classification);
+    if (!decided.parsed) {
+      const { decision } = decided;
       const audit: StatementAudit = {
         text: sql,
         kinds: [],
@@ -60,29 +59,20 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
     }
     const masks = new Map<string, ResultMaskRequest>();
     const copyOut: CopyOutRequest[] = [];
-    const lineage = classification.statements.map((statement) => statement.lineage);
+    const lineage = decided.statements.map(({ statement }) => statement.lineage);
     const kinds = new Set<string>();
     const tables = new Set<string>();
     const rules = new Set<string>();
     const audit = (effect: 'allow' | 'deny'): StatementAudit => ({
       text: sql,
-      fingerprint: classification.statements.map((s) => s.fingerprint).join('; '),
+      fingerprint: decided.statements.map(({ statement }) => statement.fingerprint).join('; '),
       kinds: [...kinds],
       tables: [...tables],
       decision: effect,
       policyHash: policy.hash,
       ...(rules.size > 0 ? { rule: [...rules].join(', ') } : {}),
     });
-    for (const statement of classification.statements) {
-      const decision = policy.decide({
-        ...base,
-        action: {
-          type: 'sql',
-          kinds: statement.kinds,
-          tables: statement.tables,
-          functions: statement.functions,
-        },
-      });
+    for (const [index, { statement, decision }] of decided.statements.entries()) {
       session.log.debug(
         {
           event: 'statement_decided',
@@ -96,7 +86,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
       );
       for (const kind of statement.kinds) kinds.add(kind);
       for (const table of statement.tables) tables.add(table);
-      if (decision.effect !== 'allow') {
+      if (index === decided.decisive) {
         // The refusal is the denying rule's alone.
         rules.clear();
         if (decision.rule) rules.add(decision.rule);
@@ -107,6 +97,8 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           audit: audit('deny'),
         };
       }
+      // Held for review, but a later statement is denied: the string is refused there.
+      if (decision.effect !== 'allow') continue;
       if (decision.rule) rules.add(decision.rule);
       // COPY … TO STDOUT is masked as its CopyData streams, from a Describe
       // of `copy.describe`. A COPY TO a server file or program, or one whose
