@@ -58,6 +58,28 @@ export const ERROR_CODES = {
   HOOP_STORE_UNAVAILABLE: { status: 503, exit: 6 },
   /** The gateway is shutting down. */
   HOOP_SHUTTING_DOWN: { status: 503, exit: 6 },
+  /** The statement matched a `review` rule and waits for approval; the message names the review. */
+  HOOP_REVIEW_REQUIRED: { status: 403, exit: 4 },
+  /** Opening the connection needs an approved grant (`hoop reviews request`). */
+  HOOP_GRANT_REQUIRED: { status: 403, exit: 4 },
+  /** No review with this ID (or not one the caller may see). */
+  HOOP_REVIEW_NOT_FOUND: { status: 404, exit: 2 },
+  /** Requesters cannot decide their own reviews. */
+  HOOP_REVIEW_SELF_APPROVAL: { status: 403, exit: 3 },
+  /** The caller is not in any of the rule's approver groups. */
+  HOOP_REVIEW_NOT_APPROVER: { status: 403, exit: 3 },
+  /** The caller has already voted on this review. */
+  HOOP_REVIEW_ALREADY_VOTED: { status: 409, exit: 3 },
+  /** The review is no longer pending (approved, rejected or used). */
+  HOOP_REVIEW_DECIDED: { status: 409, exit: 3 },
+  /** The review expired before it was decided, or its approval expired before it was used. */
+  HOOP_REVIEW_EXPIRED: { status: 410, exit: 3 },
+  /** The review is still waiting for approvals. */
+  HOOP_REVIEW_PENDING: { status: 409, exit: 4 },
+  /** An approval used by someone else, on another connection or for other text. */
+  HOOP_REVIEW_MISMATCH: { status: 403, exit: 3 },
+  /** An approved statement that already ran: an approval is used once. */
+  HOOP_REVIEW_CONSUMED: { status: 409, exit: 3 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;

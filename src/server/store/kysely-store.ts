@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
 import { migrationProvider } from './migrations.js';
+import { reviewQueries } from './review-queries.js';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
 import type {
   NewSession,
@@ -33,6 +34,8 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
 export function kyselyStore(db: Kysely<Database>): Store {
   let closed: Promise<void> | undefined;
   return {
+    ...reviewQueries(db),
+
     async startSession(session: NewSession) {
       await db
         .insertInto('sessions')
@@ -188,10 +191,12 @@ function toEvent(row: Selectable<EventsTable>): StatementEvent {
   if (row.duration_ms !== null) event.durationMs = Number(row.duration_ms);
   if (row.error_code !== null) event.errorCode = row.error_code;
   if (row.error_message !== null) event.errorMessage = row.error_message;
+  if (row.review_id !== null) event.reviewId = row.review_id;
+  if (row.review_outcome !== null) event.reviewOutcome = row.review_outcome;
   return event;
 }
 
-/** Rows per INSERT: 16 parameters each, well under SQLite's limit. */
+/** Rows per INSERT: 18 parameters each, well under SQLite's limit. */
 const EVENTS_PER_INSERT = 500;
 
 function toEventRow(event: StatementEvent) {
@@ -212,5 +217,7 @@ function toEventRow(event: StatementEvent) {
     duration_ms: event.durationMs ?? null,
     error_code: event.errorCode ?? null,
     error_message: event.errorMessage ?? null,
+    review_id: event.reviewId ?? null,
+    review_outcome: event.reviewOutcome ?? null,
   };
 }

@@ -77,6 +77,55 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_reviews': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('reviews')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('requester_subject', 'text', (column) => column.notNull())
+        .addColumn('requester_name', 'text', (column) => column.notNull())
+        .addColumn('requester_groups', 'text', (column) => column.notNull())
+        .addColumn('connection', 'text', (column) => column.notNull())
+        .addColumn('text', 'text')
+        .addColumn('fingerprint', 'text')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('requirement', 'text', (column) => column.notNull())
+        .addColumn('policy_hash', 'text', (column) => column.notNull())
+        .addColumn('session_id', 'text')
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'text', (column) => column.notNull())
+        .addColumn('decided_at', 'text')
+        .addColumn('granted_until', 'text')
+        .execute();
+      await db.schema
+        .createIndex('reviews_status_created')
+        .on('reviews')
+        .columns(['status', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('reviews_requester')
+        .on('reviews')
+        .columns(['requester_subject', 'created_at'])
+        .execute();
+      await db.schema
+        .createTable('review_votes')
+        .addColumn('review_id', 'text', (column) => column.notNull())
+        .addColumn('subject', 'text', (column) => column.notNull())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('decision', 'text', (column) => column.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (column) => column.notNull())
+        // One vote per approver and review: approvals count distinct approvers.
+        .addPrimaryKeyConstraint('review_votes_pk', ['review_id', 'subject'])
+        .execute();
+      // The statement event of a held statement names its review and how it ended.
+      await db.schema.alterTable('events').addColumn('review_id', 'text').execute();
+      await db.schema.alterTable('events').addColumn('review_outcome', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

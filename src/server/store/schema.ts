@@ -39,9 +39,45 @@ export interface EventsTable {
   duration_ms: number | null;
   error_code: string | null;
   error_message: string | null;
+  review_id: string | null;
+  review_outcome: string | null;
+}
+
+/** A review (src/server/reviews/types.ts); `requester_groups` and `requirement` are JSON. */
+export interface ReviewsTable {
+  id: string;
+  kind: string;
+  status: string;
+  requester_subject: string;
+  requester_name: string;
+  requester_groups: string;
+  connection: string;
+  text: string | null;
+  fingerprint: string | null;
+  duration_ms: number | null;
+  reason: string | null;
+  requirement: string;
+  policy_hash: string;
+  session_id: string | null;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  granted_until: string | null;
+}
+
+/** One approver's vote on a review. */
+export interface ReviewVotesTable {
+  review_id: string;
+  subject: string;
+  name: string;
+  decision: string;
+  reason: string | null;
+  at: string;
 }
 
 export interface Database {
   sessions: SessionsTable;
   events: EventsTable;
+  reviews: ReviewsTable;
+  review_votes: ReviewVotesTable;
 }

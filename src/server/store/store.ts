@@ -1,4 +1,5 @@
 import type { CloseReasonName } from '../../tunnel/index.js';
+import type { ReviewRecords } from './review-queries.js';
 
 /** A session as it starts: one tunnel, one identity, one connection. */
 export interface NewSession {
@@ -69,6 +70,10 @@ export interface StatementEvent {
   /** SQLSTATE of the error the client saw (42501 for a refusal). */
   errorCode?: string;
   errorMessage?: string;
+  /** A statement held for review: the review's ID. */
+  reviewId?: string;
+  /** How the held statement's review ended: approved, rejected, expired, abandoned (the client left) or consumed (`--review ID`). */
+  reviewOutcome?: string;
 }
 
 /**
@@ -76,7 +81,7 @@ export interface StatementEvent {
  * the default; a PostgreSQL backend (several gateway replicas) implements the
  * same interface with the same queries.
  */
-export interface Store {
+export interface Store extends ReviewRecords {
   startSession(session: NewSession): Promise<void>;
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;

@@ -61,6 +61,7 @@ describe('SQLite store', () => {
       '0001_sessions',
       '0002_session_delegation',
       '0003_statement_events',
+      '0004_reviews',
     ]);
   });
 
@@ -83,6 +84,7 @@ describe('SQLite store', () => {
         '0001_sessions',
         '0002_session_delegation',
         '0003_statement_events',
+        '0004_reviews',
       ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);

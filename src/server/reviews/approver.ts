@@ -1,0 +1,43 @@
+import { HoopError } from '../../lib/errors.js';
+import type { Review, ReviewRequester } from './types.js';
+
+/**
+ * Whether `approver` may vote on `review` now, as far as who they are goes:
+ * not the requester (four eyes), in one of the rule's approver groups, and
+ * not already among the voters. Status and expiry are checked by the desk.
+ *
+ * @throws HoopError `HOOP_REVIEW_SELF_APPROVAL`, `HOOP_REVIEW_NOT_APPROVER`
+ *   or `HOOP_REVIEW_ALREADY_VOTED`.
+ */
+export function checkApprover(review: Review, approver: ReviewRequester): void {
+  if (approver.subject === review.requester.subject) {
+    throw new HoopError(
+      'HOOP_REVIEW_SELF_APPROVAL',
+      `${approver.name} requested review ${review.id} and cannot decide it`,
+      { hint: `Ask someone in ${groupList(review)} to decide it.` },
+    );
+  }
+  if (!mayApprove(review, approver)) {
+    throw new HoopError(
+      'HOOP_REVIEW_NOT_APPROVER',
+      `${approver.name} is not in the approver groups of rule "${review.requirement.rule}" (${groupList(review)})`,
+      { hint: `Ask someone in ${groupList(review)} to decide review ${review.id}.` },
+    );
+  }
+  if (review.votes.some((vote) => vote.subject === approver.subject)) {
+    throw new HoopError(
+      'HOOP_REVIEW_ALREADY_VOTED',
+      `${approver.name} has already voted on review ${review.id}`,
+      { hint: 'Each approver votes once; approvals count distinct approvers.' },
+    );
+  }
+}
+
+/** The approver shares one of the rule's approver groups. */
+export function mayApprove(review: Review, who: ReviewRequester): boolean {
+  return who.groups.some((group) => review.requirement.approvers.includes(group));
+}
+
+function groupList(review: Review): string {
+  return review.requirement.approvers.join(', ');
+}
