@@ -1,11 +1,9 @@
 import type { LineageSource, OutputLineage } from '../sql/lineage.js';
-import { DETECTORS } from './detectors.js';
 import { alignLineage, sourceMatches } from './lineage-match.js';
 import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
-import { redactUtf8Text } from './redact.js';
+import { redactWholeUtf8 } from './redact-whole.js';
 import { parseSelector, type ColumnSelector, type ColumnSource } from './rules.js';
-import { findAll, maskUtf8 } from './scan.js';
-import type { Detector } from './types.js';
+import { maskUtf8 } from './scan.js';
 
 /**
  * Glue between a protocol proxy's result sets and the pure masking functions.
@@ -40,8 +38,6 @@ export interface ResultCellMasker {
   readonly columns: readonly number[];
   maskCell(index: number, value: Buffer): Buffer | null | undefined;
 }
-
-const ALL_DETECTORS: readonly Detector[] = Object.values(DETECTORS);
 
 /**
  * The masker for the mask rules of one SQL string. Per result column:
@@ -149,7 +145,7 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
           if (action === 'mask') {
             if (column.binary || column.category !== 'text') return null;
             if (plan.columns[index]?.hash) return maskCell(plan, index, value);
-            return redactWhole(value);
+            return redactWholeUtf8(value);
           }
           if (action === 'detect') {
             const masked = maskUtf8(value, base.detectors);
@@ -174,22 +170,4 @@ function namesTable(selectors: readonly ColumnSelector[], table: string): boolea
       s.table.test(name) &&
       (s.schema === undefined || schema === undefined || s.schema.test(schema)),
   );
-}
-
-/**
- * A whole text value redacted: when the value is one detectable item (an
- * email, a card, a phone…), its detector's format-keeping redaction
- * (`j***@example.com`); otherwise the first character and `***`.
- */
-function redactWhole(value: Buffer): Buffer | undefined {
-  if (value.length > 0 && value.length <= 512) {
-    const text = value.toString('utf8');
-    const trimmed = text.trim();
-    const found = findAll(trimmed, ALL_DETECTORS);
-    if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === trimmed.length) {
-      const detector = ALL_DETECTORS.find((d) => d.name === found[0]!.detector)!;
-      return Buffer.from(detector.redact(trimmed, found[0]!.kind), 'utf8');
-    }
-  }
-  return redactUtf8Text(value);
 }

@@ -17,9 +17,14 @@ export const email: Detector = {
   redact: redactEmail,
 };
 
-/** atext of RFC 5322 §3.2.3, plus `.` */
+/** atext of RFC 5322 §3.2.3, plus `.`, by ASCII code. */
+const LOCAL_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (isAlnum(c) || "!#$%&'*+/=?^_`{|}~.-".includes(String.fromCharCode(c))) LOCAL_CHARS[c] = 1;
+}
+
 function isLocalChar(c: number): boolean {
-  return isAlnum(c) || (c >= 0 && "!#$%&'*+/=?^_`{|}~.-".includes(String.fromCharCode(c)));
+  return c >= 0 && c < 128 && LOCAL_CHARS[c] === 1;
 }
 
 function findEmails(text: string): Match[] {
