@@ -529,11 +529,13 @@ function relayMessages(
       };
       const send = (): void => {
         flushRun();
-        for (const bytes of out) {
-          if (!client.write(bytes)) {
-            clientFull = true;
-            target.pause();
-          }
+        // One write per target chunk, however many rows masking rewrote in it:
+        // a write per row becomes a tunnel frame per row, and thousands of
+        // small queued writes outlive young-generation GCs while a slow
+        // reader holds them, growing the old generation by tens of MiB.
+        if (out.length > 0 && !client.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
+          clientFull = true;
+          target.pause();
         }
         out.length = 0;
       };

@@ -10,11 +10,11 @@ import { CopyOutMasker } from './copy/index.js';
 import type { CopyOutRequest, ResultMaskRequest } from './statement-gate.js';
 import {
   BackendCode,
-  buildDataRow,
   buildErrorResponse,
   dataRowOffsets,
   frameBody,
   parseBackend,
+  patchDataRow,
   type FieldDescription,
   type Frame,
   type FrontendMessage,
@@ -99,6 +99,9 @@ export class ResultFilter {
   private copy: CopyOutMasker | undefined;
   private readonly maskers = new WeakMap<Masks, ResultMasker>();
   private readonly offsets = new Int32Array(2 * 1600);
+  /** `maskRow`'s scratch: the columns it replaces in the current row, and their new values. */
+  private readonly changedIndices: number[] = [];
+  private readonly changedValues: (Buffer | null)[] = [];
 
   constructor(private readonly options: ResultFilterOptions) {}
 
@@ -383,23 +386,47 @@ export class ResultFilter {
     );
   }
 
-  /** Rewrites a DataRow when a planned cell changes; `undefined` forwards the original bytes. */
+  /**
+   * Rewrites a DataRow when a planned cell changes; `undefined` forwards the
+   * original bytes. Only the planned fields are read; the replacements are
+   * kept in reused arrays and the new row is written in one allocation.
+   */
   private maskRow(frame: Frame, plan: Plan): Buffer | undefined {
     if (plan === undefined) return undefined;
     const count = frame.buffer.readInt16BE(frame.bodyStart);
     const offsets = count * 2 <= this.offsets.length ? this.offsets : new Int32Array(count * 2);
     dataRowOffsets(frame, offsets);
-    let values: (Buffer | null)[] | undefined;
+    const indices = this.changedIndices;
+    const values = this.changedValues;
+    let changed = 0;
+    let sorted = true;
     for (const index of plan.columns) {
       if (index >= count) continue;
       const start = offsets[2 * index]!;
       if (start < 0) continue;
       const masked = plan.maskCell(index, frame.buffer.subarray(start, offsets[2 * index + 1]!));
       if (masked === undefined) continue;
-      values ??= rowValues(frame, offsets, count);
-      values[index] = masked;
+      if (changed > 0 && index <= indices[changed - 1]!) sorted = false;
+      indices[changed] = index;
+      values[changed] = masked;
+      changed++;
     }
-    return values ? buildDataRow(values) : undefined;
+    if (changed === 0) return undefined;
+    if (!sorted) sortChanges(indices, values, changed);
+    const row = patchDataRow(frame, offsets, indices, values, changed);
+    values.fill(null, 0, changed);
+    return row;
+  }
+}
+
+/** Sorts the first `n` changes by column index (a plan may list its columns in any order). */
+function sortChanges(indices: number[], values: (Buffer | null)[], n: number): void {
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => indices[a]! - indices[b]!);
+  const i = order.map((k) => indices[k]!);
+  const v = order.map((k) => values[k]!);
+  for (let k = 0; k < n; k++) {
+    indices[k] = i[k]!;
+    values[k] = v[k]!;
   }
 }
 
@@ -431,15 +458,6 @@ function failClosed(frame: Frame): Plan {
     columns: Array.from({ length: count }, (_, i) => i),
     maskCell: () => null,
   };
-}
-
-function rowValues(frame: Frame, offsets: Int32Array, count: number): (Buffer | null)[] {
-  const values = new Array<Buffer | null>(count);
-  for (let i = 0; i < count; i++) {
-    const start = offsets[2 * i]!;
-    values[i] = start < 0 ? null : frame.buffer.subarray(start, offsets[2 * i + 1]!);
-  }
-  return values;
 }
 
 /** The format of result column `index` from Bind's format codes (protocol §55.7, Bind). */

@@ -6,6 +6,7 @@
 import { AuthCode, BackendCode, ErrorField, FrontendCode, StartupCode } from './codes.js';
 import type { FieldDescription, NoticeFields } from './backend.js';
 import { PgProtocolError } from './errors.js';
+import type { Frame } from './framer.js';
 import { Writer } from './writer.js';
 
 /** Messages with a body of nothing but the header. */
@@ -153,6 +154,55 @@ export function buildDataRow(values: readonly (Uint8Array | string | null)[]): B
     }
   }
   return b;
+}
+
+/**
+ * A DataRow frame with some of its fields replaced, for masking: field
+ * `indices[k]` (ascending, each a non-NULL field of the original) becomes
+ * `values[k]` (null for NULL), for k < `changed`. `offsets` are the frame's
+ * field offsets from `dataRowOffsets`. The new size is computed first and the
+ * unchanged spans between replaced fields are copied as they are, so the row
+ * is one allocation.
+ */
+export function patchDataRow(
+  frame: Frame,
+  offsets: Int32Array,
+  indices: ArrayLike<number>,
+  values: ArrayLike<Uint8Array | null>,
+  changed: number,
+): Buffer {
+  const src = frame.buffer;
+  let size = frame.end - frame.start;
+  for (let k = 0; k < changed; k++) {
+    const i = indices[k]!;
+    const start = offsets[2 * i]!;
+    if (start < 0 || (k > 0 && i <= indices[k - 1]!)) {
+      throw new RangeError('patchDataRow replaces non-NULL fields in ascending order');
+    }
+    size += (values[k]?.byteLength ?? 0) - (offsets[2 * i + 1]! - start);
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BackendCode.DataRow;
+  out.writeInt32BE(size - 1, 1);
+  let pos = 5;
+  let from = frame.bodyStart;
+  for (let k = 0; k < changed; k++) {
+    const i = indices[k]!;
+    const lengthAt = offsets[2 * i]! - 4;
+    pos += src.copy(out, pos, from, lengthAt);
+    const value = values[k]!;
+    if (value === null) {
+      out.writeInt32BE(-1, pos);
+      pos += 4;
+    } else {
+      out.writeInt32BE(value.byteLength, pos);
+      out.set(value, pos + 4);
+      pos += 4 + value.byteLength;
+    }
+    from = offsets[2 * i + 1]!;
+  }
+  src.copy(out, pos, from, frame.end);
+  return out;
 }
 
 /** Byte1('C'), Int32 len, String tag. */

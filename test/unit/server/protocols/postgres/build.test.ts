@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBackend } from '../../../../../src/server/protocols/postgres/protocol/backend.js';
+import {
+  dataRowOffsets,
+  parseBackend,
+} from '../../../../../src/server/protocols/postgres/protocol/backend.js';
 import * as build from '../../../../../src/server/protocols/postgres/protocol/build.js';
 import { PgProtocolError } from '../../../../../src/server/protocols/postgres/protocol/errors.js';
 import { Framer } from '../../../../../src/server/protocols/postgres/protocol/framer.js';
@@ -100,6 +103,49 @@ describe('builders round-trip through framer and parsers', () => {
       type: 'dataRow',
       values: [Buffer.from('ünïcødé')],
     });
+  });
+
+  it('patchDataRow replaces some fields of a DataRow and copies the rest as they are', () => {
+    const original = ['7', null, 'jane@example.com', '', 'ünïcødé'];
+    // The frame sits inside a larger chunk, as the framer hands it out.
+    const chunk = Buffer.concat([
+      Buffer.from('xyz'),
+      build.buildDataRow(original),
+      Buffer.from('!'),
+    ]);
+    const frame = new Framer().push(chunk.subarray(3, chunk.length - 1))[0]!;
+    const offsets = new Int32Array(10);
+    dataRowOffsets(frame, offsets);
+    const patch = (indices: number[], values: (string | null)[]) =>
+      back(
+        build.patchDataRow(
+          frame,
+          offsets,
+          indices,
+          values.map((v) => (v === null ? null : Buffer.from(v))),
+          indices.length,
+        ),
+      );
+    const expect = (values: (string | null)[]) => ({
+      type: 'dataRow',
+      values: values.map((v) => (v === null ? null : Buffer.from(v))),
+    });
+    assert.deepEqual(patch([], []), expect(original));
+    assert.deepEqual(
+      patch([2], ['j***@example.com']),
+      expect(['7', null, 'j***@example.com', '', 'ünïcødé']),
+    );
+    assert.deepEqual(
+      patch([0, 2, 3, 4], [null, 'j***', 'longer than before', '']),
+      expect([null, null, 'j***', 'longer than before', '']),
+    );
+    // Only the first `changed` entries count.
+    assert.deepEqual(
+      back(build.patchDataRow(frame, offsets, [4, 0], [Buffer.from('é'), null], 1)),
+      expect(['7', null, 'jane@example.com', '', 'é']),
+    );
+    assert.throws(() => patch([2, 0], ['a', 'b']), RangeError);
+    assert.throws(() => patch([1], ['a']), RangeError, 'a NULL field has no bytes to replace');
   });
 
   it('the one-byte answer to SSLRequest', () => {

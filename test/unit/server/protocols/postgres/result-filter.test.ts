@@ -127,4 +127,41 @@ describe('ResultFilter', () => {
     assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
     assert.equal(filter.handle(frameOf(buildDataRow(['jane@example.com']))), undefined);
   });
+
+  it('rewrites only the cells that change, in whatever order the plan lists its columns', () => {
+    // A masker listing its columns last first: NULL for column 3, a redaction for 0, 1 unchanged.
+    const filter = new ResultFilter({
+      masker: () => ({
+        plan: () => ({
+          columns: [3, 1, 0],
+          maskCell: (index, value) =>
+            index === 3 ? null : index === 0 ? Buffer.from(`<${value.toString()}>`) : undefined,
+        }),
+      }),
+      catalog: new CatalogLookup({
+        open: () => Promise.reject(new Error('never asked')),
+        cache: new CatalogCache(),
+        scope: 'test',
+      }),
+    });
+    filter.onClientMessage({ type: 'query', sql: 'select 1' }, MASKS);
+    const fields = ['a', 'b', 'c', 'd', 'e'].map((name) => field(name, 0, 0));
+    assert.equal(filter.handle(frameOf(buildRowDescription(fields))), undefined);
+    for (const row of [
+      ['x', 'keep', null, 'gone', 'tail'],
+      ['', 'keep', 'c', 'd', null],
+      [null, 'b', null, null, 'e'],
+    ]) {
+      const out = filter.handle(frameOf(buildDataRow(row)));
+      if (row[0] === null && row[3] === null) {
+        assert.equal(out, undefined, 'NULL cells are not planned: the row is forwarded');
+        continue;
+      }
+      assert.ok(out instanceof Buffer);
+      const expected = [...row];
+      if (row[0] !== null) expected[0] = `<${row[0]}>`;
+      if (row[3] !== null) expected[3] = null;
+      assert.deepEqual(values(out), expected);
+    }
+  });
 });
