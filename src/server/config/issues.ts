@@ -41,6 +41,15 @@ export function toProblems(
 ): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
+    if (issue.code === 'invalid_union' && issue.discriminator === undefined) {
+      // `a value or a list of them`: report the problems of the option the value has the shape of.
+      const branch = shapedBranch(issue.errors);
+      if (branch !== undefined) {
+        const nested = branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+        problems.push(...toProblems(nested, schema, raw, input));
+        continue;
+      }
+    }
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path, input);
       for (const key of issue.keys) {
@@ -81,6 +90,17 @@ export function toProblems(
   return problems;
 }
 
+/** The one option of a union whose problems are not that the value has another shape. */
+function shapedBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const shaped = branches.filter(
+    (branch) =>
+      !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0),
+  );
+  return shaped.length === 1 ? shaped[0] : undefined;
+}
+
 /** The keys the schema allows for the object at `path`, for "did you mean" and lists. */
 export function knownKeys(schema: z.ZodType, path: KeyPath, input: unknown): string[] {
   let current: z.ZodType | undefined = schema;
@@ -108,6 +128,11 @@ function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | unde
       current = current.in as z.ZodType;
     } else if (current instanceof z.ZodDiscriminatedUnion) {
       return variantFor(current, value);
+    } else if (current instanceof z.ZodUnion) {
+      // A value or a list of them (`time: {…}` or `time: [{…}]`): the option of the value's shape.
+      const options = current.options as readonly z.ZodType[];
+      const list = Array.isArray(value);
+      current = options.find((option) => option instanceof z.ZodArray === list) ?? options[0];
     } else {
       return current;
     }

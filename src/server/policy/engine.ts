@@ -1,5 +1,13 @@
+import {
+  compileCondition,
+  conditionContext,
+  conditionError,
+  type CompiledCondition,
+  type ConditionContext,
+} from './condition.js';
 import { compileNames, compileObjects, matchesName, type NameMatcher } from './glob.js';
 import { MESSAGES } from './messages.js';
+import { compileWindows, type TimeMatcher } from './time-window.js';
 import { parseDuration } from '../../lib/duration.js';
 import {
   DEFAULT_REVIEW_TIMEOUT_MS,
@@ -28,6 +36,11 @@ interface CompiledRule {
   /** `apikey:<name>`, lowercased (API key names are unique without case). */
   apiKeys: ReadonlySet<string> | undefined;
   agents: boolean | undefined;
+  /** Actor subjects, one of which must be in the delegation chain. */
+  actors: ReadonlySet<string> | undefined;
+  delegated: boolean | undefined;
+  time: TimeMatcher | undefined;
+  condition: CompiledCondition | undefined;
   /** True when the rule looks at what is asked (statements, tables, functions). */
   needsAction: boolean;
   statements: ReadonlySet<string> | undefined;
@@ -60,6 +73,11 @@ function compileRule(rule: Rule): CompiledRule {
         ? undefined
         : new Set(m.apiKeys.map((name) => `apikey:${name.toLowerCase()}`)),
     agents: m.agents,
+    actors: m.actors === undefined ? undefined : new Set(m.actors),
+    delegated: m.delegated,
+    time:
+      m.time === undefined ? undefined : compileWindows(Array.isArray(m.time) ? m.time : [m.time]),
+    condition: rule.when === undefined ? undefined : condition(rule),
     needsAction: m.statements !== undefined || m.tables !== undefined || m.functions !== undefined,
     statements: m.statements === undefined ? undefined : new Set(m.statements),
     tables: m.tables === undefined ? undefined : compileObjects(m.tables, lenient),
@@ -95,8 +113,30 @@ function compileRule(rule: Rule): CompiledRule {
   };
 }
 
+/** Conditions were compiled when the policy was validated; this cannot fail for a validated rule. */
+function condition(rule: Rule): CompiledCondition {
+  const compiled = compileCondition(rule.when as string);
+  if (!compiled.ok) throw new Error(`policy rule ${rule.name}: ${compiled.message}`);
+  return compiled.condition;
+}
+
 function identityMatches(rule: CompiledRule, identity: PolicyRequest['identity']): boolean {
   if (rule.agents !== undefined && rule.agents !== (identity.kind === 'agent')) return false;
+  if (rule.delegated !== undefined) {
+    const delegated = identity.actors !== undefined && identity.actors.length > 0;
+    if (rule.delegated !== delegated) return false;
+  }
+  if (rule.actors !== undefined) {
+    if (identity.actors === undefined) return false;
+    let named = false;
+    for (const actor of identity.actors) {
+      if (rule.actors.has(actor)) {
+        named = true;
+        break;
+      }
+    }
+    if (!named) return false;
+  }
   if (rule.apiKeys !== undefined) {
     if (!identity.subject.startsWith('apikey:')) return false;
     if (!rule.apiKeys.has(identity.subject.toLowerCase())) return false;
@@ -179,6 +219,10 @@ export class PolicyEngine {
     let review: CompiledRule | undefined;
     let allow: CompiledRule | undefined;
     let unclassified: CompiledRule | undefined;
+    let failed: { rule: CompiledRule; error: unknown } | undefined;
+    // Read once, when a rule first needs it: one decision sees one instant.
+    let at = request.at;
+    let context: ConditionContext | undefined;
 
     for (const rule of this.candidates(request.connection)) {
       if (!identityMatches(rule, identity)) continue;
@@ -191,6 +235,22 @@ export class PolicyEngine {
         }
         if (!actionMatches(rule, action)) continue;
       }
+      if (rule.time !== undefined && !rule.time((at ??= new Date()))) continue;
+      if (rule.condition !== undefined) {
+        if (rule.condition.usesAction && action?.unparsed === true) {
+          unclassified ??= rule;
+          continue;
+        }
+        context ??= conditionContext(request, (at ??= new Date()));
+        let holds: boolean;
+        try {
+          holds = rule.condition.evaluate(context);
+        } catch (error) {
+          failed ??= { rule, error };
+          continue;
+        }
+        if (!holds) continue;
+      }
       matched.push(rule.name);
       if (rule.effect === 'deny') deny ??= rule;
       else if (rule.effect === 'review') review ??= rule;
@@ -200,6 +260,15 @@ export class PolicyEngine {
 
     if (deny !== undefined) {
       return { effect: 'deny', rule: deny.name, message: deny.message, masks, matched };
+    }
+    if (failed !== undefined) {
+      return {
+        effect: 'deny',
+        rule: failed.rule.name,
+        message: MESSAGES.conditionFailed(failed.rule.name, conditionError(failed.error)),
+        masks,
+        matched,
+      };
     }
     if (unclassified !== undefined) {
       return {

@@ -3,6 +3,8 @@ export const MESSAGES = {
   defaultDeny: 'no policy rule allows this request',
   unclassified: 'statement could not be classified',
   denied: (rule: string) => `refused by policy rule ${rule}`,
+  conditionFailed: (rule: string, why: string) =>
+    `the condition of policy rule ${rule} failed (${why}), so the rule refuses the request`,
   review: (rule: string, approvers: readonly string[], message: string | undefined) =>
     `${message ?? `policy rule ${rule} requires a review by ${approvers.join(', ')}`}; ` +
     'this gateway cannot hold requests for review yet, so the request is refused',

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { CONNECTION_TYPES } from '../../lib/connection-types.js';
 import { parseDuration } from '../../lib/duration.js';
 import { NAME_PATTERN } from '../config/schema.js';
+import { compileCondition } from './condition.js';
+import { DAYS, isTimeZone, parseClock, windowProblem } from './time-window.js';
 import { DETECTORS, STATEMENT_KINDS } from './vocabulary.js';
 
 /*
@@ -35,6 +37,33 @@ const connection = z.string({ error: 'expected a connection name' }).regex(CONNE
   error: 'expected a connection name of letters, digits, ".", "_", "-" and "*" as a wildcard',
 });
 
+const CLOCK_ERROR = 'expected a time of day as HH:MM, 00:00 to 23:59';
+
+const timeWindow = z
+  .strictObject({
+    days: list(z.enum(DAYS), 'days (mon, tue, wed, thu, fri, sat, sun)').optional(),
+    from: z
+      .string({ error: CLOCK_ERROR })
+      .refine((value) => parseClock(value) !== undefined, { error: CLOCK_ERROR })
+      .optional(),
+    to: z
+      .string({ error: `${CLOCK_ERROR}, or 24:00` })
+      .refine((value) => parseClock(value, true) !== undefined, {
+        error: `${CLOCK_ERROR}, or 24:00`,
+      })
+      .optional(),
+    timezone: z
+      .string({ error: 'expected an IANA time zone such as Europe/Berlin' })
+      .refine((value) => isTimeZone(value), {
+        error: 'expected an IANA time zone such as Europe/Berlin or UTC',
+      })
+      .optional(),
+  })
+  .superRefine((value, context) => {
+    const problem = windowProblem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, path: ['to'] });
+  });
+
 const match = z.strictObject({
   connections: list(connection, 'connection names').optional(),
   types: list(z.enum(CONNECTION_TYPES), 'connection types').optional(),
@@ -47,6 +76,13 @@ const match = z.strictObject({
     'API key names',
   ).optional(),
   agents: z.boolean({ error: 'expected true or false' }).optional(),
+  actors: list(text('an actor subject'), 'actor subjects').optional(),
+  delegated: z.boolean({ error: 'expected true or false' }).optional(),
+  time: z
+    .union([timeWindow, list(timeWindow, 'time windows')], {
+      error: 'expected a time window (days, from, to, timezone) or a list of them',
+    })
+    .optional(),
   statements: list(z.enum(STATEMENT_KINDS), 'statement kinds').optional(),
   tables: list(
     z.string({ error: 'expected a table' }).regex(TABLE_SELECTOR, {
@@ -108,20 +144,33 @@ const name = z.string({ error: 'expected a rule name' }).regex(NAME_PATTERN, {
 
 const message = text('a message for the caller');
 
+/** A CEL expression, compiled here so that one that cannot run refuses the policy. */
+const when = z.string({ error: 'expected a CEL condition' }).superRefine((value, context) => {
+  const compiled = compileCondition(value);
+  if (!compiled.ok) context.addIssue({ code: 'custom', message: compiled.message });
+});
+
 /** One rule; which keys it may have besides `name` and `match` depends on its effect. */
 export const ruleSchema = z.discriminatedUnion(
   'effect',
   [
-    z.strictObject({ name, match, effect: z.literal('allow') }),
-    z.strictObject({ name, match, effect: z.literal('deny'), message: message.optional() }),
+    z.strictObject({ name, match, when: when.optional(), effect: z.literal('allow') }),
     z.strictObject({
       name,
       match,
+      when: when.optional(),
+      effect: z.literal('deny'),
+      message: message.optional(),
+    }),
+    z.strictObject({
+      name,
+      match,
+      when: when.optional(),
       effect: z.literal('review'),
       message: message.optional(),
       review,
     }),
-    z.strictObject({ name, match, effect: z.literal('mask'), mask }),
+    z.strictObject({ name, match, when: when.optional(), effect: z.literal('mask'), mask }),
   ],
   { error: 'expected a rule with name, match and effect' },
 );

@@ -1,4 +1,5 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import type { TimeWindow } from './time-window.js';
 import type { Detector, StatementKind } from './vocabulary.js';
 
 /**
@@ -12,12 +13,15 @@ export interface PolicyRequest {
     name: string;
     groups: readonly string[];
     kind: 'user' | 'agent';
+    /** RFC 8693 delegation: who acts for `subject`, the current actor first. */
     actors?: readonly string[];
     email?: string;
   };
   connection: { name: string; type: ConnectionType };
   /** What is asked; absent for opening a session. SQL statements now; SSH commands and HTTP requests later. */
   action?: SqlAction;
+  /** When the request is made, for `match.time` and conditions; now when absent. */
+  at?: Date;
 }
 
 /**
@@ -95,6 +99,15 @@ export interface RuleMatch {
   /** `true`: only agents; `false`: only people. */
   agents?: boolean;
   /**
+   * The delegation chain (RFC 8693 `act`) names one of these subjects:
+   * an agent acting for the caller, at any depth.
+   */
+  actors?: string[];
+  /** `true`: only when someone acts for the caller (a delegation chain); `false`: only when not. */
+  delegated?: boolean;
+  /** When: one window or a list of them, any of which may match (see `time-window.ts`). */
+  time?: TimeWindow | TimeWindow[];
+  /**
    * SQL statement kinds. Rules that name statements, tables or functions
    * apply to SQL statements only, never to opening a session.
    */
@@ -131,6 +144,11 @@ export interface MaskSpec {
 export interface Rule {
   name: string;
   match: RuleMatch;
+  /**
+   * A CEL expression over `identity`, `connection`, `action` and `time` that
+   * must also be true. One that fails at run time makes the rule deny.
+   */
+  when?: string;
   effect: Effect;
   message?: string;
   review?: ReviewSpec;
@@ -150,13 +168,17 @@ export interface Policy {
    *
    * - Every rule is checked, in order; `matched` lists those that matched.
    * - A matching `deny` refuses with its message, whatever else matched.
+   * - A rule whose `when` condition fails at run time (its other keys
+   *   matching) refuses the request, naming the rule, whatever its effect:
+   *   fail closed. An explicit deny still takes precedence.
    * - A request whose statement did not parse (`action.unparsed`) matches no
    *   rule that names `statements`, `tables` or `functions`. If such a rule
    *   would otherwise apply (its connection, type and identity keys match),
    *   whatever its effect, the request is refused with "statement could not
    *   be classified", naming the first such rule: what it would have
    *   decided is unknown, so fail closed. A deny that needs no
-   *   classification still takes precedence with its own message.
+   *   classification still takes precedence with its own message. The
+   *   same holds for a rule whose `when` condition reads `action`.
    * - Otherwise a matching `review` decides `review`, with the first such
    *   rule's approvers, approvals and timeout (deny beats review beats
    *   allow): the caller holds the request until it is approved, or refuses

@@ -120,7 +120,7 @@ rules:
         'policy.yaml:9:14: rules[2].match.agents: expected true or false, got "yes"',
         'policy.yaml:11:32: rules[2].mask.detectors[1]: expected one of email, credit_card, phone, ' +
           'national_id, iban, ip, secrets, got "ssn"',
-        'policy.yaml:15:5: rules[3].mask: unknown key, expected one of `name`, `match`, `effect`, `message`',
+        'policy.yaml:15:5: rules[3].mask: unknown key, expected one of `name`, `match`, `when`, `effect`, `message`',
         'policy.yaml:17:22: rules[4].match.types[0]: expected one of postgres, mysql, ssh, http, tcp, ' +
           'got "postgress"; did you mean `postgres`?',
         'policy.yaml:19:15: rules[4].review.approvers: expected a non-empty list of approver groups, ' +
@@ -223,7 +223,7 @@ rules:
       [
         'a message on an allow rule',
         'rules:\n  - name: x\n    match: {}\n    effect: allow\n    message: hi\n',
-        'policy.yaml:5:5: rules[0].message: unknown key, expected one of `name`, `match`, `effect`',
+        'policy.yaml:5:5: rules[0].message: unknown key, expected one of `name`, `match`, `when`, `effect`',
       ],
     ];
     for (const [what, text, expected] of cases) {
@@ -255,7 +255,7 @@ describe('policyFromRules', () => {
       ),
     );
     assert.deepEqual(lines, [
-      'hoop.yaml: policy[0].extra: unknown key, expected one of `name`, `match`, `effect`',
+      'hoop.yaml: policy[0].extra: unknown key, expected one of `name`, `match`, `when`, `effect`',
       'hoop.yaml: policy[1]: expected a rule with name, match and effect, got "y"',
       'hoop.yaml: policy[2].name: duplicate rule name "X", already used by policy[0]',
     ]);
