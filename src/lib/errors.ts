@@ -44,6 +44,12 @@ export const ERROR_CODES = {
   HOOP_POLICY_INVALID: { status: 500, exit: 2 },
   /** A policy rule refused the request, or no rule allowed it. */
   HOOP_POLICY_DENIED: { status: 403, exit: 3 },
+  /** `hoop policy check`: the policy is invalid (or, with `--strict`, has warnings). */
+  HOOP_POLICY_CHECK_FAILED: { status: 422, exit: 1 },
+  /** `hoop policy test`: the cases file is invalid; the message names file, line and key. */
+  HOOP_POLICY_CASES_INVALID: { status: 422, exit: 1 },
+  /** `hoop policy test`: a case's decision is not the one it expects. */
+  HOOP_POLICY_TEST_FAILED: { status: 422, exit: 1 },
   /** A `${env:…}` or `${file:…}` secret could not be resolved. */
   HOOP_SECRET_MISSING: { status: 500, exit: 2 },
   /** Wrong command-line usage. */
