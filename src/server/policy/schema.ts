@@ -25,7 +25,7 @@ function list<T extends z.ZodType>(item: T, what: string) {
 }
 
 /** Connection names with `*` as a wildcard: `pg-*`, `*`. */
-const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
+export const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
 
 /** `table`, `schema.table` or `catalog.schema.table`, `*` as a wildcard within one part. */
 const TABLE_SELECTOR = /^[^.\s]+(\.[^.\s]+){0,2}$/;
@@ -38,18 +38,28 @@ const connection = z.string({ error: 'expected a connection name' }).regex(CONNE
 });
 
 const CLOCK_ERROR = 'expected a time of day as HH:MM, 00:00 to 23:59';
+/** For editors; `parseClock` decides. */
+const CLOCK_PATTERN = '^([01][0-9]|2[0-4]):[0-5][0-9]$';
 
 const timeWindow = z
   .strictObject({
-    days: list(z.enum(DAYS), 'days (mon, tue, wed, thu, fri, sat, sun)').optional(),
+    days: list(z.enum(DAYS), 'days (mon, tue, wed, thu, fri, sat, sun)')
+      .meta({ description: 'The days a window starts on; every day when absent.' })
+      .optional(),
     from: z
       .string({ error: CLOCK_ERROR })
       .refine((value) => parseClock(value) !== undefined, { error: CLOCK_ERROR })
+      .meta({ description: 'HH:MM, inclusive; 00:00 when absent.', pattern: CLOCK_PATTERN })
       .optional(),
     to: z
       .string({ error: `${CLOCK_ERROR}, or 24:00` })
       .refine((value) => parseClock(value, true) !== undefined, {
         error: `${CLOCK_ERROR}, or 24:00`,
+      })
+      .meta({
+        description:
+          'HH:MM, exclusive; 24:00 when absent. Not after `from`: the window crosses midnight.',
+        pattern: CLOCK_PATTERN,
       })
       .optional(),
     timezone: z
@@ -57,59 +67,80 @@ const timeWindow = z
       .refine((value) => isTimeZone(value), {
         error: 'expected an IANA time zone such as Europe/Berlin or UTC',
       })
+      .meta({ description: 'An IANA time zone (Europe/Berlin); UTC when absent.' })
       .optional(),
   })
   .superRefine((value, context) => {
     const problem = windowProblem(value);
     if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, path: ['to'] });
+  })
+  .meta({ id: 'timeWindow', description: 'A window of wall-clock time in a time zone.' });
+
+const match = z
+  .strictObject({
+    connections: list(connection, 'connection names').optional(),
+    types: list(z.enum(CONNECTION_TYPES), 'connection types').optional(),
+    groups: list(text('a group name'), 'group names').optional(),
+    users: list(text('a user (subject, name or email)'), 'users').optional(),
+    apiKeys: list(
+      z.string({ error: 'expected an API key name' }).regex(NAME_PATTERN, {
+        error: 'expected an API key name as configured in auth.apiKeys',
+      }),
+      'API key names',
+    ).optional(),
+    agents: z.boolean({ error: 'expected true or false' }).optional(),
+    actors: list(text('an actor subject'), 'actor subjects')
+      .meta({
+        description:
+          'The delegation chain (RFC 8693 act) names one of these subjects, at any depth.',
+      })
+      .optional(),
+    delegated: z
+      .boolean({ error: 'expected true or false' })
+      .meta({ description: 'true: only when someone acts for the caller; false: only when not.' })
+      .optional(),
+    time: z
+      .union([timeWindow, list(timeWindow, 'time windows')], {
+        error: 'expected a time window (days, from, to, timezone) or a list of them',
+      })
+      .meta({ description: 'When: a time window, or a list of them any of which may match.' })
+      .optional(),
+    statements: list(z.enum(STATEMENT_KINDS), 'statement kinds').optional(),
+    tables: list(
+      z.string({ error: 'expected a table' }).regex(TABLE_SELECTOR, {
+        error: 'expected a table as table or schema.table, with * as a wildcard',
+      }),
+      'tables',
+    ).optional(),
+    functions: list(
+      z.string({ error: 'expected a function' }).regex(FUNCTION_SELECTOR, {
+        error: 'expected a function as name or schema.name, with * as a wildcard',
+      }),
+      'functions',
+    ).optional(),
+  })
+  .meta({
+    id: 'match',
+    description: 'Who, where, what and when the rule applies to: every key present must match.',
   });
 
-const match = z.strictObject({
-  connections: list(connection, 'connection names').optional(),
-  types: list(z.enum(CONNECTION_TYPES), 'connection types').optional(),
-  groups: list(text('a group name'), 'group names').optional(),
-  users: list(text('a user (subject, name or email)'), 'users').optional(),
-  apiKeys: list(
-    z.string({ error: 'expected an API key name' }).regex(NAME_PATTERN, {
-      error: 'expected an API key name as configured in auth.apiKeys',
-    }),
-    'API key names',
-  ).optional(),
-  agents: z.boolean({ error: 'expected true or false' }).optional(),
-  actors: list(text('an actor subject'), 'actor subjects').optional(),
-  delegated: z.boolean({ error: 'expected true or false' }).optional(),
-  time: z
-    .union([timeWindow, list(timeWindow, 'time windows')], {
-      error: 'expected a time window (days, from, to, timezone) or a list of them',
-    })
-    .optional(),
-  statements: list(z.enum(STATEMENT_KINDS), 'statement kinds').optional(),
-  tables: list(
-    z.string({ error: 'expected a table' }).regex(TABLE_SELECTOR, {
-      error: 'expected a table as table or schema.table, with * as a wildcard',
-    }),
-    'tables',
-  ).optional(),
-  functions: list(
-    z.string({ error: 'expected a function' }).regex(FUNCTION_SELECTOR, {
-      error: 'expected a function as name or schema.name, with * as a wildcard',
-    }),
-    'functions',
-  ).optional(),
-});
-
-const review = z.strictObject({
-  approvers: list(text('a group name'), 'approver groups'),
-  approvals: z
-    .number({ error: 'expected a whole number of approvals, at least 1' })
-    .int({ error: 'expected a whole number of approvals, at least 1' })
-    .min(1, { error: 'expected a whole number of approvals, at least 1' })
-    .default(1),
-  timeout: z
-    .string({ error: 'expected a duration such as 5m' })
-    .refine((value) => isDuration(value), { error: 'expected a duration such as 5m' })
-    .optional(),
-});
+const review = z
+  .strictObject({
+    approvers: list(text('a group name'), 'approver groups'),
+    approvals: z
+      .number({ error: 'expected a whole number of approvals, at least 1' })
+      .int({ error: 'expected a whole number of approvals, at least 1' })
+      .min(1, { error: 'expected a whole number of approvals, at least 1' })
+      .default(1),
+    timeout: z
+      .string({ error: 'expected a duration such as 5m' })
+      .refine((value) => isDuration(value), { error: 'expected a duration such as 5m' })
+      .optional(),
+  })
+  .meta({
+    id: 'review',
+    description: 'Who must approve, how many, and how long the request may wait.',
+  });
 
 function isDuration(value: string): boolean {
   try {
@@ -138,17 +169,29 @@ const mask = z
     error: 'expected columns or detectors to mask',
   });
 
-const name = z.string({ error: 'expected a rule name' }).regex(NAME_PATTERN, {
-  error: 'expected a rule name of letters, digits, ".", "_" and "-"',
-});
+const name = z
+  .string({ error: 'expected a rule name' })
+  .regex(NAME_PATTERN, { error: 'expected a rule name of letters, digits, ".", "_" and "-"' })
+  .meta({
+    id: 'ruleName',
+    description: 'Unique without case; named in audit events and refusals.',
+  });
 
 const message = text('a message for the caller');
 
 /** A CEL expression, compiled here so that one that cannot run refuses the policy. */
-const when = z.string({ error: 'expected a CEL condition' }).superRefine((value, context) => {
-  const compiled = compileCondition(value);
-  if (!compiled.ok) context.addIssue({ code: 'custom', message: compiled.message });
-});
+const when = z
+  .string({ error: 'expected a CEL condition' })
+  .superRefine((value, context) => {
+    const compiled = compileCondition(value);
+    if (!compiled.ok) context.addIssue({ code: 'custom', message: compiled.message });
+  })
+  .meta({
+    id: 'condition',
+    description:
+      'A CEL expression over identity, connection, action and time that must also be true. ' +
+      'One that fails at run time makes the rule refuse the request.',
+  });
 
 /** One rule; which keys it may have besides `name` and `match` depends on its effect. */
 export const ruleSchema = z.discriminatedUnion(
