@@ -86,6 +86,12 @@ export const ERROR_CODES = {
   HOOP_REVIEW_MISMATCH: { status: 403, exit: 3 },
   /** An approved statement that already ran: an approval is used once. */
   HOOP_REVIEW_CONSUMED: { status: 409, exit: 3 },
+  /** An audit filter (`--since`, `--decision`, `--limit`, `--cursor`, …) has a bad value; the message names it. */
+  HOOP_AUDIT_BAD_FILTER: { status: 400, exit: 2 },
+  /** No recorded session with this ID, or not one the caller may see. */
+  HOOP_SESSION_NOT_FOUND: { status: 404, exit: 2 },
+  /** The session cannot be exported in the asked format (asciicast is for terminal sessions). */
+  HOOP_AUDIT_FORMAT_UNSUPPORTED: { status: 422, exit: 2 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;
