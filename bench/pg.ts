@@ -5,8 +5,9 @@
  *
  * A throwaway PostgreSQL (SCRAM), a real gateway (`hoop server --config
  * FILE`) and real `hoop connect` processes; pgbench, psql and `hoop exec` as
- * clients. Every figure is the median of `--reps` runs with the direct and
- * the hoop path interleaved, printed against direct.
+ * clients, and the `pg` driver as a slow reader of a 1 GB result. Every
+ * figure is the median of `--reps` runs with the direct and the hoop path
+ * interleaved, printed against direct.
  *
  * Exit status: 0 when the bench ran (1 with `--strict` if a target was
  * missed), 2 when it could not run.
@@ -29,6 +30,7 @@ import {
   type PgEndpoint,
 } from './lib/pg-clients.js';
 import { MASKED, PLAIN, startPgStack } from './lib/pg-stack.js';
+import { slowReaderPhase } from './lib/pg-slow-reader.js';
 import {
   interleaved,
   micros,
@@ -45,7 +47,9 @@ const USAGE = `usage: npm run bench:pg -- [options]
   --seconds S     length of each pgbench throughput run (default 5)
   --rows N        rows in the select * table (default 1000000)
   --execs N       timed hoop exec runs (default 20)
-  --timeout S     give up after S seconds (default 300)
+  --slow-rows N   rows of 1000 characters for the slow reader (default 1000000, about 1 GB)
+  --slow-rate M   the slow reader's pace in MiB/s, below what the path relays (default 36)
+  --timeout S     give up after S seconds (default 480)
   --strict        exit 1 when a target is missed
 environment: HOOP_BENCH_NODE_ARGS adds node options to the gateway and hoop connect (--cpu-prof …)`;
 
@@ -56,7 +60,9 @@ function parseOptions() {
       seconds: { type: 'string', default: '5' },
       rows: { type: 'string', default: '1000000' },
       execs: { type: 'string', default: '20' },
-      timeout: { type: 'string', default: '300' },
+      'slow-rows': { type: 'string', default: '1000000' },
+      'slow-rate': { type: 'string', default: '36' },
+      timeout: { type: 'string', default: '480' },
       strict: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,6 +84,8 @@ function parseOptions() {
     seconds: positive('seconds', values.seconds),
     rows: positive('rows', values.rows),
     execs: positive('execs', values.execs),
+    slowRows: positive('slow-rows', values['slow-rows']),
+    slowRate: positive('slow-rate', values['slow-rate']),
     timeoutMs: positive('timeout', values.timeout) * 1000,
     strict: values.strict,
   };
@@ -216,6 +224,16 @@ async function main(): Promise<number> {
         result: verdict(r >= target),
       });
     }
+    // A 1 GB result through a slow reader: the gateway must hold the target back, not buffer.
+    await slowReaderPhase({
+      gateway: stack.gateway,
+      plain: { endpoint: hoop, cli: plain.cli },
+      masked: { endpoint: hoopMasked, cli: masked.cli },
+      maskedTable: WIDE_TABLE,
+      rows: options.slowRows,
+      bytesPerSecond: options.slowRate * 1024 * 1024,
+      out: rows,
+    });
     rows.push({
       metric: 'gateway RSS after the runs above',
       direct: '',
