@@ -4,7 +4,8 @@ import { waitForSignal } from '../cli/signals.js';
 
 export default class Server extends BaseCommand {
   static override description =
-    'Run the gateway; a config error is reported with its file, line and key, and nothing starts';
+    'Run the gateway; a config error is reported with its file, line and key, and nothing starts. ' +
+    'The policy file is reloaded when it changes and on SIGHUP';
 
   static override examples = [
     '<%= config.bin %> server --config hoop.yaml',
@@ -36,7 +37,11 @@ export default class Server extends BaseCommand {
     // stdout, so a script can read the address (with `listen: …:0`, the port the OS chose).
     this.log(`hoop gateway listening on ${gateway.url}`);
     process.stderr.write('Press Ctrl-C to stop.\n');
+    // SIGHUP reloads the policy file (a broken one is refused and logged; the last good one stays).
+    const onHangup = (): void => void gateway.reloadPolicy('SIGHUP');
+    process.on('SIGHUP', onHangup);
     const signal = await waitForSignal();
+    process.off('SIGHUP', onHangup);
     // A second Ctrl-C while open tunnels drain falls to Node's default: exit at once.
     process.stderr.write(`${signal}: closing open tunnels and the store…\n`);
     await gateway.close();

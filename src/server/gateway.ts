@@ -25,7 +25,13 @@ import { createLogger, type Logger } from './logger.js';
 import { Connections } from './connections.js';
 import type { ProtocolHandler } from './protocols/handler.js';
 import { tcpHandler } from './protocols/tcp.js';
-import { loadPolicy, policyFromRules, type Policy } from './policy/index.js';
+import {
+  policyFromRules,
+  PolicyReloader,
+  type Policy,
+  type PolicyStatus,
+  type ReloadResult,
+} from './policy/index.js';
 import { createResultMasker } from './masking/index.js';
 import { StatementRecorder } from './audit/index.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
@@ -46,6 +52,8 @@ export interface GatewayOptions {
   handlers?: ProtocolHandler[];
   /** Override `config.listen`, e.g. `{ port: 0 }` in tests. */
   listen?: { host?: string; port?: number };
+  /** Reload a policy file when it changes; default true (SIGHUP and {@link Gateway.reloadPolicy} work either way). */
+  watchPolicy?: boolean;
 }
 
 export interface Gateway {
@@ -55,6 +63,14 @@ export interface Gateway {
   readonly store: Store;
   /** Number of tunnels currently open. */
   readonly activeSessions: number;
+  /** The policy in force and the last reload, or undefined when the gateway has no policy. */
+  policyStatus(): PolicyStatus | undefined;
+  /**
+   * Reads the policy file again (what SIGHUP does). A broken file is refused
+   * and logged, and the policy in force stays. Undefined when the policy is
+   * not a file (none, or rules inline in the config, which need a restart).
+   */
+  reloadPolicy(trigger?: string): Promise<ReloadResult | undefined>;
   /** Stops accepting, closes open tunnels as `gateway_shutdown`, waits for their records, closes the store. */
   close(): Promise<void>;
 }
@@ -70,8 +86,14 @@ const TUNNEL_PATH = /^\/api\/tunnel\/([^/?#]+)$/;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.log.level);
+  const startedAt = new Date().toISOString();
   // Policy first: a broken policy refuses the start before anything is opened.
-  const policy = await loadConfiguredPolicy(config);
+  const configured = await loadConfiguredPolicy(config, log, options.watchPolicy ?? true);
+  // The policy in force: a file's is replaced when the file changes and is valid.
+  const policy: (() => Policy) | undefined =
+    configured instanceof PolicyReloader
+      ? () => configured.current
+      : configured && (() => configured);
   if (policy) await initSqlParser();
   const store = options.store ?? (await openStore(config.store));
   const authenticate: Authenticator = createAuthenticator(
@@ -135,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     if (policy) {
-      const decision = policy.decide(requestFor({ identity, connection }));
+      const decision = policy().decide(requestFor({ identity, connection }));
       if (decision.effect !== 'allow') {
         throw new HoopError(
           'HOOP_POLICY_DENIED',
@@ -311,6 +333,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   } catch (error) {
     // Nothing half-started: the store this call opened is closed again.
+    if (configured instanceof PolicyReloader) configured.close();
     if (!options.store) await store.close().catch(() => {});
     throw listenError(error as NodeJS.ErrnoException, listenHost, listenPort, config.file);
   }
@@ -325,9 +348,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     get activeSessions() {
       return live.size;
     },
+    policyStatus() {
+      if (configured instanceof PolicyReloader) return configured.status();
+      return configured && { hash: configured.hash, source: config.file, loadedAt: startedAt };
+    },
+    async reloadPolicy(trigger = 'api') {
+      if (!(configured instanceof PolicyReloader)) {
+        if (configured) {
+          log.warn(
+            { event: 'policy_reload_unsupported', trigger },
+            'the policy is written inline in the config; restart the gateway to change it',
+          );
+        }
+        return undefined;
+      }
+      return configured.reload(trigger);
+    },
     async close() {
       if (closing) return;
       closing = true;
+      if (configured instanceof PolicyReloader) configured.close();
       const ended = [...live.values()].map((entry) => {
         entry.stream.closeWith('gateway_shutdown');
         return entry.ended;
@@ -344,11 +384,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** The policy named in the config (a file, or rules inline); none means statements are not checked. */
-async function loadConfiguredPolicy(config: GatewayConfig): Promise<Policy | undefined> {
+/**
+ * The policy named in the config: a file (held by a reloader that follows
+ * it) or rules inline; none means statements are not checked.
+ */
+async function loadConfiguredPolicy(
+  config: GatewayConfig,
+  log: Logger,
+  watch: boolean,
+): Promise<PolicyReloader | Policy | undefined> {
   if (config.policy === undefined) return undefined;
   return typeof config.policy === 'string'
-    ? loadPolicy(config.policy)
+    ? PolicyReloader.open({ file: config.policy, log, watch })
     : policyFromRules(config.policy, { file: config.file });
 }
 

@@ -1,5 +1,5 @@
 import type { StatementAudit } from './audit/index.js';
-import type { MaskDirective, Policy, PolicyRequest } from './policy/index.js';
+import type { MaskDirective, Policy, PolicyRequest, ReviewRequirement } from './policy/index.js';
 import type { SessionContext } from './protocols/handler.js';
 import { copyFormat } from './protocols/postgres/copy/index.js';
 import type {
@@ -23,10 +23,16 @@ import type { CopyOut } from './sql/types.js';
  * accumulate), each with the tables of the statements it matched and the
  * lineage of every statement's output columns, so the result masker can trace
  * expressions back to the columns they derive from.
+ *
+ * @param source the policy, or a function returning the one in force now.
  */
-export function sqlPolicyGate(policy: Policy): StatementGate {
+export function sqlPolicyGate(source: Policy | (() => Policy)): StatementGate {
   const classify = cachedClassifier(classifySql);
+  // A function reads the policy in force at each statement (it is reloaded when its file changes).
+  const current = typeof source === 'function' ? source : () => source;
   return (session: SessionContext, sql: string): GateDecision => {
+    // One policy decides the whole string, and its hash is the one recorded.
+    const policy = current();
     const base = requestFor(session);
     const classification = classify(sql);
     const decided = decideSql(policy, base, classification);
@@ -63,6 +69,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
     const kinds = new Set<string>();
     const tables = new Set<string>();
     const rules = new Set<string>();
+    let review: ReviewRequirement | undefined;
     const audit = (effect: 'allow' | 'deny'): StatementAudit => ({
       text: sql,
       fingerprint: decided.statements.map(({ statement }) => statement.fingerprint).join('; '),
@@ -86,7 +93,7 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
       );
       for (const kind of statement.kinds) kinds.add(kind);
       for (const table of statement.tables) tables.add(table);
-      if (index === decided.decisive) {
+      if (index === decided.decisive && decision.effect !== 'review') {
         // The refusal is the denying rule's alone.
         rules.clear();
         if (decision.rule) rules.add(decision.rule);
@@ -97,8 +104,25 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
           audit: audit('deny'),
         };
       }
-      // Held for review, but a later statement is denied: the string is refused there.
-      if (decision.effect !== 'allow') continue;
+      if (decision.effect === 'review' && decision.review) {
+        // One review approves one requirement: statements that need reviews
+        // by different rules are refused together (fail closed).
+        if (review && review.rule !== decision.review.rule) {
+          rules.clear();
+          rules.add(review.rule).add(decision.review.rule);
+          return {
+            allow: false,
+            sqlState: '42501',
+            message: refusal(
+              decision.review.rule,
+              undefined,
+              `this string also needs a review by rule "${review.rule}"; send its statements separately`,
+            ),
+            audit: audit('deny'),
+          };
+        }
+        review ??= decision.review;
+      } else if (decision.effect !== 'allow') continue;
       if (decision.rule) rules.add(decision.rule);
       // COPY … TO STDOUT is masked as its CopyData streams, from a Describe
       // of `copy.describe`. A COPY TO a server file or program, or one whose
@@ -129,8 +153,44 @@ export function sqlPolicyGate(policy: Policy): StatementGate {
         );
       }
     }
-    return withMasks([...masks.values()], audit('allow'), copyOut);
+    const decision = withMasks([...masks.values()], audit('allow'), copyOut);
+    if (!review) return decision;
+    const held: SqlHold = {
+      requirement: review,
+      policyHash: policy.hash,
+      fingerprint: decided.statements.map(({ statement }) => statement.fingerprint).join('; '),
+      approved: decision,
+    };
+    return {
+      allow: false,
+      sqlState: '42501',
+      message: refusal(
+        review.rule,
+        undefined,
+        `the statement needs a review by ${review.approvers.join(', ')}, and this session cannot wait for one`,
+      ),
+      audit: audit('deny'),
+      hold: held,
+    };
   };
+}
+
+/**
+ * What the gate hands the gateway's hold hook for a string that needs a
+ * review: who must approve, and the decision that applies once approved
+ * (its masks and audit).
+ */
+export interface SqlHold {
+  requirement: ReviewRequirement;
+  policyHash: string;
+  fingerprint: string;
+  approved: GateDecision;
+}
+
+export function isSqlHold(value: unknown): value is SqlHold {
+  return (
+    typeof value === 'object' && value !== null && 'requirement' in value && 'approved' in value
+  );
 }
 
 /** Why a COPY TO cannot be masked on the wire, or `undefined` when it can. */

@@ -94,9 +94,17 @@ export function policyFromRules(rules: unknown[], options: ParsePolicyOptions = 
  * @throws HoopError `HOOP_POLICY_INVALID` naming the path when the file cannot be read.
  */
 export async function loadPolicy(path: string): Promise<Policy> {
-  let text: string;
+  return parsePolicy(await loadPolicyText(path), { file: path });
+}
+
+/**
+ * Reads a policy file's text.
+ *
+ * @throws HoopError `HOOP_POLICY_INVALID` naming the path when the file cannot be read.
+ */
+export async function loadPolicyText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const why = fileErrorReason(error);
     throw new HoopError('HOOP_POLICY_INVALID', `${path}: cannot read the policy file: ${why}`, {
@@ -104,7 +112,6 @@ export async function loadPolicy(path: string): Promise<Policy> {
       details: { file: path },
     });
   }
-  return parsePolicy(text, { file: path });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { HoopError } from '../../lib/errors.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
+export type { AuditDecision, AuditRecords, EventQuery, SessionQuery } from './audit-queries.js';
 export type { ReviewFilter, ReviewRecords, ReviewTransition } from './review-queries.js';
 
 export type {

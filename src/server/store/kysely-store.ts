@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
+import { auditQueries } from './audit-queries.js';
 import { migrationProvider } from './migrations.js';
 import { reviewQueries } from './review-queries.js';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
@@ -35,6 +36,7 @@ export function kyselyStore(db: Kysely<Database>): Store {
   let closed: Promise<void> | undefined;
   return {
     ...reviewQueries(db),
+    ...auditQueries(db, { session: toRecord, event: toEvent }),
 
     async startSession(session: NewSession) {
       await db

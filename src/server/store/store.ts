@@ -1,4 +1,5 @@
 import type { CloseReasonName } from '../../tunnel/index.js';
+import type { AuditRecords } from './audit-queries.js';
 import type { ReviewRecords } from './review-queries.js';
 
 /** A session as it starts: one tunnel, one identity, one connection. */
@@ -81,7 +82,7 @@ export interface StatementEvent {
  * the default; a PostgreSQL backend (several gateway replicas) implements the
  * same interface with the same queries.
  */
-export interface Store extends ReviewRecords {
+export interface Store extends ReviewRecords, AuditRecords {
   startSession(session: NewSession): Promise<void>;
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;

@@ -1,0 +1,148 @@
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import type { Database, EventsTable, SessionsTable } from './schema.js';
+import type { SessionRecord, StatementEvent } from './store.js';
+
+/** A decision an auditor filters on; `review` means a statement held for review. */
+export type AuditDecision = 'allow' | 'deny' | 'review';
+
+/**
+ * Which sessions `hoop audit list` shows, newest first. A session is in a
+ * time range when it was open at some moment of it: started before `until`
+ * and not ended before `since`.
+ */
+export interface SessionQuery {
+  connection?: string;
+  /** Only this subject's sessions (a person who is not an auditor sees their own). */
+  subject?: string;
+  /** The subject, the identity's name, or any actor of the delegation chain. */
+  who?: string;
+  /** Sessions with at least one event of this decision. */
+  decision?: AuditDecision;
+  since?: Date;
+  until?: Date;
+  /** Continue after this session, in the list's order (the paging cursor). */
+  after?: { startedAt: Date; id: string };
+  limit: number;
+}
+
+/** Which events `hoop audit export` streams, oldest first, across sessions. */
+export interface EventQuery {
+  since?: Date;
+  until?: Date;
+  connection?: string;
+  /** Only events of this subject's sessions. */
+  subject?: string;
+  /** Continue after this event, in the export's order. */
+  after?: { at: Date; id: string };
+  limit: number;
+}
+
+/** The audit trail's read side, on top of the shared Kysely queries. */
+export interface AuditRecords {
+  querySessions(query: SessionQuery): Promise<SessionRecord[]>;
+  queryEvents(query: EventQuery): Promise<StatementEvent[]>;
+}
+
+/** Matches `%`, `_` and the escape itself inside a LIKE pattern. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/**
+ * Builds the read queries; the row mappers are the store's own, so every
+ * field a later migration adds to an event reaches the API unchanged.
+ */
+export function auditQueries(
+  db: Kysely<Database>,
+  map: {
+    session: (row: Selectable<SessionsTable>) => SessionRecord;
+    event: (row: Selectable<EventsTable>) => StatementEvent;
+  },
+): AuditRecords {
+  return {
+    async querySessions(query) {
+      let select = db.selectFrom('sessions').selectAll('sessions');
+      if (query.connection) select = select.where('connection', '=', query.connection);
+      if (query.subject) select = select.where('subject', '=', query.subject);
+      const { who } = query;
+      if (who) {
+        // `actors` is a JSON array of strings: a quoted element matches exactly.
+        const actor = `%${likeLiteral(JSON.stringify(who))}%`;
+        select = select.where((eb) =>
+          eb.or([
+            eb('subject', '=', who),
+            eb('identity_name', '=', who),
+            // SQLite has no default LIKE escape character; PostgreSQL's is this one.
+            sql<boolean>`actors like ${actor} escape '\\'`,
+          ]),
+        );
+      }
+      if (query.since) {
+        const since = query.since.toISOString();
+        select = select.where((eb) =>
+          eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)]),
+        );
+      }
+      if (query.until) select = select.where('started_at', '<', query.until.toISOString());
+      const { decision } = query;
+      if (decision) {
+        select = select.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('events')
+              .select('events.id')
+              .whereRef('events.session_id', '=', 'sessions.id')
+              .where((eb: ExpressionBuilder<Database, 'events'>) =>
+                decision === 'review'
+                  ? eb.or([eb('review_id', 'is not', null), eb('decision', '=', 'review')])
+                  : eb('decision', '=', decision),
+              ),
+          ),
+        );
+      }
+      const { after } = query;
+      if (after) {
+        const startedAt = after.startedAt.toISOString();
+        select = select.where((eb) =>
+          eb.or([
+            eb('started_at', '<', startedAt),
+            eb.and([eb('started_at', '=', startedAt), eb('sessions.id', '<', after.id)]),
+          ]),
+        );
+      }
+      const rows = await select
+        .orderBy('started_at', 'desc')
+        .orderBy('sessions.id', 'desc')
+        .limit(query.limit)
+        .execute();
+      return rows.map(map.session);
+    },
+
+    async queryEvents(query) {
+      let select = db.selectFrom('events').selectAll('events');
+      if (query.connection || query.subject) {
+        let sessions = db.selectFrom('sessions').select('id');
+        if (query.connection) sessions = sessions.where('connection', '=', query.connection);
+        if (query.subject) sessions = sessions.where('subject', '=', query.subject);
+        select = select.where('events.session_id', 'in', sessions);
+      }
+      if (query.since) select = select.where('events.at', '>=', query.since.toISOString());
+      if (query.until) select = select.where('events.at', '<', query.until.toISOString());
+      const { after } = query;
+      if (after) {
+        const at = after.at.toISOString();
+        select = select.where((eb) =>
+          eb.or([
+            eb('events.at', '>', at),
+            eb.and([eb('events.at', '=', at), eb('events.id', '>', after.id)]),
+          ]),
+        );
+      }
+      const rows = await select
+        .orderBy('events.at', 'asc')
+        .orderBy('events.id', 'asc')
+        .limit(query.limit)
+        .execute();
+      return rows.map(map.event);
+    },
+  };
+}
