@@ -53,6 +53,16 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       pingIntervalMs: input.tunnel?.pingInterval ?? DEFAULTS.tunnel.pingIntervalMs,
       maxBufferedBytes: input.tunnel?.maxBufferedBytes ?? DEFAULTS.tunnel.maxBufferedBytes,
     },
+    audit: {
+      auditors: input.audit?.auditors ?? [],
+      ...(input.audit?.retention !== undefined && { retentionMs: input.audit.retention }),
+      preview: {
+        rows: input.audit?.preview?.rows ?? DEFAULTS.audit.preview.rows,
+        bytes: input.audit?.preview?.bytes ?? DEFAULTS.audit.preview.bytes,
+      },
+      ...(input.audit?.signingKey !== undefined && { signingKey: input.audit.signingKey }),
+      ...(input.audit?.journal !== undefined && { journal: resolve(dir, input.audit.journal) }),
+    },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
   };
 }

@@ -159,6 +159,31 @@ const connectionSchema = z.discriminatedUnion('type', [
   connection('tcp', { port, tls }),
 ]);
 
+/**
+ * The audit trail: who sees every session, how long records are kept, how
+ * much of each result is kept for replay, and where the gateway's signing
+ * key and journal live.
+ */
+const audit = z.strictObject({
+  /** Groups whose members see every session in `hoop audit`, not only their own. */
+  auditors: z
+    .array(group, { error: 'expected a list of group names, such as [security]' })
+    .optional(),
+  /** Sessions older than this are purged, each purge itself recorded. */
+  retention: duration.optional(),
+  /** The first rows of each result, as the client saw them (masked), kept for `hoop audit replay`. */
+  preview: z
+    .strictObject({
+      rows: integer(0, 100_000, 'a whole number of rows from 0 to 100000').optional(),
+      bytes: integer(0, 16 * 1024 * 1024, 'a whole number of bytes up to 16777216').optional(),
+    })
+    .optional(),
+  /** The Ed25519 private key (PKCS #8 PEM) that signs chain heads, as `${file:…}`. */
+  signingKey: text('a reference to an Ed25519 private key in PEM').optional(),
+  /** The append-only journal events are durable in before the client sees their response. */
+  journal: text('the path of the audit journal file').optional(),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.optional(),
   store: store.optional(),
@@ -180,6 +205,7 @@ export const configSchema = z.strictObject({
       error: 'expected the path of a policy file or a list of rules',
     })
     .optional(),
+  audit: audit.optional(),
   tunnel: z
     .strictObject({
       // The CLI forwards each TCP read (up to 64 KiB) as one frame.

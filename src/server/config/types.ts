@@ -64,7 +64,22 @@ export interface GatewayConfig {
   /** An absolute path to a policy file, or an inline list of rules kept as written. */
   policy?: string | unknown[];
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
+  audit: AuditConfig;
   log: { level: LogLevel };
+}
+
+/** The audit trail's settings (see schema.ts). */
+export interface AuditConfig {
+  /** Groups that see every session. */
+  auditors: string[];
+  /** Sessions older than this many milliseconds are purged; undefined keeps everything. */
+  retentionMs?: number;
+  /** Kept per statement result: at most this many rows and this many bytes of values. */
+  preview: { rows: number; bytes: number };
+  /** The signing key's PEM text, resolved from its reference; undefined: a key file next to the store. */
+  signingKey?: string;
+  /** Absolute path of the journal; undefined: next to a SQLite store (none for `sqlite::memory:`). */
+  journal?: string;
 }
 
 export const DEFAULTS = {
@@ -75,6 +90,7 @@ export const DEFAULTS = {
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   logLevel: 'info',
+  audit: { preview: { rows: 100, bytes: 64 * 1024 } },
   ports: { postgres: 5432, mysql: 3306, ssh: 22, http: 80 },
   httpsPort: 443,
 } as const;

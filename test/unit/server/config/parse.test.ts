@@ -79,6 +79,7 @@ describe('parseConfig', () => {
       ],
       policy: '/etc/hoop/policy.yaml',
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
+      audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
       log: { level: 'info' },
     });
   });
@@ -92,6 +93,7 @@ describe('parseConfig', () => {
       auth: { apiKeys: [], delegation: [] },
       connections: [],
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
+      audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
