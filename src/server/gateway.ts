@@ -131,9 +131,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     connections,
     store,
     log,
+    policy: () => policyStatus(),
     ...(config.auth.oidc ? { oidc: config.auth.oidc } : {}),
   });
   const server = http.createServer(api);
+
+  function policyStatus(): PolicyStatus | undefined {
+    if (configured instanceof PolicyReloader) return configured.status();
+    return configured && { hash: configured.hash, source: config.file, loadedAt: startedAt };
+  }
   server.on('clientError', answerClientError);
 
   const runTunnel = async (
@@ -348,10 +354,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     get activeSessions() {
       return live.size;
     },
-    policyStatus() {
-      if (configured instanceof PolicyReloader) return configured.status();
-      return configured && { hash: configured.hash, source: config.file, loadedAt: startedAt };
-    },
+    policyStatus,
     async reloadPolicy(trigger = 'api') {
       if (!(configured instanceof PolicyReloader)) {
         if (configured) {

@@ -5,6 +5,7 @@ import type { Identity } from '../auth/identity.js';
 import { summarize, type Connections } from '../connections.js';
 import type { OidcConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import type { PolicyStatus } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 import { decodeSegment, requestPath } from './path.js';
 import { sendError, sendJson, toHoopError } from './respond.js';
@@ -16,6 +17,8 @@ export interface ApiDependencies {
   log: Logger;
   /** The identity provider `hoop login` uses; absent when the gateway has none. */
   oidc?: OidcConfig;
+  /** The policy in force and its last reload (`GET /api/policy`); absent without a policy. */
+  policy?: () => PolicyStatus | undefined;
 }
 
 interface RouteContext {
@@ -77,7 +80,7 @@ export function createApi(
       handle: async () => {
         try {
           await deps.store.ping();
-          return [200, { status: 'ok', store: 'ok' }];
+          return [200, { status: 'ok', store: 'ok', ...policyHealth(deps) }];
         } catch (error) {
           deps.log.warn({ err: error, event: 'health_store_unavailable' }, 'store ping failed');
           const unavailable = new HoopError(
@@ -86,6 +89,18 @@ export function createApi(
           );
           return [503, { status: 'unavailable', store: 'unavailable', ...unavailable.toJSON() }];
         }
+      },
+    },
+    {
+      // The policy in force (its hash is on every audit event) and whether the last reload was refused.
+      method: 'GET',
+      path: /^\/api\/policy$/,
+      handle: async () => {
+        const status = deps.policy?.();
+        if (status === undefined) {
+          throw new HoopError('HOOP_NOT_FOUND', 'this gateway has no policy');
+        }
+        return [200, status];
       },
     },
     {
@@ -152,5 +167,17 @@ export function createApi(
       if (res.headersSent) res.destroy();
       else sendError(res, hoopError);
     });
+  };
+}
+
+/**
+ * For `/healthz`, which anyone may read: the policy's hash and whether its
+ * file was last refused, never the problems (those are on `/api/policy`).
+ */
+function policyHealth(deps: ApiDependencies): { policy?: { hash: string; reload: string } } {
+  const status = deps.policy?.();
+  if (status === undefined) return {};
+  return {
+    policy: { hash: status.hash, reload: status.lastReload?.ok === false ? 'refused' : 'ok' },
   };
 }
