@@ -92,6 +92,12 @@ export const ERROR_CODES = {
   HOOP_SESSION_NOT_FOUND: { status: 404, exit: 2 },
   /** The session cannot be exported in the asked format (asciicast is for terminal sessions). */
   HOOP_AUDIT_FORMAT_UNSUPPORTED: { status: 422, exit: 2 },
+  /** The audit signing key (`audit.signingKey`, the key file, `--public-key`) is missing, unreadable or not Ed25519. */
+  HOOP_AUDIT_KEY_INVALID: { status: 500, exit: 2 },
+  /** `hoop audit verify`: an event or signature does not verify; the report names each by session and seq. */
+  HOOP_AUDIT_TAMPERED: { status: 422, exit: 1 },
+  /** A statement's event could not be made durable: the session is closed rather than run unrecorded. */
+  HOOP_AUDIT_UNRECORDED: { status: 503, exit: 6 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;
