@@ -75,7 +75,10 @@ export function evaluate(policy: Policy, base: PolicyRequest, sql?: string): Eva
     ...(decision.rule === undefined ? {} : { rule: decision.rule }),
     matched: decision.matched,
   }));
-  const matched = unique(decided.statements.flatMap(({ decision }) => decision.matched));
+  const order = new Map(policy.rules.map((rule, index) => [rule.name, index]));
+  const matched = unique(decided.statements.flatMap(({ decision }) => decision.matched)).sort(
+    (a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0),
+  );
   const decisive =
     decided.decisive === undefined ? undefined : decided.statements[decided.decisive]!.decision;
   const masks = new Map<string, MaskDirective>();

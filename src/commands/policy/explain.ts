@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag } from '../../cli/flags.js';
+import { formatExplanation } from '../../cli/policy-report.js';
+import { configuredTypes, loadPolicySource } from '../../cli/policy-source.js';
+import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
+import { HoopError } from '../../lib/errors.js';
+import { evaluate } from '../../server/policy-test/evaluate.js';
+import { initSqlParser } from '../../server/sql/index.js';
+
+export default class PolicyExplain extends BaseCommand {
+  static override description =
+    'Show how the policy decides a request: the statements as classified, the decision, and every rule that matched';
+
+  static override examples = [
+    '<%= config.bin %> policy explain --as alice --groups engineering --connection pg-prod -i "delete from orders"',
+    '<%= config.bin %> policy explain policy.yaml --api-key agent-1 --groups agents --connection pg-prod --type postgres',
+  ];
+
+  static override args = {
+    file: Args.string({
+      description: "policy file (default: the config's policy, or ./policy.yaml)",
+    }),
+  };
+
+  static override flags = {
+    ...jsonFlag,
+    config: Flags.string({
+      description: 'gateway config: the policy and connection types',
+      helpValue: 'FILE',
+    }),
+    as: Flags.string({ description: 'the caller: subject or name', exactlyOne: ['as', 'api-key'] }),
+    'api-key': Flags.string({
+      description: 'the caller is this API key (an agent)',
+      helpValue: 'NAME',
+    }),
+    email: Flags.string({ description: "the caller's email" }),
+    groups: Flags.string({ description: 'comma-separated groups', default: '' }),
+    agent: Flags.boolean({ description: 'the caller is an agent', default: false }),
+    actors: Flags.string({ description: 'comma-separated delegation chain, current actor first' }),
+    connection: Flags.string({ description: 'connection name', required: true }),
+    type: Flags.string({
+      description: 'connection type (default: from --config, else postgres)',
+      options: [...CONNECTION_TYPES],
+    }),
+    input: Flags.string({
+      char: 'i',
+      description: 'SQL to decide (default: opening a session)',
+      exclusive: ['file'],
+    }),
+    file: Flags.string({ char: 'f', description: 'read the SQL from FILE', helpValue: 'FILE' }),
+    at: Flags.string({ description: 'decide as at this time (ISO 8601)', helpValue: 'TIME' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(PolicyExplain);
+    const [source] = await Promise.all([
+      loadPolicySource(args.file, flags.config),
+      initSqlParser(),
+    ]);
+    const sql = flags.file === undefined ? flags.input : await readFile(flags.file, 'utf8');
+    const at = flags.at === undefined ? undefined : new Date(flags.at);
+    if (at !== undefined && Number.isNaN(at.getTime())) {
+      throw new HoopError('HOOP_USAGE', `--at: not a time: ${flags.at}`, {
+        hint: 'Give a time such as 2026-01-05T23:30:00+01:00.',
+      });
+    }
+    const split = (value: string | undefined) =>
+      (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    const actors = split(flags.actors);
+    const name = flags['api-key'] ?? flags.as!;
+    const type =
+      (flags.type as ConnectionType | undefined) ??
+      configuredTypes(source)?.get(flags.connection) ??
+      'postgres';
+    const request = {
+      identity: {
+        subject: flags['api-key'] === undefined ? name : `apikey:${name}`,
+        name,
+        groups: split(flags.groups),
+        kind:
+          flags.agent || flags['api-key'] !== undefined ? ('agent' as const) : ('user' as const),
+        ...(actors.length === 0 ? {} : { actors }),
+        ...(flags.email === undefined ? {} : { email: flags.email }),
+      },
+      connection: { name: flags.connection, type },
+      ...(at === undefined ? {} : { at }),
+    };
+    const evaluation = evaluate(source.policy, request, sql);
+    if (flags.json) {
+      this.log(
+        JSON.stringify(
+          { policy: source.file, hash: source.policy.hash, request, ...evaluation },
+          null,
+          2,
+        ),
+      );
+      return;
+    }
+    const effects = new Map(source.policy.rules.map((rule) => [rule.name, rule.effect]));
+    this.log(
+      `${name} (${request.identity.kind}; groups ${request.identity.groups.join(', ') || '-'}) on ${flags.connection} (${type})`,
+    );
+    this.log(formatExplanation(evaluation, (rule) => effects.get(rule) ?? '?'));
+  }
+}
