@@ -17,6 +17,8 @@ export interface StatementAudit {
   rule?: string;
   /** The hash of the policy version that decided. */
   policyHash: string;
+  /** A string held for review: the review and how it ended (approved, rejected, expired, abandoned, consumed). */
+  review?: { id: string; outcome: string };
 }
 
 /** Narrows the relay's opaque payload to what the gate put in it. */

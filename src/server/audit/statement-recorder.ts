@@ -10,6 +10,8 @@ export interface StatementRecorderOptions {
   maxBatch?: number;
   /** How long the first event of a batch waits for others to join it, in ms. Default 5. */
   batchWindowMs?: number;
+  /** Called with each event once the store has it (the live audit tail); must not throw. */
+  onRecorded?: (event: StatementEvent) => void;
 }
 
 interface Queued {
@@ -71,6 +73,7 @@ export class StatementRecorder {
       durationMs: outcome.durationMs,
       ...(audit.fingerprint === undefined ? {} : { fingerprint: audit.fingerprint }),
       ...(audit.rule === undefined ? {} : { rule: audit.rule }),
+      ...(audit.review ? { reviewId: audit.review.id, reviewOutcome: audit.review.outcome } : {}),
       ...(outcome.rows === undefined ? {} : { rows: outcome.rows }),
       ...(outcome.error
         ? { errorCode: outcome.error.code, errorMessage: outcome.error.message }
@@ -104,6 +107,7 @@ export class StatementRecorder {
   private async write(batch: Queued[]): Promise<void> {
     try {
       await this.options.store.appendEvents(batch.map((queued) => queued.event));
+      for (const { event } of batch) this.options.onRecorded?.(event);
     } catch (error) {
       for (const { event, session } of batch) {
         session.log.error(

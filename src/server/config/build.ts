@@ -53,6 +53,13 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       pingIntervalMs: input.tunnel?.pingInterval ?? DEFAULTS.tunnel.pingIntervalMs,
       maxBufferedBytes: input.tunnel?.maxBufferedBytes ?? DEFAULTS.tunnel.maxBufferedBytes,
     },
+    reviews: {
+      approvedStatementTtlMs:
+        input.reviews?.approvedStatementTtl ?? DEFAULTS.reviews.approvedStatementTtlMs,
+      maxGrantDurationMs: input.reviews?.maxGrantDuration ?? DEFAULTS.reviews.maxGrantDurationMs,
+      notify: (input.reviews?.notify ?? []).map((target) => ({ ...target })),
+      notifyRetries: input.reviews?.notifyRetries ?? DEFAULTS.reviews.notifyRetries,
+    },
     audit: {
       auditors: input.audit?.auditors ?? [],
       ...(input.audit?.retention !== undefined && { retentionMs: input.audit.retention }),

@@ -1,4 +1,6 @@
 export type {
+  NotifyTarget,
+  ReviewsConfig,
   ApiKeyConfig,
   ConnectionConfig,
   ConnectionType,

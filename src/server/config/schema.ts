@@ -160,6 +160,37 @@ const connectionSchema = z.discriminatedUnion('type', [
 ]);
 
 /**
+ * Where the gateway tells people about reviews: signed JSON webhooks
+ * (HMAC-SHA256, see src/server/reviews/webhook-signature.ts) and Slack-style
+ * incoming webhooks (`{"text": …}`).
+ */
+const notifyTarget = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: httpUrl('the URL the gateway POSTs review events to'),
+      secret: text('a reference to the shared secret that signs the webhooks'),
+    }),
+    z.strictObject({
+      type: z.literal('slack'),
+      url: httpUrl('the URL of a Slack-compatible incoming webhook'),
+    }),
+  ],
+  { error: 'expected { type: webhook, url, secret } or { type: slack, url }' },
+);
+
+const reviews = z.strictObject({
+  /** How long an approved statement may wait for its one run with `hoop exec --review ID`. */
+  approvedStatementTtl: duration.optional(),
+  /** The longest grant `hoop reviews request --duration` may ask for. */
+  maxGrantDuration: duration.optional(),
+  notify: z.array(notifyTarget, { error: 'expected a list of notification targets' }).optional(),
+  /** Delivery attempts per notification after the first. */
+  notifyRetries: integer(0, 10, 'a whole number from 0 to 10').optional(),
+});
+
+/**
  * The audit trail: who sees every session, how long records are kept, how
  * much of each result is kept for replay, and where the gateway's signing
  * key and journal live.
@@ -205,6 +236,7 @@ export const configSchema = z.strictObject({
       error: 'expected the path of a policy file or a list of rules',
     })
     .optional(),
+  reviews: reviews.optional(),
   audit: audit.optional(),
   tunnel: z
     .strictObject({

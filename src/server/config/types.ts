@@ -64,6 +64,7 @@ export interface GatewayConfig {
   /** An absolute path to a policy file, or an inline list of rules kept as written. */
   policy?: string | unknown[];
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
+  reviews: ReviewsConfig;
   audit: AuditConfig;
   log: { level: LogLevel };
 }
@@ -82,6 +83,20 @@ export interface AuditConfig {
   journal?: string;
 }
 
+/** Where review events are sent: a signed JSON webhook or a Slack-compatible incoming webhook. */
+export type NotifyTarget =
+  { type: 'webhook'; url: string; secret: string } | { type: 'slack'; url: string };
+
+export interface ReviewsConfig {
+  /** How long an approved statement may wait for its one run (`hoop exec --review ID`). */
+  approvedStatementTtlMs: number;
+  /** The longest grant that may be asked for. */
+  maxGrantDurationMs: number;
+  notify: NotifyTarget[];
+  /** Delivery attempts per notification after the first. */
+  notifyRetries: number;
+}
+
 export const DEFAULTS = {
   listen: '127.0.0.1:8009',
   store: 'sqlite:./.hoop/hoop.db',
@@ -91,6 +106,11 @@ export const DEFAULTS = {
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   logLevel: 'info',
   audit: { preview: { rows: 100, bytes: 64 * 1024 } },
+  reviews: {
+    approvedStatementTtlMs: 60 * 60_000,
+    maxGrantDurationMs: 8 * 3_600_000,
+    notifyRetries: 3,
+  },
   ports: { postgres: 5432, mysql: 3306, ssh: 22, http: 80 },
   httpsPort: 443,
 } as const;

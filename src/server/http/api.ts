@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoopError } from '../../lib/errors.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { Identity } from '../auth/identity.js';
 import { summarize, type Connections } from '../connections.js';
 import type { OidcConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { PolicyStatus } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 import { decodeSegment, requestPath } from './path.js';
+import { reviewRoutes, type ReviewApi } from './review-routes.js';
+import type { Route } from './route.js';
 import { sendError, sendJson, toHoopError } from './respond.js';
 
 export interface ApiDependencies {
@@ -19,21 +20,9 @@ export interface ApiDependencies {
   oidc?: OidcConfig;
   /** The policy in force and its last reload (`GET /api/policy`); absent without a policy. */
   policy?: () => PolicyStatus | undefined;
+  /** The review endpoints (`/api/reviews…`); absent when the gateway has no policy. */
+  reviews?: ReviewApi;
 }
-
-interface RouteContext {
-  params: string[];
-  req: IncomingMessage;
-}
-
-/** A route answers `[status, body]`; only public routes run without an identity. */
-type Route = { method: string; path: RegExp } & (
-  | { public: true; handle: (context: RouteContext) => Promise<[number, unknown]> }
-  | {
-      public?: false;
-      handle: (context: RouteContext & { identity: Identity }) => Promise<[number, unknown]>;
-    }
-);
 
 /**
  * The gateway's JSON API. Every route but `/healthz`, `/api/auth/config` and
@@ -133,20 +122,30 @@ export function createApi(
         });
       },
     },
+    ...(deps.reviews ? reviewRoutes(deps.reviews) : []),
   ];
 
   return (req, res) => {
     let pathname = '?';
     const handle = async (): Promise<void> => {
       pathname = requestPath(req);
-      const route = routes.find((candidate) => candidate.path.test(pathname));
+      const candidates = routes.filter((candidate) => candidate.path.test(pathname));
+      const route =
+        candidates.find(
+          (candidate) =>
+            candidate.method === req.method ||
+            (req.method === 'HEAD' && candidate.method === 'GET'),
+        ) ?? candidates[0];
       if (!route) {
         throw new HoopError('HOOP_NOT_FOUND', `no such endpoint: ${pathname}`, {
           hint: 'Check that HOOP_GATEWAY points at a hoop gateway.',
         });
       }
       if (req.method !== route.method && !(req.method === 'HEAD' && route.method === 'GET')) {
-        res.setHeader('allow', route.method === 'GET' ? 'GET, HEAD' : route.method);
+        const methods = candidates.flatMap((c) =>
+          c.method === 'GET' ? ['GET', 'HEAD'] : [c.method],
+        );
+        res.setHeader('allow', methods.join(', '));
         throw new HoopError('HOOP_BAD_REQUEST', `${req.method} is not allowed on ${pathname}`);
       }
       const params = (route.path.exec(pathname) ?? []).slice(1);

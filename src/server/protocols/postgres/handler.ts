@@ -9,7 +9,13 @@ import { FrameSource } from './frame-source.js';
 import { PostgresSessionError } from './session-error.js';
 import { ResultFilter } from './result-filter.js';
 import type { ResultMaskerFactory } from './result-masker.js';
-import { allowAll, type StatementGate, type StatementHook } from './statement-gate.js';
+import {
+  allowAll,
+  type GateDecision,
+  type HoldHook,
+  type StatementGate,
+  type StatementHook,
+} from './statement-gate.js';
 import { StatementOutcomes } from './statement-outcomes.js';
 import { connectTarget, type TargetConnection, type TargetOptions } from './target.js';
 import { TargetPool, type IdleTarget, type TargetPoolOptions } from './target-pool.js';
@@ -23,6 +29,7 @@ import {
   buildCancelRequest,
   buildEncryptionResponse,
   buildErrorResponse,
+  buildNoticeResponse,
   buildParse,
   buildQuery,
   buildReadyForQuery,
@@ -53,6 +60,15 @@ export interface PostgresHandlerOptions {
    * anew for every session. Defaults: 60 s idle, 4 per key, 100 in all.
    */
   pool?: TargetPoolOptions | false;
+  /**
+   * Decides messages the gate marked `hold` (a statement waiting for a
+   * review); without it they are refused. While one waits, later client
+   * messages queue behind it in order, up to `maxHeldBytes`, then the client
+   * is no longer read.
+   */
+  hold?: HoldHook;
+  /** Bytes queued behind a held message before the client is paused. Default 1 MiB. */
+  maxHeldBytes?: number;
 }
 
 /** The relay's ending; `idle` when the client said Terminate while the target was idle and the target was left untouched. */
@@ -181,6 +197,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
           outcomes,
           // Bytes that reached the client around the relay would go untracked: such a connection is not reused.
           pool && target.leftover.length === 0 ? idle.parameters : undefined,
+          options.hold && { hook: options.hold, maxBytes: options.maxHeldBytes ?? 1024 * 1024 },
         );
         if (clean && poolKey) pool.park(poolKey, idle);
         return outcome;
@@ -364,6 +381,7 @@ function relayMessages(
   maxMessageBytes?: number,
   outcomes?: StatementOutcomes,
   parameters?: Map<string, Buffer>,
+  hold?: { hook: HoldHook; maxBytes: number },
 ): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     const clientFramer = new Framer(maxMessageBytes === undefined ? {} : { maxMessageBytes });
@@ -380,9 +398,16 @@ function relayMessages(
     /** The target is no longer ours: the session ended cleanly and the connection goes back to the pool. */
     let released = false;
 
+    /** While a message is held for review: the client frames behind it, in order. */
+    let held: Frame[] | undefined;
+    let heldBytes = 0;
+    /** Aborts the held message's wait when the session ends. */
+    let heldAbort: AbortController | undefined;
+
     const finish = (outcome: Omit<RelayOutcome, 'bytesUp' | 'bytesDown'>): void => {
       if (settled) return;
       settled = true;
+      heldAbort?.abort(new Error('the client went away'));
       resolve({ ...counts, ...outcome });
     };
 
@@ -401,8 +426,102 @@ function relayMessages(
         protocolFailure(error as Error);
         return;
       }
+      if (held) {
+        // Behind a held message: queued in order, bounded.
+        held.push(...frames);
+        heldBytes += chunk.length;
+        if (heldBytes > (hold?.maxBytes ?? 0)) client.pause();
+        return;
+      }
+      relayFrames(frames);
+    };
+
+    /** The bytes to forward for a decided Query or Parse, telling the filter and the outcomes. */
+    const applyDecision = (
+      message: { type: 'query'; sql: string } | { type: 'parse'; sql: string; name: string },
+      frame: Frame,
+      decision: GateDecision,
+    ): Buffer => {
+      let replaced: Buffer | undefined;
+      if (!decision.allow) {
+        const marker = refuse(decision.message, decision.sqlState);
+        replaced =
+          message.type === 'query' ? buildQuery(marker) : buildParse(message.name, marker, []);
+      }
+      filter?.onClientMessage(
+        message as Parameters<ResultFilter['onClientMessage']>[0],
+        decision.allow ? decision.masks : undefined,
+        decision.allow ? decision.copyOut : undefined,
+      );
+      outcomes?.onStatement(
+        message as Parameters<StatementOutcomes['onStatement']>[0],
+        decision.audit,
+        decision.allow ? undefined : { sqlState: decision.sqlState, message: decision.message },
+      );
+      return replaced ?? frameBytes(frame);
+    };
+
+    /**
+     * Holds a Query or Parse for review: what came before it has gone to the
+     * target, what follows waits in `held`; the hook's decision then sends or
+     * refuses it, and the queue goes on from there, in order.
+     */
+    const startHold = (
+      message: { type: 'query'; sql: string } | { type: 'parse'; sql: string; name: string },
+      frame: Frame,
+      decision: Extract<GateDecision, { allow: false }>,
+      rest: Frame[],
+    ): void => {
+      held = rest;
+      heldBytes = 0;
+      const controller = new AbortController();
+      heldAbort = controller;
+      const fallback: GateDecision = {
+        allow: false,
+        sqlState: decision.sqlState,
+        message: decision.message,
+        audit: decision.audit,
+      };
+      hold!
+        .hook(session, {
+          sql: message.sql,
+          hold: decision.hold,
+          notice: (text) => {
+            if (!settled && client.writable) {
+              client.write(
+                buildNoticeResponse({ severity: 'NOTICE', code: '00000', message: text }),
+              );
+            }
+          },
+          signal: controller.signal,
+        })
+        .catch((error: unknown) => {
+          session.log.warn({ err: error, event: 'postgres_hold_failed' }, 'held statement failed');
+          return fallback;
+        })
+        .then((final) => {
+          if (settled || controller.signal.aborted) return;
+          heldAbort = undefined;
+          let bytes: Buffer;
+          try {
+            bytes = applyDecision(message, frame, final);
+          } catch (error) {
+            protocolFailure(error as Error);
+            return;
+          }
+          const queued = held ?? [];
+          held = undefined;
+          heldBytes = 0;
+          if (!target.write(bytes)) client.pause();
+          else client.resume();
+          relayFrames(queued);
+        });
+    };
+
+    const relayFrames = (frames: Frame[]): void => {
       const out: Buffer[] = [];
-      for (const frame of frames) {
+      for (let index = 0; index < frames.length; index++) {
+        const frame = frames[index]!;
         if (parameters) {
           switch (frame.code) {
             case FrontendCode.Query:
@@ -429,36 +548,23 @@ function relayMessages(
           }
         }
         if (frame.code === FrontendCode.Query || frame.code === FrontendCode.Parse) {
-          let replaced: Buffer | undefined;
+          let bytes: Buffer = frameBytes(frame);
           try {
             const message = parseFrontend(frame);
             if (message.type === 'query' || message.type === 'parse') {
               const decision = gate(session, message.sql);
-              if (!decision.allow) {
-                const marker = refuse(decision.message, decision.sqlState);
-                replaced =
-                  message.type === 'query'
-                    ? buildQuery(marker)
-                    : buildParse(message.name, marker, []);
+              if (!decision.allow && decision.hold !== undefined && hold) {
+                if (out.length > 0) writeTarget(out);
+                startHold(message, frame, decision, frames.slice(index + 1));
+                return;
               }
-              filter?.onClientMessage(
-                message,
-                decision.allow ? decision.masks : undefined,
-                decision.allow ? decision.copyOut : undefined,
-              );
-              outcomes?.onStatement(
-                message,
-                decision.audit,
-                decision.allow
-                  ? undefined
-                  : { sqlState: decision.sqlState, message: decision.message },
-              );
+              bytes = applyDecision(message, frame, decision);
             }
           } catch (error) {
             protocolFailure(error as Error);
             return;
           }
-          out.push(replaced ?? frameBytes(frame));
+          out.push(bytes);
         } else if (frame.code === FrontendCode.FunctionCall && gate !== allowAll) {
           // The fastpath FunctionCall (§55.2.5) names a function by OID with
           // no SQL for the gate to read: refuse it. As a refused Query, the
@@ -487,7 +593,10 @@ function relayMessages(
           out.push(frameBytes(frame));
         }
       }
-      if (out.length === 0) return;
+      if (out.length > 0) writeTarget(out);
+    };
+
+    const writeTarget = (out: Buffer[]): void => {
       const ok = out.length === 1 ? target.write(out[0]) : target.write(Buffer.concat(out));
       if (!ok) client.pause();
     };

@@ -56,7 +56,31 @@ export type GateDecision =
       sqlState: string;
       /** Opaque to the relay: handed back with the outcome to {@link StatementHook}. */
       audit?: unknown;
+      /**
+       * Set when the string may run once someone approves it: a relay with a
+       * {@link HoldHook} holds the message and hands this, unread, to the
+       * hook; a relay without one refuses as above (fail closed).
+       */
+      hold?: unknown;
     };
+
+/** A message held for review, as the relay hands it to the {@link HoldHook}. */
+export interface HeldStatement {
+  sql: string;
+  /** The gate's `hold` payload, unread by the relay. */
+  hold: unknown;
+  /** Sends the client a NoticeResponse (severity NOTICE) now, while the message waits. */
+  notice(message: string): void;
+  /** Aborts when the client goes away: the wait is abandoned. */
+  signal: AbortSignal;
+}
+
+/**
+ * Decides a held message, however long that takes: an allowing decision
+ * releases it to the target (with its masks), a refusal answers it with an
+ * ErrorResponse. Later client messages wait behind it, in order.
+ */
+export type HoldHook = (session: SessionContext, held: HeldStatement) => Promise<GateDecision>;
 
 /**
  * Decides a SQL string before it reaches the target. Protocol code knows

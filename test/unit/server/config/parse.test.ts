@@ -80,6 +80,12 @@ describe('parseConfig', () => {
       policy: '/etc/hoop/policy.yaml',
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
       audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
+      reviews: {
+        approvedStatementTtlMs: 3_600_000,
+        maxGrantDurationMs: 28_800_000,
+        notify: [],
+        notifyRetries: 3,
+      },
       log: { level: 'info' },
     });
   });
@@ -94,6 +100,12 @@ describe('parseConfig', () => {
       connections: [],
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
       audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
+      reviews: {
+        approvedStatementTtlMs: 3_600_000,
+        maxGrantDurationMs: 28_800_000,
+        notify: [],
+        notifyRetries: 3,
+      },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
