@@ -16,7 +16,8 @@ const scratch = emptyProfile();
  * surrounding white space) is one detectable item (an email, a card, a
  * phone…), that detector's format-keeping redaction (`j***@example.com`);
  * otherwise the first character and `***` (`redactUtf8Text`). Returns
- * `undefined` for an empty value, which stays empty.
+ * `undefined` for an empty value, which stays empty. `from` and `to` select
+ * the value inside a larger buffer, read in place.
  *
  * A byte profile rules detectors out first, so a value no detector could
  * match is redacted without being decoded, and only the detectors it admits
@@ -24,28 +25,33 @@ const scratch = emptyProfile();
  */
 export function redactWholeUtf8(
   bytes: Uint8Array,
+  from = 0,
+  to = bytes.length,
   detectors: readonly Detector[] = ALL_DETECTORS,
 ): Buffer | undefined {
-  if (bytes.length === 0 || bytes.length > MAX_ITEM_BYTES) return redactUtf8Text(bytes);
-  let start = 0;
-  let end = bytes.length;
+  if (from === to) return undefined;
+  if (to - from > MAX_ITEM_BYTES) return redactUtf8Text(bytes.subarray(from, to));
+  let start = from;
+  let end = to;
   while (start < end && isAsciiSpace(bytes[start]!)) start++;
   while (end > start && isAsciiSpace(bytes[end - 1]!)) end--;
   // A non-ASCII edge may be white space that String.prototype.trim removes (U+00A0, U+3000…):
   // decode and trim as text then. ASCII edges make the byte range decode to the trimmed text.
   if (start < end && (bytes[start]! >= 0x80 || bytes[end - 1]! >= 0x80)) {
-    return redactTrimmedText(bytes, detectors);
+    return redactTrimmedText(bytes.subarray(from, to), detectors);
   }
   profileBytes(bytes, scratch, start, end);
   let admitted = false;
   for (let i = 0; i < detectors.length && !admitted; i++) admitted = detectors[i]!.admits(scratch);
-  if (!admitted) return redactUtf8Text(bytes);
+  if (!admitted) return redactUtf8Text(bytes.subarray(from, to));
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
     'utf8',
     start,
     end,
   );
-  return whole(text, detectors, scratch) ?? redactUtf8Text(bytes);
+  return (
+    whole(text, detectors, scratch, bytes, start, end) ?? redactUtf8Text(bytes.subarray(from, to))
+  );
 }
 
 function redactTrimmedText(bytes: Uint8Array, detectors: readonly Detector[]): Buffer | undefined {
@@ -67,11 +73,16 @@ function whole(
   text: string,
   detectors: readonly Detector[],
   profile: TextProfile,
+  bytes?: Uint8Array,
+  start = 0,
+  end = 0,
 ): Buffer | undefined {
   for (const detector of detectors) {
     if (!detector.admits(profile)) continue;
     for (const match of detector.find(text)) {
       if (match.start === 0 && match.end === text.length) {
+        // `bytes[start, end)` is the UTF-8 of `text` when given: redact it in place.
+        if (bytes && detector.redactUtf8) return detector.redactUtf8(bytes, start, end, match.kind);
         return Buffer.from(detector.redact(text, match.kind), 'utf8');
       }
     }

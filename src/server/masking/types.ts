@@ -49,4 +49,10 @@ export interface Detector {
   find(text: string): Match[];
   /** The replacement for one matched value. */
   redact(value: string, kind?: string): string;
+  /**
+   * `redact` on the UTF-8 bytes `bytes[start, end)` of a matched value,
+   * where the detector can compute it without decoding: the same output,
+   * encoded.
+   */
+  redactUtf8?(bytes: Uint8Array, start: number, end: number, kind?: string): Buffer;
 }

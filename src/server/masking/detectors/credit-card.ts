@@ -2,6 +2,7 @@ import { luhnValid } from '../checksums.js';
 import { digitsOf } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactCard } from '../redact.js';
+import { redactCardUtf8 } from '../redact-utf8.js';
 import type { Detector, Match } from '../types.js';
 import { forEachDigitRun } from './digit-groups.js';
 
@@ -55,6 +56,7 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
       return out;
     },
     redact: redactCard,
+    redactUtf8: redactCardUtf8,
   };
   return detector;
 }

@@ -1,5 +1,6 @@
 import { codeAt, isAlnum, isAlpha } from '../chars.js';
 import { redactEmail } from '../redact.js';
+import { redactEmailUtf8 } from '../redact-utf8.js';
 import type { Detector, Match } from '../types.js';
 import { profileText } from '../profile.js';
 
@@ -15,6 +16,7 @@ export const email: Detector = {
   mightContain: (text) => email.admits(profileText(text)),
   find: findEmails,
   redact: redactEmail,
+  redactUtf8: redactEmailUtf8,
 };
 
 /** atext of RFC 5322 §3.2.3, plus `.`, by ASCII code. */

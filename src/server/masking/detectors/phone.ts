@@ -1,6 +1,7 @@
 import { codeAt, isDigit, isWordChar } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactPhone } from '../redact.js';
+import { redactPhoneUtf8 } from '../redact-utf8.js';
 import type { Detector, Match } from '../types.js';
 
 const PLUS = 0x2b;
@@ -41,6 +42,7 @@ export const phone: Detector = {
   mightContain: (text) => phone.admits(profileText(text)),
   find: findPhones,
   redact: redactPhone,
+  redactUtf8: redactPhoneUtf8,
 };
 
 interface Group {
