@@ -37,6 +37,8 @@ export interface ResultColumnInput {
 export interface ResultCellMasker {
   readonly columns: readonly number[];
   maskCell(index: number, value: Buffer): Buffer | null | undefined;
+  /** `maskCell` on `buffer[start, end)`, read in place (no view per field). */
+  maskField(index: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined;
 }
 
 /**
@@ -137,23 +139,30 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
         return action;
       });
       if (planned.length === 0) return undefined;
+      const maskField = (
+        index: number,
+        buffer: Buffer,
+        start: number,
+        end: number,
+      ): Buffer | null | undefined => {
+        const column = columns[index]!;
+        const action = actions[index]!;
+        if (action === 'mask') {
+          if (column.binary || column.category !== 'text') return null;
+          if (plan.columns[index]?.hash) return maskCell(plan, index, buffer.subarray(start, end));
+          return redactWholeUtf8(buffer, start, end);
+        }
+        if (action === 'detect') {
+          const masked = maskUtf8(buffer, base.detectors, start, end);
+          if (masked === undefined) return undefined;
+          return column.category === 'text' ? masked : null;
+        }
+        return undefined;
+      };
       return {
         columns: planned,
-        maskCell(index, value) {
-          const column = columns[index]!;
-          const action = actions[index]!;
-          if (action === 'mask') {
-            if (column.binary || column.category !== 'text') return null;
-            if (plan.columns[index]?.hash) return maskCell(plan, index, value);
-            return redactWholeUtf8(value);
-          }
-          if (action === 'detect') {
-            const masked = maskUtf8(value, base.detectors);
-            if (masked === undefined) return undefined;
-            return column.category === 'text' ? masked : null;
-          }
-          return undefined;
-        },
+        maskField,
+        maskCell: (index, value) => maskField(index, value, 0, value.length),
       };
     },
   };

@@ -26,13 +26,23 @@ export function maskText(text: string, detectors: readonly Detector[]): string |
  * decides first whether any detector could match; if none can, it returns
  * `undefined` without decoding or allocating, and the caller forwards the
  * original bytes. Otherwise it returns the masked value as UTF-8, or
- * `undefined` when the decoded text held no match after all.
+ * `undefined` when the decoded text held no match after all. `start` and
+ * `end` select a field inside a larger buffer, read in place.
  */
-export function maskUtf8(bytes: Uint8Array, detectors: readonly Detector[]): Buffer | undefined {
+export function maskUtf8(
+  bytes: Uint8Array,
+  detectors: readonly Detector[],
+  start = 0,
+  end = bytes.length,
+): Buffer | undefined {
   if (detectors.length === 0) return undefined;
-  profileBytes(bytes, scratch);
+  profileBytes(bytes, scratch, start, end);
   if (!anyAdmits(detectors)) return undefined;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    'utf8',
+    start,
+    end,
+  );
   // The byte profile stands in for the text's: byte counts are never smaller, so it admits
   // at least what the text's profile would.
   const masked = maskProfiled(text, detectors, scratch);

@@ -404,7 +404,10 @@ export class ResultFilter {
       if (index >= count) continue;
       const start = offsets[2 * index]!;
       if (start < 0) continue;
-      const masked = plan.maskCell(index, frame.buffer.subarray(start, offsets[2 * index + 1]!));
+      const end = offsets[2 * index + 1]!;
+      const masked = plan.maskField
+        ? plan.maskField(index, frame.buffer, start, end)
+        : plan.maskCell(index, frame.buffer.subarray(start, end));
       if (masked === undefined) continue;
       if (changed > 0 && index <= indices[changed - 1]!) sorted = false;
       indices[changed] = index;

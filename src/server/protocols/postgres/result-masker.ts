@@ -38,6 +38,8 @@ export interface CellMasker {
   readonly columns: readonly number[];
   /** `undefined`: keep the original bytes; `null`: send SQL NULL; otherwise the replacement. */
   maskCell(index: number, value: Buffer): Buffer | null | undefined;
+  /** `maskCell` on `buffer[start, end)`, read in place: the relay calls it per field when present. */
+  maskField?(index: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined;
 }
 
 export interface ResultMasker {

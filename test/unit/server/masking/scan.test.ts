@@ -68,6 +68,14 @@ describe('maskUtf8', () => {
     assert.equal(maskUtf8(view, all)?.toString(), 'card ************4242');
   });
 
+  it('reads a field in place between start and end', () => {
+    const frame = Buffer.from('4242424242424242 call +1 415 555 0100 please 4242424242424242');
+    assert.equal(maskUtf8(frame, all, 17, 44)?.toString(), 'call +* *** *** **00 please');
+    assert.equal(maskUtf8(frame, all, 17, 21), undefined);
+    const view = new Uint8Array(frame.buffer, frame.byteOffset + 5, frame.length - 5);
+    assert.equal(maskUtf8(view, all, 12, 39)?.toString(), 'call +* *** *** **00 please');
+  });
+
   it('returns undefined for typical values no detector can match', () => {
     for (const value of [
       'Jane Doe',
