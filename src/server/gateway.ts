@@ -34,6 +34,7 @@ import {
 } from './policy/index.js';
 import { createResultMasker } from './masking/index.js';
 import { StatementRecorder } from './audit/index.js';
+import { AuditFeed } from './http/audit-feed.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
 import { requestFor, sqlPolicyGate } from './sql-gate.js';
@@ -100,7 +101,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.strategies ?? defaultStrategies(config),
   );
   // Statement events are recorded where a policy gate classifies statements.
-  const statements = new StatementRecorder({ store });
+  // Every recorded event also goes to the live tail (`GET /api/audit/tail`).
+  const auditFeed = new AuditFeed();
+  const statements = new StatementRecorder({ store, onRecorded: auditFeed.publish });
   const handlers = new Map(
     (
       options.handlers ?? [
@@ -130,6 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticate,
     connections,
     store,
+    audit: { store, auditors: config.audit.auditors, feed: auditFeed },
     log,
     policy: () => policyStatus(),
     ...(config.auth.oidc ? { oidc: config.auth.oidc } : {}),

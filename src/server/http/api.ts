@@ -6,10 +6,12 @@ import type { OidcConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { PolicyStatus } from '../policy/index.js';
 import type { Store } from '../store/index.js';
+import { auditRoutes, type AuditApi } from './audit-routes.js';
 import { decodeSegment, requestPath } from './path.js';
 import { reviewRoutes, type ReviewApi } from './review-routes.js';
 import type { Route } from './route.js';
 import { sendError, sendJson, toHoopError } from './respond.js';
+import { sendStreamed, Streamed } from './streamed.js';
 
 export interface ApiDependencies {
   authenticate: Authenticator;
@@ -18,6 +20,8 @@ export interface ApiDependencies {
   log: Logger;
   /** The identity provider `hoop login` uses; absent when the gateway has none. */
   oidc?: OidcConfig;
+  /** The audit endpoints (`/api/sessions…`, `/api/audit/…`); absent in gateways built without them. */
+  audit?: AuditApi;
   /** The policy in force and its last reload (`GET /api/policy`); absent without a policy. */
   policy?: () => PolicyStatus | undefined;
   /** The review endpoints (`/api/reviews…`); absent when the gateway has no policy. */
@@ -123,6 +127,7 @@ export function createApi(
       },
     },
     ...(deps.reviews ? reviewRoutes(deps.reviews) : []),
+    ...(deps.audit ? auditRoutes(deps.audit) : []),
   ];
 
   return (req, res) => {
@@ -156,7 +161,8 @@ export function createApi(
             params,
             req,
           });
-      sendJson(res, status, body);
+      if (body instanceof Streamed) await sendStreamed(res, status, body, req.method === 'HEAD');
+      else sendJson(res, status, body);
     };
     handle().catch((error: unknown) => {
       const hoopError = toHoopError(error);
