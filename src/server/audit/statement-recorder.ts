@@ -73,6 +73,7 @@ export class StatementRecorder {
       durationMs: outcome.durationMs,
       ...(audit.fingerprint === undefined ? {} : { fingerprint: audit.fingerprint }),
       ...(audit.rule === undefined ? {} : { rule: audit.rule }),
+      ...(audit.review ? { reviewId: audit.review.id, reviewOutcome: audit.review.outcome } : {}),
       ...(outcome.rows === undefined ? {} : { rows: outcome.rows }),
       ...(outcome.error
         ? { errorCode: outcome.error.code, errorMessage: outcome.error.message }
