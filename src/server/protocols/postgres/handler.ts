@@ -639,9 +639,8 @@ function relayMessages(
       const send = (): void => {
         flushRun();
         // One write per target chunk, however many rows masking rewrote in it:
-        // a write per row becomes a tunnel frame per row, and thousands of
-        // small queued writes outlive young-generation GCs while a slow
-        // reader holds them, growing the old generation by tens of MiB.
+        // a write per row would become a tunnel frame per row, and a slow
+        // reader would hold thousands of small queued writes at once.
         if (out.length > 0 && !client.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
           clientFull = true;
           target.pause();
