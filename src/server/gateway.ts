@@ -37,7 +37,16 @@ import { StatementRecorder } from './audit/index.js';
 import { AuditFeed } from './http/audit-feed.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
-import { requestFor, sqlPolicyGate } from './sql-gate.js';
+import {
+  admitSession,
+  grantAwareGate,
+  requestGrant,
+  reviewHoldHook,
+  ReviewDesk,
+  ReviewNotifier,
+  type HoldMode,
+} from './reviews/index.js';
+import { requestFor } from './sql-gate.js';
 import { initSqlParser } from './sql/index.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -104,6 +113,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Every recorded event also goes to the live tail (`GET /api/audit/tail`).
   const auditFeed = new AuditFeed();
   const statements = new StatementRecorder({ store, onRecorded: auditFeed.publish });
+  // Reviews decide what a policy's review rules hold: no policy, no reviews.
+  const notifier = policy
+    ? new ReviewNotifier({
+        targets: config.reviews.notify,
+        retries: config.reviews.notifyRetries,
+        log,
+      })
+    : undefined;
+  const desk =
+    policy &&
+    new ReviewDesk({
+      store,
+      approvedStatementTtlMs: config.reviews.approvedStatementTtlMs,
+      ...(notifier ? { onEvent: notifier.notify } : {}),
+    });
+  await desk?.start();
+  /** Per open session: how statements needing a review are handled, and the grant it opened under. */
+  const reviewSessions = new Map<string, { mode: HoldMode; grantRule?: string }>();
   const handlers = new Map(
     (
       options.handlers ?? [
@@ -111,7 +138,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         postgresHandler(
           policy
             ? {
-                gate: sqlPolicyGate(policy),
+                gate: grantAwareGate(
+                  policy,
+                  (session) => reviewSessions.get(session.id)?.grantRule,
+                ),
+                ...(desk
+                  ? {
+                      hold: reviewHoldHook({
+                        desk,
+                        mode: (id) => reviewSessions.get(id)?.mode ?? { type: 'wait' },
+                      }),
+                    }
+                  : {}),
                 masker: createResultMasker,
                 onStatement: statements.onStatement,
               }
@@ -136,6 +174,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     audit: { store, auditors: config.audit.auditors, feed: auditFeed },
     log,
     policy: () => policyStatus(),
+    ...(policy && desk
+      ? {
+          reviews: {
+            desk,
+            requestGrant: (identity, ask) =>
+              requestGrant(
+                policy(),
+                desk,
+                requestFor({ identity, connection: connections.resolve(ask.connection, identity) }),
+                { ...ask, maxDurationMs: config.reviews.maxGrantDurationMs },
+              ),
+          },
+        }
+      : {}),
     ...(config.auth.oidc ? { oidc: config.auth.oidc } : {}),
   });
   const server = http.createServer(api);
@@ -166,19 +218,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         `connections of type ${connection.type} are not supported by this gateway yet`,
       );
     }
-    if (policy) {
-      const decision = policy().decide(requestFor({ identity, connection }));
-      if (decision.effect !== 'allow') {
-        throw new HoopError(
-          'HOOP_POLICY_DENIED',
-          decision.message ?? `no policy rule lets ${identity.name} open ${connection.name}`,
-          {
-            hint: 'Ask an administrator for access.',
-            details: decision.rule ? { rule: decision.rule } : {},
-          },
-        );
-      }
-    }
+    // A session-level review rule lets the session open only under an approved grant.
+    const { grant } = policy
+      ? await admitSession(policy(), desk, requestFor({ identity, connection }))
+      : { grant: undefined };
+    const mode = holdMode(req);
     validateUpgrade(req);
     const id = newId('ses');
     const clientAddr = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
@@ -208,6 +252,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         },
       );
     }
+    reviewSessions.set(id, { mode, ...(grant ? { grantRule: grant.requirement.rule } : {}) });
     const sessionLog = log.child({
       session: id,
       subject: identity.subject,
@@ -258,6 +303,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     stream.on('token', (token: string) => void guard.present(token));
+    // A session opened under a grant ends when the grant does.
+    let closedAs: { reason: 'grant_expired'; detail: string } | undefined;
+    const grantRule = reviewSessions.get(session.id)?.grantRule;
+    const grant =
+      grantRule === undefined
+        ? undefined
+        : await desk?.activeGrant(session.identity, session.connection.name);
+    const grantTimer =
+      grant?.grantedUntil &&
+      setTimeout(
+        () => {
+          closedAs = {
+            reason: 'grant_expired',
+            detail: `grant ${grant.id} ended at ${grant.grantedUntil?.toISOString()}`,
+          };
+          session.log.info({ event: 'grant_expired', review: grant.id }, 'access grant expired');
+          stream.closeWith('grant_expired', closedAs.detail);
+        },
+        Math.max(0, grant.grantedUntil.getTime() - Date.now()),
+      );
     let outcome;
     try {
       outcome = await handler.serve(session, stream);
@@ -272,6 +337,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       };
     }
     guard.stop();
+    if (grantTimer) clearTimeout(grantTimer);
+    if (closedAs) outcome = { ...outcome, reason: closedAs.reason, detail: closedAs.detail };
     // A handler that is done with its client (a cancel request, a refused
     // start-up) leaves the tunnel to us: closing it is what the client waits for.
     if (!stream.destroyed) stream.destroy();
@@ -296,6 +363,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closeReason: outcome.reason,
       ...(outcome.detail === undefined ? {} : { closeDetail: outcome.detail }),
     };
+    reviewSessions.delete(id);
     sessionLog.info({ event: 'session_end', ...end }, 'session ended');
     try {
       await store.endSession(id, end);
@@ -374,6 +442,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       if (closing) return;
       closing = true;
+      desk?.close();
+      notifier?.close();
       if (configured instanceof PolicyReloader) configured.close();
       const ended = [...live.values()].map((entry) => {
         entry.stream.closeWith('gateway_shutdown');
@@ -404,6 +474,19 @@ async function loadConfiguredPolicy(
   return typeof config.policy === 'string'
     ? PolicyReloader.open({ file: config.policy, log, watch })
     : policyFromRules(config.policy, { file: config.file });
+}
+
+/**
+ * How the tunnel's client wants statements that need a review handled, from
+ * its URL: `?review=ID` runs the approved statement of review ID (`hoop exec
+ * --review ID`); `?hold=false` answers at once with the new review's ID
+ * (`hoop exec`); otherwise (psql, `hoop exec --wait`) the statement waits.
+ */
+function holdMode(req: http.IncomingMessage): HoldMode {
+  const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+  const review = query.get('review');
+  if (review) return { type: 'review', id: review };
+  return query.get('hold') === 'false' ? { type: 'no-wait' } : { type: 'wait' };
 }
 
 /** API keys first (cheap, recognised by prefix), then the identity provider's tokens. */

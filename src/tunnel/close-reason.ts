@@ -37,6 +37,8 @@ export const CLOSE_REASONS = {
   store_unavailable: { code: 4008, text: 'the session store is unavailable' },
   /** The caller's authorization ended (token revoked or expired). */
   unauthorized: { code: 4009, text: 'the caller is no longer authorized' },
+  /** The access grant the session was opened under expired (`hoop reviews request`). */
+  grant_expired: { code: 4011, text: 'the access grant expired' },
   /** Something unexpected failed inside the gateway or the CLI. */
   internal_error: { code: 1011, text: 'an internal error occurred' },
 } as const;

@@ -53,6 +53,8 @@ export async function startTestGateway(options: {
   oidc?: TestOidc;
   delegation?: TestDelegation[];
   policy?: unknown[];
+  /** YAML lines of a `reviews:` section. */
+  reviews?: string;
   logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
@@ -75,6 +77,7 @@ export async function startTestGateway(options: {
     options.connections,
     ...(options.tunnel ? ['tunnel:', options.tunnel] : []),
     ...(options.policy ? [`policy: ${JSON.stringify(options.policy)}`] : []),
+    ...(options.reviews ? [options.reviews] : []),
   ].join('\n');
   const config = parseConfig(text, {
     file: path.join(dir, 'hoop.yaml'),

@@ -17,3 +17,4 @@ export { signWebhook, verifyWebhook, SIGNATURE_HEADER } from './webhook-signatur
 export { grantRuleOf, isSessionRule, policyUnderGrant, requirementOf } from './grant-policy.js';
 export { reviewHoldHook, requesterOf, WAITING_PREFIX, type HoldMode } from './hold-hook.js';
 export { admitSession, requestGrant } from './grant-access.js';
+export { grantAwareGate } from './grant-gate.js';
