@@ -19,6 +19,8 @@ const KNOWN_MATCH_KEYS: ReadonlySet<string> = new Set([
   'users',
   'apiKeys',
   'agents',
+  'actors',
+  'delegated',
   'statements',
   'tables',
   'functions',
@@ -137,8 +139,12 @@ export function covers(a: Rule, b: Rule): boolean {
     // API keys authenticate agents only.
     if (!(am.agents && bm.apiKeys !== undefined)) return false;
   }
+  // A rule naming actors matches delegated requests only.
+  const bDelegated = bm.delegated ?? (bm.actors === undefined ? undefined : true);
+  if (am.delegated !== undefined && am.delegated !== bDelegated) return false;
   return (
     connectionsCover(am.connections, bm.connections) &&
+    listCovers(am.actors, bm.actors) &&
     listCovers(am.types, bm.types) &&
     listCovers(am.groups, bm.groups) &&
     listCovers(am.users, bm.users, sameUser) &&
@@ -181,6 +187,9 @@ export function disjoint(a: Rule, b: Rule): boolean {
   const bm = b.match;
   if (am.agents !== undefined && bm.agents !== undefined && am.agents !== bm.agents) return true;
   if ((am.agents === false && bm.apiKeys) || (bm.agents === false && am.apiKeys)) return true;
+  const delegated = (m: RuleMatch) => m.delegated ?? (m.actors === undefined ? undefined : true);
+  const [ad, bd] = [delegated(am), delegated(bm)];
+  if (ad !== undefined && bd !== undefined && ad !== bd) return true;
   if (!connectionsIntersect(am.connections, bm.connections)) return true;
   if (!intersects(am.types, bm.types)) return true;
   if (!intersects(am.apiKeys, bm.apiKeys, sameIgnoringCase)) return true;

@@ -102,6 +102,9 @@ function neverMatches(rule: Rule, context: LintContext): string | undefined {
   if (m.agents === false && m.apiKeys !== undefined) {
     return '`agents: false` only matches people, and `apiKeys` only agents';
   }
+  if (m.delegated === false && m.actors !== undefined) {
+    return '`delegated: false` only matches callers acting for themselves, and `actors` only delegated ones';
+  }
   if (needsAction(m) && m.types !== undefined && !m.types.some((type) => SQL_TYPES.has(type))) {
     return `\`statements\`, \`tables\` and \`functions\` match SQL only, and \`types\` lists ${m.types.join(', ')}`;
   }

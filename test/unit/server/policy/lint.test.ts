@@ -50,6 +50,14 @@ describe('lintPolicy', () => {
       );
     });
 
+    it('delegated: false with actors', () => {
+      assert.deepEqual(
+        lint(`rules:
+  - { name: r, match: { delegated: false, actors: [bot] }, effect: allow }`),
+        ['never-matches r'],
+      );
+    });
+
     it('SQL keys on ssh-only types', () => {
       const findings = lintPolicy(
         rules(`rules:
@@ -214,6 +222,17 @@ describe('lintPolicy', () => {
       assert.match(lintPolicy([timed as Rule, allow!])[0]!.message, /when its time holds/);
       assert.equal(lintPolicy([conditional, allow!])[0]?.code, 'deny-overlap');
       assert.equal(lintPolicy([deny!, allow!])[0]?.code, 'dead-allow');
+    });
+
+    it('the delegation chain: actors and delegated', () => {
+      assert.deepEqual(
+        lint(`rules:
+  - { name: no-agents-for-people, match: { delegated: true }, effect: deny }
+  - { name: bot-reads, match: { actors: [bot], statements: [select] }, effect: allow }
+  - { name: direct, match: { delegated: false }, effect: allow }
+  - { name: bot-writes, match: { actors: [bot, other] }, effect: review, review: { approvers: [dba] } }`),
+        ['dead-allow bot-reads no-agents-for-people', 'shadowed bot-writes no-agents-for-people'],
+      );
     });
 
     it('disjoint rules are not reported', () => {
