@@ -4,11 +4,15 @@ import type { Store } from './store.js';
 export type { AuditDecision, AuditRecords, EventQuery, SessionQuery } from './audit-queries.js';
 export type { ReviewFilter, ReviewRecords, ReviewTransition } from './review-queries.js';
 
+export type { ChainRecords, SessionChain } from './chain-queries.js';
+
 export type {
+  ChainSignature,
   NewSession,
   SessionEnd,
   SessionFilter,
   SessionRecord,
+  ResultPreview,
   StatementEvent,
   Store,
 } from './store.js';

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
 import { auditQueries } from './audit-queries.js';
+import { chainQueries } from './chain-queries.js';
 import { migrationProvider } from './migrations.js';
 import { reviewQueries } from './review-queries.js';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
@@ -9,6 +10,7 @@ import type {
   SessionEnd,
   SessionFilter,
   SessionRecord,
+  ResultPreview,
   StatementEvent,
   Store,
 } from './store.js';
@@ -37,6 +39,7 @@ export function kyselyStore(db: Kysely<Database>): Store {
   return {
     ...reviewQueries(db),
     ...auditQueries(db, { session: toRecord, event: toEvent }),
+    ...chainQueries(db, { session: toRecord, event: toEvent }),
 
     async startSession(session: NewSession) {
       await db
@@ -104,6 +107,7 @@ export function kyselyStore(db: Kysely<Database>): Store {
           await into
             .insertInto('events')
             .values(events.slice(i, i + EVENTS_PER_INSERT).map(toEventRow))
+            .onConflict((conflict) => conflict.column('id').doNothing())
             .execute();
         }
       };
@@ -195,10 +199,13 @@ function toEvent(row: Selectable<EventsTable>): StatementEvent {
   if (row.error_message !== null) event.errorMessage = row.error_message;
   if (row.review_id !== null) event.reviewId = row.review_id;
   if (row.review_outcome !== null) event.reviewOutcome = row.review_outcome;
+  if (row.preview !== null) event.preview = JSON.parse(row.preview) as ResultPreview;
+  if (row.prev_hash !== null) event.prevHash = row.prev_hash;
+  if (row.hash !== null) event.hash = row.hash;
   return event;
 }
 
-/** Rows per INSERT: 18 parameters each, well under SQLite's limit. */
+/** Rows per INSERT: 21 parameters each, well under SQLite's limit of 32766. */
 const EVENTS_PER_INSERT = 500;
 
 function toEventRow(event: StatementEvent) {
@@ -221,5 +228,8 @@ function toEventRow(event: StatementEvent) {
     error_message: event.errorMessage ?? null,
     review_id: event.reviewId ?? null,
     review_outcome: event.reviewOutcome ?? null,
+    preview: event.preview ? JSON.stringify(event.preview) : null,
+    prev_hash: event.prevHash ?? null,
+    hash: event.hash ?? null,
   };
 }

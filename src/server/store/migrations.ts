@@ -126,6 +126,44 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('events').addColumn('review_outcome', 'text').execute();
     },
   },
+  '0005_audit_chain': {
+    async up(db: Kysely<unknown>) {
+      // The hash chain and the result preview of each event (src/server/audit/chain.ts).
+      await db.schema.alterTable('events').addColumn('prev_hash', 'text').execute();
+      await db.schema.alterTable('events').addColumn('hash', 'text').execute();
+      await db.schema.alterTable('events').addColumn('preview', 'text').execute();
+      await db.schema
+        .createTable('audit_signatures')
+        .addColumn('session_id', 'text', (column) => column.notNull())
+        .addColumn('seq', 'integer', (column) => column.notNull())
+        .addColumn('final', 'integer', (column) => column.notNull())
+        .addColumn('hash', 'text', (column) => column.notNull())
+        .addColumn('key_id', 'text', (column) => column.notNull())
+        .addColumn('signature', 'text', (column) => column.notNull())
+        .addColumn('signed_at', 'text', (column) => column.notNull())
+        // One signature per head: a journal replayed twice adds nothing.
+        .addPrimaryKeyConstraint('audit_signatures_pk', ['session_id', 'seq', 'final'])
+        .execute();
+    },
+  },
+  '0006_audit_purges': {
+    async up(db: Kysely<unknown>) {
+      // Each retention purge is itself recorded (src/server/store/retention-queries.ts).
+      await db.schema
+        .createTable('audit_purges')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('purged_at', 'text', (column) => column.notNull())
+        .addColumn('cutoff', 'text', (column) => column.notNull())
+        .addColumn('sessions', 'bigint', (column) => column.notNull())
+        .addColumn('events', 'bigint', (column) => column.notNull())
+        .addColumn('signatures', 'bigint', (column) => column.notNull())
+        .addColumn('reviews', 'bigint', (column) => column.notNull())
+        .addColumn('gateway', 'text', (column) => column.notNull())
+        .execute();
+      // A purge finds the sessions that ended before its cutoff.
+      await db.schema.createIndex('sessions_ended_at').on('sessions').column('ended_at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -41,6 +41,21 @@ export interface EventsTable {
   error_message: string | null;
   review_id: string | null;
   review_outcome: string | null;
+  /** JSON `{columns, rows, truncated}`. */
+  preview: string | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** A signed chain head; `final` is 1 for the signature over a session's end. */
+export interface AuditSignaturesTable {
+  session_id: string;
+  seq: number;
+  final: number;
+  hash: string;
+  key_id: string;
+  signature: string;
+  signed_at: string;
 }
 
 /** A review (src/server/reviews/types.ts); `requester_groups` and `requirement` are JSON. */
@@ -75,9 +90,23 @@ export interface ReviewVotesTable {
   at: string;
 }
 
+/** One retention purge: when, the cutoff, what it removed, which gateway ran it. */
+export interface AuditPurgesTable {
+  id: string;
+  purged_at: string;
+  cutoff: string;
+  sessions: number;
+  events: number;
+  signatures: number;
+  reviews: number;
+  gateway: string;
+}
+
 export interface Database {
   sessions: SessionsTable;
   events: EventsTable;
+  audit_signatures: AuditSignaturesTable;
   reviews: ReviewsTable;
   review_votes: ReviewVotesTable;
+  audit_purges: AuditPurgesTable;
 }

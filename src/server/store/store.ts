@@ -1,5 +1,6 @@
 import type { CloseReasonName } from '../../tunnel/index.js';
 import type { AuditRecords } from './audit-queries.js';
+import type { ChainRecords } from './chain-queries.js';
 import type { ReviewRecords } from './review-queries.js';
 
 /** A session as it starts: one tunnel, one identity, one connection. */
@@ -75,6 +76,38 @@ export interface StatementEvent {
   reviewId?: string;
   /** How the held statement's review ended: approved, rejected, expired, abandoned (the client left) or consumed (`--review ID`). */
   reviewOutcome?: string;
+  /** The first rows of the result as the client saw them (masked), for replay. */
+  preview?: ResultPreview;
+  /** The hash of the session's previous event (its genesis hash for seq 1), hex SHA-256. */
+  prevHash?: string;
+  /** SHA-256(prevHash ‖ canonical event) in hex (src/server/audit/chain.ts). */
+  hash?: string;
+}
+
+/**
+ * The first rows of a statement's result as the client received them, after
+ * masking: column names and text values (binary-format values as `\x` and
+ * hex), `null` for SQL NULL. `truncated` when rows were left out (the row or
+ * byte limit, or a later result set of the same Query).
+ */
+export interface ResultPreview {
+  columns: string[];
+  rows: (string | null)[][];
+  truncated: boolean;
+}
+
+/** A gateway's Ed25519 signature over a session's chain head at `seq` (`final`: over its end hash). */
+export interface ChainSignature {
+  sessionId: string;
+  seq: number;
+  /** The signed hash, hex. */
+  hash: string;
+  final: boolean;
+  /** Names the signing key: 16 hex digits of SHA-256 of its public key. */
+  keyId: string;
+  /** Base64 Ed25519 signature. */
+  signature: string;
+  at: Date;
 }
 
 /**
@@ -82,12 +115,12 @@ export interface StatementEvent {
  * the default; a PostgreSQL backend (several gateway replicas) implements the
  * same interface with the same queries.
  */
-export interface Store extends ReviewRecords, AuditRecords {
+export interface Store extends ReviewRecords, AuditRecords, ChainRecords {
   startSession(session: NewSession): Promise<void>;
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
-  /** Appends events atomically, in one transaction: all of them or none. */
+  /** Appends events atomically, in one transaction: all of them or none; an event whose id is already stored is skipped (journal replay). */
   appendEvents(events: readonly StatementEvent[]): Promise<void>;
   /** A session's events in `seq` order. */
   listEvents(sessionId: string): Promise<StatementEvent[]>;

@@ -62,6 +62,7 @@ describe('SQLite store', () => {
       '0002_session_delegation',
       '0003_statement_events',
       '0004_reviews',
+      '0005_audit_chain',
     ]);
   });
 
@@ -85,6 +86,7 @@ describe('SQLite store', () => {
         '0002_session_delegation',
         '0003_statement_events',
         '0004_reviews',
+        '0005_audit_chain',
       ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);
