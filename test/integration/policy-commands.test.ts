@@ -156,6 +156,24 @@ describe('hoop policy check', () => {
     );
   });
 
+  it('inline rules in the config are checked too, named by their config', async () => {
+    await write(
+      'inline.yaml',
+      `connections:
+  - { name: pg-prod, type: postgres, host: 127.0.0.1, groups: [engineering] }
+policy:
+  - { name: all, match: {}, effect: deny }
+  - { name: engineers, match: { groups: [engineering] }, effect: allow }
+`,
+    );
+    const result = await hoop('check', '--config', '$DIR/inline.yaml');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /inline\.yaml: policy: warning: allow rule engineers is dead: deny rule all refuses every request it matches/,
+    );
+  });
+
   it('a missing file is an error, exit 1', async () => {
     const result = await hoop('check', '$DIR/nope.yaml');
     assert.equal(result.code, 1);
