@@ -1,0 +1,80 @@
+import { Args, Flags } from '@oclif/core';
+import { getSession } from '../../cli/audit/client.js';
+import { DEFAULT_MAX_IDLE_MS, planTimeline } from '../../cli/audit/replay-timeline.js';
+import { playInteractive, playPlain } from '../../cli/audit/replay-ui.js';
+import { BaseCommand } from '../../cli/base-command.js';
+import { gatewayFlags } from '../../cli/flags.js';
+import { gatewayClient } from '../../cli/session.js';
+import { parseDuration } from '../../lib/duration.js';
+import { HoopError } from '../../lib/errors.js';
+
+export default class AuditReplay extends BaseCommand {
+  static override description = `Replay a recorded session with its original timing
+In a terminal: space pauses, n or → shows the next statement, s skips the wait, q quits; each statement appears with its decision and the first rows of its masked result. Idle gaps longer than --max-idle are shortened to it. Without a terminal (or with --no-ui) it prints a plain timeline.`;
+
+  static override examples = [
+    '<%= config.bin %> audit replay ses_01HX…',
+    '<%= config.bin %> audit replay ses_01HX… --speed 4',
+    '<%= config.bin %> audit replay ses_01HX… --no-ui --speed 100 --max-idle 0',
+  ];
+
+  static override args = {
+    id: Args.string({ description: 'session ID (from `hoop audit list`)', required: true }),
+  };
+
+  static override flags = {
+    ...gatewayFlags,
+    speed: Flags.string({ description: 'replay speed: 4 plays four times as fast', default: '1' }),
+    'max-idle': Flags.string({
+      description: 'shorten idle gaps longer than this (recorded time); 0 keeps them all',
+      default: '5s',
+      helpValue: 'DURATION',
+    }),
+    ui: Flags.boolean({
+      description: 'the interactive terminal replay (--no-ui: the plain timeline)',
+      default: true,
+      allowNo: true,
+    }),
+    preview: Flags.integer({
+      description: 'rows of each kept result to print in the plain timeline',
+      default: 0,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(AuditReplay);
+    const speed = Number(flags.speed);
+    if (!Number.isFinite(speed) || speed <= 0) {
+      throw new HoopError('HOOP_USAGE', `--speed must be a number above 0, got ${flags.speed}`);
+    }
+    let maxIdleMs: number;
+    try {
+      maxIdleMs =
+        flags['max-idle'] === undefined ? DEFAULT_MAX_IDLE_MS : parseDuration(flags['max-idle']);
+    } catch (error) {
+      throw new HoopError('HOOP_USAGE', `--max-idle: ${(error as Error).message}`);
+    }
+    const { session, events } = await getSession(await gatewayClient(flags.gateway), args.id);
+    const list = events.events;
+    const steps = planTimeline(
+      Date.parse(session.startedAt),
+      list.map((event) => Date.parse(event.at)),
+      { speed, maxIdleMs },
+    );
+    const replay = { session, events: list, steps, speed };
+    const inProgress = events.inProgress || session.inProgress;
+    if (flags.ui && process.stdout.isTTY && process.stdin.isTTY) {
+      await playInteractive(replay, process.stdin, process.stdout);
+      return;
+    }
+    process.stderr.write(
+      `Replaying ${session.id} (${list.length} statements, ×${speed}, idle gaps over ${flags['max-idle']} shortened)\n`,
+    );
+    await playPlain(replay, (text) => process.stdout.write(text), flags.preview);
+    if (inProgress) {
+      process.stderr.write(
+        `The session is still in progress: these are the ${list.length} statements recorded so far.\n`,
+      );
+    }
+  }
+}
