@@ -55,6 +55,8 @@ export async function startTestGateway(options: {
   policy?: unknown[];
   /** YAML lines of a `reviews:` section. */
   reviews?: string;
+  /** YAML lines of an `audit:` section (`audit:\n  auditors: [auditors]`). */
+  audit?: string;
   logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
@@ -78,6 +80,7 @@ export async function startTestGateway(options: {
     ...(options.tunnel ? ['tunnel:', options.tunnel] : []),
     ...(options.policy ? [`policy: ${JSON.stringify(options.policy)}`] : []),
     ...(options.reviews ? [options.reviews] : []),
+    ...(options.audit ? [options.audit] : []),
   ].join('\n');
   const config = parseConfig(text, {
     file: path.join(dir, 'hoop.yaml'),
