@@ -3,7 +3,6 @@ import { BaseCommand } from '../cli/base-command.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../cli/exec/format.js';
 import { gatewayFlags } from '../cli/flags.js';
 
-// `--wait` and `--review ID` (DESIGN.md) arrive with reviews: not defined yet, so oclif refuses them.
 // bin/run.js runs plain `hoop exec` invocations without oclif (src/cli/exec/argv.ts): a flag
 // added here must be added there too (test/unit/cli/exec-argv.test.ts checks).
 export default class Exec extends BaseCommand {
@@ -28,6 +27,15 @@ export default class Exec extends BaseCommand {
       options: [...OUTPUT_FORMATS],
       default: 'table',
     }),
+    wait: Flags.boolean({
+      description:
+        'when the request needs a review, wait for it (and print the result) instead of exiting 4',
+      exclusive: ['review'],
+    }),
+    review: Flags.string({
+      description: 'run the request review ID approved: exactly its text, once',
+      helpValue: 'ID',
+    }),
   };
 
   async run(): Promise<void> {
@@ -40,6 +48,8 @@ export default class Exec extends BaseCommand {
       file: flags.file,
       output: flags.output as OutputFormat,
       gateway: flags.gateway,
+      review: flags.review,
+      wait: flags.wait,
     });
     if (exitCode !== 0) this.exit(exitCode);
   }

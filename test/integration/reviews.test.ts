@@ -9,6 +9,7 @@ import { verifyWebhook } from '../../src/server/reviews/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
+import { runHoop } from '../helpers/cli.js';
 
 const execFileAsync = promisify(execFile);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, read field by field in assertions
@@ -231,9 +232,10 @@ describe('reviews', () => {
     });
     await client.connect();
     try {
-      const error = await client
-        .query("insert into orders values (10, 'late')")
-        .catch((e: Error & { code?: string }) => e);
+      const error = (await client.query("insert into orders values (10, 'late')").then(
+        () => new Error('the insert ran'),
+        (e: Error) => e,
+      )) as Error & { code?: string };
       assert.equal((error as { code?: string }).code, '42501');
       assert.match(error.message, /timed out after 3s/);
       const id = /rev_[0-9a-z]+/.exec(error.message)?.[0];
@@ -277,6 +279,38 @@ describe('reviews', () => {
       await client.end();
     }
     assert.deepEqual(await direct('select * from orders where id = 4'), []);
+  });
+
+  it('hoop exec: exit 4 with the review ID; --review runs exactly the approved text, once', async () => {
+    const env = (who: string) => ({ HOOP_TOKEN: gw.keys[who] ?? '', HOOP_GATEWAY: gw.url });
+    const sql = "update orders set note = 'exec' where id = 3";
+    const waiting = await runHoop(['exec', 'pg', '-i', sql], env('agent-1'));
+    assert.equal(waiting.code, 4, waiting.stderr);
+    const id = /rev_[0-9a-z]+/.exec(waiting.stderr)?.[0] ?? '';
+    assert.match(waiting.stderr, new RegExp(`hoop reviews approve ${id}`));
+    const listed = await runHoop(['reviews', '--json'], env('dba-1'));
+    assert.ok(
+      (JSON.parse(listed.stdout) as Json[]).some((r) => r.id === id),
+      listed.stderr,
+    );
+    const self = await runHoop(['reviews', 'approve', id], env('agent-1'));
+    assert.equal(self.code, 3);
+    assert.match(self.stderr, /cannot decide it/);
+    const approved = await runHoop(['reviews', 'approve', id, '--reason', 'ok'], env('dba-1'));
+    assert.equal(approved.code, 0, approved.stderr);
+    const other = await runHoop(
+      ['exec', 'pg', '--review', id, '-i', "update orders set note = 'other' where id = 3"],
+      env('agent-1'),
+    );
+    assert.equal(other.code, 3, other.stderr);
+    assert.match(other.stderr, /HOOP_REVIEW_MISMATCH/);
+    const ran = await runHoop(['exec', 'pg', '--review', id, '-i', sql], env('agent-1'));
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /UPDATE 1/);
+    const again = await runHoop(['exec', 'pg', '--review', id, '-i', sql], env('agent-1'));
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /HOOP_REVIEW_CONSUMED/);
+    assert.deepEqual(await direct('select note from orders where id = 3'), [{ note: 'exec' }]);
   });
 
   it('records the review on the statement event', async () => {

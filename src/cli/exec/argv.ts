@@ -2,7 +2,17 @@ import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
 import type { ExecCommandOptions } from './main.js';
 
 /** Every flag of the oclif `Exec` command; a test checks that the two lists agree. */
-export const FLAG_NAMES = { input: 'i', file: 'f', output: 'o', gateway: undefined } as const;
+export const FLAG_NAMES = {
+  input: 'i',
+  file: 'f',
+  output: 'o',
+  gateway: undefined,
+  review: undefined,
+  wait: undefined,
+} as const;
+
+/** Flags without a value. */
+const BOOLEAN_FLAGS = new Set<keyof typeof FLAG_NAMES>(['wait']);
 
 /** `hoop exec`'s flags as a user spells them, by option name (src/commands/exec.ts). */
 const FLAGS = new Map<string, keyof typeof FLAG_NAMES>([
@@ -13,6 +23,8 @@ const FLAGS = new Map<string, keyof typeof FLAG_NAMES>([
   ['-o', 'output'],
   ['--output', 'output'],
   ['--gateway', 'gateway'],
+  ['--review', 'review'],
+  ['--wait', 'wait'],
 ]);
 
 /**
@@ -41,6 +53,11 @@ export function parseExecArgv(argv: readonly string[]): ExecCommandOptions | und
     const equals = token.startsWith('--') ? token.indexOf('=') : -1;
     const flag = FLAGS.get(equals === -1 ? token : token.slice(0, equals));
     if (flag === undefined || flags[flag] !== undefined) return undefined;
+    if (BOOLEAN_FLAGS.has(flag)) {
+      if (equals !== -1) return undefined;
+      flags[flag] = 'true';
+      continue;
+    }
     const value = equals === -1 ? argv[++i] : token.slice(equals + 1);
     if (value === undefined || value === '' || (value.startsWith('-') && value !== '-')) {
       return undefined;
@@ -52,7 +69,16 @@ export function parseExecArgv(argv: readonly string[]): ExecCommandOptions | und
   }
   const output = flags.output ?? 'table';
   if (!isOutputFormat(output)) return undefined;
-  return { name, input: flags.input, file: flags.file, output, gateway: flags.gateway };
+  if (flags.review !== undefined && flags.wait !== undefined) return undefined;
+  return {
+    name,
+    input: flags.input,
+    file: flags.file,
+    output,
+    gateway: flags.gateway,
+    ...(flags.review === undefined ? {} : { review: flags.review }),
+    ...(flags.wait === undefined ? {} : { wait: true }),
+  };
 }
 
 function isOutputFormat(value: string): value is OutputFormat {

@@ -16,6 +16,10 @@ export interface ExecCommandOptions {
   output: OutputFormat;
   /** `--gateway`. */
   gateway?: string | undefined;
+  /** `--review ID`: run the statement review ID approved (exactly its text, once). */
+  review?: string | undefined;
+  /** `--wait`: a statement that needs a review waits for it instead of exiting 4. */
+  wait?: boolean | undefined;
 }
 
 /**
@@ -33,6 +37,8 @@ export async function runExecCommand(options: ExecCommandOptions): Promise<numbe
       gateway: gatewayUrl(options.gateway),
       name: options.name,
       input,
+      ...(options.review ? { review: options.review } : {}),
+      ...(options.wait ? { wait: true } : {}),
       onNotice: (severity, message) => process.stderr.write(`${severity}: ${message}\n`),
     });
     process.stdout.write(formatResults(results, options.output));

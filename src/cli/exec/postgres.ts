@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { HoopError } from '../../lib/errors.js';
+import { ERROR_CODES, HoopError, isErrorCode } from '../../lib/errors.js';
 import { TunnelClosedError } from '../../tunnel/index.js';
 import type { PgTunnelSocket } from './tunnel-socket.js';
 
@@ -43,7 +43,13 @@ export class SqlError extends Error {
    * connection exception, and 57P0x, the server going away), 1 otherwise.
    */
   get exitCode(): number {
-    if (this.code === '42501' && this.message.startsWith('hoop:')) return 3;
+    if (this.code === '42501' && this.message.startsWith('hoop:')) {
+      // The gateway's review answers: waiting for one (4), or a review that cannot be used (its code's).
+      if (this.message.startsWith('hoop: waiting for review ')) return 4;
+      const code = /\((HOOP_[A-Z_]+)\)/.exec(this.message)?.[1];
+      if (isErrorCode(code)) return ERROR_CODES[code].exit;
+      return 3;
+    }
     if (this.code.startsWith('08') || /^57P0[1-3]$/.test(this.code)) return 6;
     return 1;
   }

@@ -14,6 +14,10 @@ export interface ExecOptions {
   /** The request: SQL, possibly several statements. */
   input: string;
   env?: NodeJS.ProcessEnv;
+  /** Run the statement this review approved (`?review=ID` on the tunnel URL). */
+  review?: string;
+  /** Wait for a review the statement needs; otherwise the gateway answers at once (`?hold=false`). */
+  wait?: boolean;
   /** Notices from the target, and the CLI's own warnings, for stderr. */
   onNotice?: (severity: string, message: string) => void;
 }
@@ -53,7 +57,11 @@ export async function execOnConnection(
       options.onNotice?.('WARNING', `could not refresh your login: ${error.message}`),
   });
   try {
-    const ws = await dial({ url: client.tunnelUrl(connection.name), token: refresher.token() });
+    // How the gateway treats a statement that needs a review (README: Reviews).
+    const url = new URL(client.tunnelUrl(connection.name));
+    if (options.review) url.searchParams.set('review', options.review);
+    else if (!options.wait) url.searchParams.set('hold', 'false');
+    const ws = await dial({ url: url.toString(), token: refresher.token() });
     socket = new PgTunnelSocket(ws, { vanished: 'gateway_vanished' });
     const results = await queryOverTunnel({
       socket,

@@ -32,6 +32,8 @@ describe('parseExecArgv (the fast path of `hoop exec`)', () => {
       gateway: undefined,
     });
     assert.equal(parseExecArgv(['exec', 'pg'])?.output, 'table');
+    assert.equal(parseExecArgv(['exec', 'pg', '--wait', '-i', 'select 1'])?.wait, true);
+    assert.equal(parseExecArgv(['exec', 'pg', '--review', 'rev_1', '-i', 'x'])?.review, 'rev_1');
   });
 
   it('leaves to oclif whatever it would refuse, explain or read another way', () => {
@@ -55,7 +57,9 @@ describe('parseExecArgv (the fast path of `hoop exec`)', () => {
       ['exec', 'pg', '-ojson'],
       ['exec', 'pg', '-o=json'],
       ['exec', 'pg', '--', '-i'],
-      ['exec', 'pg', '--wait'],
+      ['exec', 'pg', '--wait=true'],
+      ['exec', 'pg', '--wait', '--review', 'rev_1'],
+      ['exec', 'pg', '--review'],
       ['exec', 'pg', '--gateway'],
     ];
     for (const argv of declined) assert.equal(parseExecArgv(argv), undefined, argv.join(' '));
