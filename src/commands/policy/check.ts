@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { formatFindings } from '../../cli/policy-report.js';
-import { lintContext, loadPolicySource } from '../../cli/policy-source.js';
+import { formatFindings } from '../../server/policy-test/report.js';
+import { lintContext, loadPolicySource } from '../../server/policy-test/source.js';
 import { HoopError } from '../../lib/errors.js';
 import { lintPolicy } from '../../server/policy/lint.js';
 

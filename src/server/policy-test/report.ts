@@ -1,6 +1,6 @@
-import type { LintFinding } from '../server/policy/lint.js';
-import type { Evaluation } from '../server/policy-test/evaluate.js';
-import type { CaseResult } from '../server/policy-test/run.js';
+import type { LintFinding } from '../policy/lint.js';
+import type { Evaluation } from './evaluate.js';
+import type { CaseResult } from './run.js';
 
 /*
  * How the policy commands print: compiler-style lines (`file:line: warning:

@@ -3,11 +3,11 @@ import { dirname, relative, resolve } from 'node:path';
 
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 
-import { CONNECTION_TYPES, type ConnectionType } from '../lib/connection-types.js';
-import { HoopError } from '../lib/errors.js';
-import { fileErrorReason } from '../lib/file-error.js';
-import { parsePolicy, policyFromRules, type Policy } from '../server/policy/index.js';
-import type { LintContext } from '../server/policy/lint.js';
+import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
+import { HoopError } from '../../lib/errors.js';
+import { fileErrorReason } from '../../lib/file-error.js';
+import { parsePolicy, policyFromRules, type Policy } from '../policy/index.js';
+import type { LintContext } from '../policy/lint.js';
 
 /*
  * What the policy commands read: the policy (a file, or the config's), and
