@@ -142,7 +142,7 @@ cases:
         [['truncate'], ['orders'], [], 'deny', ['no-drops', 'pii', 'engineers-and-agents']],
       ],
     );
-    assert.deepEqual(result.matched, ['pii', 'engineers-and-agents', 'no-drops']);
+    assert.deepEqual(result.matched, ['no-drops', 'pii', 'engineers-and-agents']);
   });
 });
 
