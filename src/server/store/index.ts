@@ -1,8 +1,10 @@
 import { HoopError } from '../../lib/errors.js';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 export type { AuditDecision, AuditRecords, EventQuery, SessionQuery } from './audit-queries.js';
 export type { ReviewFilter, ReviewRecords, ReviewTransition } from './review-queries.js';
+export type { PurgeRecord, RetentionRecords } from './retention-queries.js';
 
 export type { ChainRecords, SessionChain } from './chain-queries.js';
 
@@ -18,9 +20,10 @@ export type {
 } from './store.js';
 
 /**
- * Opens the store named by a URL: `sqlite:/path/to/file.db` or
- * `sqlite::memory:`. PostgreSQL (`postgres://…`, for several gateway
- * replicas) plugs in here with its own Kysely dialect.
+ * Opens the store named by a URL: `sqlite:/path/to/file.db`,
+ * `sqlite::memory:`, or `postgres://user:password@host:port/database` (for
+ * several gateway replicas sharing one record). Both run the same
+ * migrations and queries; only the Kysely dialect differs.
  */
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('sqlite:')) {
@@ -40,15 +43,35 @@ export async function openStore(url: string): Promise<Store> {
     }
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new HoopError(
-      'HOOP_CONFIG_INVALID',
-      'the PostgreSQL store is not available in this version',
-      {
-        hint: 'Use store: sqlite:./.hoop/hoop.db',
-      },
-    );
+    try {
+      return await openPostgresStore(url);
+    } catch (error) {
+      throw new HoopError(
+        'HOOP_STORE_UNAVAILABLE',
+        `cannot open the store ${redactStoreUrl(url)}: ${storeErrorMessage(error)}`,
+        {
+          hint: 'Check the `store` URL in the config and that the PostgreSQL server accepts the gateway.',
+          cause: error,
+        },
+      );
+    }
   }
-  throw new HoopError('HOOP_CONFIG_INVALID', `unknown store URL ${url}`, {
-    hint: 'Use sqlite:<path>.',
+  throw new HoopError('HOOP_CONFIG_INVALID', `unknown store URL ${redactStoreUrl(url)}`, {
+    hint: 'Use sqlite:<path> or postgres://user:password@host:port/database.',
   });
+}
+
+/** The store URL as it may be shown: a password is replaced by `***`. */
+export function redactStoreUrl(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** A migration failure is already worded (it names the migration); a driver error is not. */
+function storeErrorMessage(error: unknown): string {
+  if (error instanceof HoopError) return error.message;
+  const { message, code } = error as { message?: string; code?: string };
+  return message || code || String(error);
 }

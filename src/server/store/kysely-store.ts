@@ -3,6 +3,7 @@ import { HoopError } from '../../lib/errors.js';
 import { auditQueries } from './audit-queries.js';
 import { chainQueries } from './chain-queries.js';
 import { migrationProvider } from './migrations.js';
+import { retentionQueries } from './retention-queries.js';
 import { reviewQueries } from './review-queries.js';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
 import type {
@@ -40,6 +41,7 @@ export function kyselyStore(db: Kysely<Database>): Store {
     ...reviewQueries(db),
     ...auditQueries(db, { session: toRecord, event: toEvent }),
     ...chainQueries(db, { session: toRecord, event: toEvent }),
+    ...retentionQueries(db),
 
     async startSession(session: NewSession) {
       await db

@@ -1,6 +1,7 @@
 import type { CloseReasonName } from '../../tunnel/index.js';
 import type { AuditRecords } from './audit-queries.js';
 import type { ChainRecords } from './chain-queries.js';
+import type { RetentionRecords } from './retention-queries.js';
 import type { ReviewRecords } from './review-queries.js';
 
 /** A session as it starts: one tunnel, one identity, one connection. */
@@ -115,7 +116,7 @@ export interface ChainSignature {
  * the default; a PostgreSQL backend (several gateway replicas) implements the
  * same interface with the same queries.
  */
-export interface Store extends ReviewRecords, AuditRecords, ChainRecords {
+export interface Store extends ReviewRecords, AuditRecords, ChainRecords, RetentionRecords {
   startSession(session: NewSession): Promise<void>;
   endSession(id: string, end: SessionEnd): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;

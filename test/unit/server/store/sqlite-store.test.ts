@@ -63,6 +63,7 @@ describe('SQLite store', () => {
       '0003_statement_events',
       '0004_reviews',
       '0005_audit_chain',
+      '0006_audit_purges',
     ]);
   });
 
@@ -87,6 +88,7 @@ describe('SQLite store', () => {
         '0003_statement_events',
         '0004_reviews',
         '0005_audit_chain',
+        '0006_audit_purges',
       ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);
@@ -242,8 +244,22 @@ describe('openStore', () => {
     });
   });
 
-  it('refuses postgres URLs for now and unknown schemes with HOOP_CONFIG_INVALID', async () => {
-    await assert.rejects(openStore('postgres://hoop@db/hoop'), { code: 'HOOP_CONFIG_INVALID' });
+  it('refuses a PostgreSQL store it cannot reach with HOOP_STORE_UNAVAILABLE, the password hidden', async () => {
+    await assert.rejects(
+      openStore('postgres://hoop:s3cret@127.0.0.1:1/hoop'),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'HOOP_STORE_UNAVAILABLE');
+        assert.match(
+          error.message,
+          /cannot open the store postgres:\/\/hoop:\*\*\*@127\.0\.0\.1:1\/hoop: .*ECONNREFUSED/,
+        );
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      },
+    );
+  });
+
+  it('refuses unknown schemes with HOOP_CONFIG_INVALID', async () => {
     await assert.rejects(openStore('mongodb://x'), { code: 'HOOP_CONFIG_INVALID' });
   });
 });
