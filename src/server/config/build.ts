@@ -69,6 +69,11 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       },
       ...(input.audit?.signingKey !== undefined && { signingKey: input.audit.signingKey }),
       ...(input.audit?.journal !== undefined && { journal: resolve(dir, input.audit.journal) }),
+      onStoreFailure: input.audit?.onStoreFailure ?? 'close',
+      spool: {
+        dir: resolve(dir, input.audit?.spool?.dir ?? DEFAULTS.audit.spool.dir),
+        maxBytes: input.audit?.spool?.maxBytes ?? DEFAULTS.audit.spool.maxBytes,
+      },
     },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
   };

@@ -213,6 +213,15 @@ const audit = z.strictObject({
   signingKey: text('a reference to an Ed25519 private key in PEM').optional(),
   /** The append-only journal events are durable in before the client sees their response. */
   journal: text('the path of the audit journal file').optional(),
+  /** When the store cannot take a record: close the sessions (default) or spool records locally. */
+  onStoreFailure: z.enum(['close', 'spool'], { error: 'expected close or spool' }).optional(),
+  /** The local spool of `onStoreFailure: spool`, replayed into the store when it is back. */
+  spool: z
+    .strictObject({
+      dir: text('the directory of the audit spool').optional(),
+      maxBytes: bytes.optional(),
+    })
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

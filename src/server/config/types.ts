@@ -81,6 +81,10 @@ export interface AuditConfig {
   signingKey?: string;
   /** Absolute path of the journal; undefined: next to a SQLite store (none for `sqlite::memory:`). */
   journal?: string;
+  /** When the store cannot take a record: close the sessions it was for, or keep records in the spool. */
+  onStoreFailure: 'close' | 'spool';
+  /** The spool of `onStoreFailure: spool`: an absolute directory and the most bytes it may hold. */
+  spool: { dir: string; maxBytes: number };
 }
 
 /** Where review events are sent: a signed JSON webhook or a Slack-compatible incoming webhook. */
@@ -105,7 +109,10 @@ export const DEFAULTS = {
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   logLevel: 'info',
-  audit: { preview: { rows: 100, bytes: 64 * 1024 } },
+  audit: {
+    preview: { rows: 100, bytes: 64 * 1024 },
+    spool: { dir: './.hoop/spool', maxBytes: 64 * 1024 * 1024 },
+  },
   reviews: {
     approvedStatementTtlMs: 60 * 60_000,
     maxGrantDurationMs: 8 * 3_600_000,

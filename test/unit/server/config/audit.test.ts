@@ -17,9 +17,27 @@ function refuse(text: string): HoopError {
 }
 
 describe('config: audit section', () => {
-  it('defaults: no auditors, no retention, 100 rows or 64 KiB of preview', () => {
+  it('defaults: no auditors, no retention, 100 rows or 64 KiB of preview, close on store failure', () => {
     const config = parseConfig('log: { level: info }\n', { file: FILE, env: {} });
-    assert.deepEqual(config.audit, { auditors: [], preview: { rows: 100, bytes: 65_536 } });
+    assert.deepEqual(config.audit, {
+      auditors: [],
+      preview: { rows: 100, bytes: 65_536 },
+      onStoreFailure: 'close',
+      spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 64 * 1024 * 1024 },
+    });
+  });
+
+  it('reads onStoreFailure and the spool, its directory relative to the config', () => {
+    const config = parseConfig(
+      'audit:\n  onStoreFailure: spool\n  spool: { dir: ./spool, maxBytes: 1048576 }\n',
+      { file: FILE, env: {} },
+    );
+    assert.equal(config.audit.onStoreFailure, 'spool');
+    assert.deepEqual(config.audit.spool, { dir: '/etc/hoop/spool', maxBytes: 1_048_576 });
+    const mode = refuse('audit:\n  onStoreFailure: ignore\n');
+    assert.equal(mode.details?.key, 'audit.onStoreFailure');
+    const size = refuse('audit:\n  spool: { maxBytes: 0 }\n');
+    assert.equal(size.details?.key, 'audit.spool.maxBytes');
   });
 
   it('reads auditors, retention, preview, the signing key reference and the journal path', () => {
@@ -41,6 +59,8 @@ describe('config: audit section', () => {
       preview: { rows: 10, bytes: 4096 },
       signingKey: 'PEM',
       journal: '/etc/hoop/data/audit.journal',
+      onStoreFailure: 'close',
+      spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 64 * 1024 * 1024 },
     });
   });
 

@@ -79,7 +79,12 @@ describe('parseConfig', () => {
       ],
       policy: '/etc/hoop/policy.yaml',
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
-      audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
+      audit: {
+        auditors: [],
+        preview: { rows: 100, bytes: 65_536 },
+        onStoreFailure: 'close',
+        spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 67_108_864 },
+      },
       reviews: {
         approvedStatementTtlMs: 3_600_000,
         maxGrantDurationMs: 28_800_000,
@@ -99,7 +104,12 @@ describe('parseConfig', () => {
       auth: { apiKeys: [], delegation: [] },
       connections: [],
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
-      audit: { auditors: [], preview: { rows: 100, bytes: 65_536 } },
+      audit: {
+        auditors: [],
+        preview: { rows: 100, bytes: 65_536 },
+        onStoreFailure: 'close',
+        spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 67_108_864 },
+      },
       reviews: {
         approvedStatementTtlMs: 3_600_000,
         maxGrantDurationMs: 28_800_000,
