@@ -253,6 +253,28 @@ describe('hoop policy test', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
+  it('rules inline in the config need --cases', async () => {
+    await write(
+      'inline-test.yaml',
+      `connections:
+  - { name: pg-prod, type: postgres, host: 127.0.0.1, groups: [engineering] }
+policy:
+  - { name: engineers, match: { groups: [engineering] }, effect: allow }
+`,
+    );
+    const without = await hoop('test', '--config', '$DIR/inline-test.yaml');
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /inline in the config/);
+    const cases = await write(
+      'inline-cases.yaml',
+      `cases:
+  - { name: open, as: alice, groups: [engineering], connection: pg-prod, open: true, expect: { effect: allow, rule: engineers } }
+`,
+    );
+    const result = await hoop('test', '--config', '$DIR/inline-test.yaml', '--cases', cases);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   it('the example policy in examples/ passes its cases', async () => {
     const result = await runHoop(['policy', 'test', path.join(ROOT, 'examples/policy.yaml')]);
     assert.equal(result.code, 0, result.stdout + result.stderr);

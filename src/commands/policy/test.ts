@@ -44,7 +44,12 @@ export default class PolicyTest extends BaseCommand {
       failing(loadPolicySource(args.file, flags.config)),
       initSqlParser(),
     ]);
-    const casesFile = flags.cases ?? source.file.replace(/(\.ya?ml)?$/, '.test.yaml');
+    const casesFile = flags.cases ?? source.path?.replace(/(\.ya?ml)?$/, '.test.yaml');
+    if (casesFile === undefined) {
+      throw new HoopError('HOOP_USAGE', 'the policy is inline in the config: name its cases file', {
+        hint: 'Pass --cases FILE.',
+      });
+    }
     let text: string;
     try {
       text = await readFile(casesFile, 'utf8');

@@ -30,6 +30,8 @@ export interface PolicySource {
   policy: Policy;
   /** As the user named it, or `<config>: policy` for inline rules. */
   file: string;
+  /** The policy file's path; absent for rules inline in the config. */
+  path?: string;
   /** Each rule's line in the file; absent for inline rules. */
   lines: (number | undefined)[];
   config?: ConfigFacts;
@@ -137,6 +139,7 @@ export async function loadPolicySource(
   return {
     policy: parsePolicy(text, { file: path }),
     file: path,
+    path,
     lines: ruleLines(text),
     ...withConfig,
   };
