@@ -33,7 +33,7 @@ import {
   type ReloadResult,
 } from './policy/index.js';
 import { createResultMasker } from './masking/index.js';
-import { StatementRecorder } from './audit/index.js';
+import { startRecording } from './audit/index.js';
 import { AuditFeed } from './http/audit-feed.js';
 import { postgresHandler } from './protocols/postgres/handler.js';
 import { SessionGuard } from './session-guard.js';
@@ -112,7 +112,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Statement events are recorded where a policy gate classifies statements.
   // Every recorded event also goes to the live tail (`GET /api/audit/tail`).
   const auditFeed = new AuditFeed();
-  const statements = new StatementRecorder({ store, onRecorded: auditFeed.publish });
+  // The journal a killed gateway left goes into the store before anything is served.
+  const recording = await startRecording({
+    audit: config.audit,
+    storeUrl: config.store,
+    configFile: config.file,
+    store,
+    log,
+    onRecorded: auditFeed.publish,
+  });
+  const statements = recording.recorder;
   // Reviews decide what a policy's review rules hold: no policy, no reviews.
   const notifier = policy
     ? new ReviewNotifier({
@@ -152,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
                   : {}),
                 masker: createResultMasker,
                 onStatement: statements.onStatement,
+                preview: config.audit.preview,
               }
             : {},
         ),
@@ -226,21 +236,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     validateUpgrade(req);
     const id = newId('ses');
     const clientAddr = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const started = {
+      id,
+      subject: identity.subject,
+      identityName: identity.name,
+      identityKind: identity.kind,
+      authMethod: identity.method,
+      groups: identity.groups,
+      connection: connection.name,
+      connectionType: connection.type,
+      clientAddr,
+      startedAt: new Date(),
+      ...(identity.actors ? { actors: identity.actors } : {}),
+      ...(identity.jti ? { tokenId: identity.jti } : {}),
+    };
     try {
-      await store.startSession({
-        id,
-        subject: identity.subject,
-        identityName: identity.name,
-        identityKind: identity.kind,
-        authMethod: identity.method,
-        groups: identity.groups,
-        connection: connection.name,
-        connectionType: connection.type,
-        clientAddr,
-        startedAt: new Date(),
-        ...(identity.actors ? { actors: identity.actors } : {}),
-        ...(identity.jti ? { tokenId: identity.jti } : {}),
-      });
+      await store.startSession(started);
+      // The session's start record is its chain's genesis.
+      statements.begin(started);
     } catch (error) {
       // Fail closed: a session that cannot be recorded does not start.
       throw new HoopError(
@@ -342,7 +355,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // A handler that is done with its client (a cancel request, a refused
     // start-up) leaves the tunnel to us: closing it is what the client waits for.
     if (!stream.destroyed) stream.destroy();
-    await statements.settle(session.id);
     await endSession(session.id, outcome, session.log);
   };
 
@@ -366,7 +378,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reviewSessions.delete(id);
     sessionLog.info({ event: 'session_end', ...end }, 'session ended');
     try {
-      await store.endSession(id, end);
+      // The end closes the session's chain, signed, after its last event.
+      await statements.end(id, end);
     } catch (error) {
       sessionLog.error(
         { err: error, event: 'session_end_unrecorded', ...end },
@@ -412,6 +425,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     // Nothing half-started: the store this call opened is closed again.
     if (configured instanceof PolicyReloader) configured.close();
+    await recording.close().catch(() => {});
     if (!options.store) await store.close().catch(() => {});
     throw listenError(error as NodeJS.ErrnoException, listenHost, listenPort, config.file);
   }
@@ -456,6 +470,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         server.closeAllConnections();
       });
       wss.close();
+      await recording.close();
       if (!options.store) await store.close();
     },
   };

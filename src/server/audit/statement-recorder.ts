@@ -1,64 +1,119 @@
+import { HoopError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import type { Logger } from '../logger.js';
 import type { SessionContext } from '../protocols/handler.js';
 import type { StatementOutcome } from '../protocols/postgres/statement-gate.js';
-import type { StatementEvent, Store } from '../store/index.js';
+import type {
+  ChainSignature,
+  NewSession,
+  SessionEnd,
+  StatementEvent,
+  Store,
+} from '../store/index.js';
+import { canonicalEnd, canonicalEvent, genesisHash, linkHash } from './chain.js';
+import type { Journal, JournalRecord } from './journal.js';
+import type { AuditSigner } from './signing.js';
 import { isStatementAudit } from './statement-audit.js';
 
 export interface StatementRecorderOptions {
   store: Store;
-  /** Most events written in one append; more wait for the next. Default 2000. */
+  /**
+   * Where events are durable before the client sees their response. Without
+   * one (an in-memory store) responses are not held: nothing is durable anyway.
+   */
+  journal?: Journal;
+  /** Signs chain heads; without one (unit tests) no signature is made. */
+  signer?: AuditSigner;
+  /** A session's head is signed after this many unsigned events. Default 1000. */
+  signEvery?: number;
+  /** …and at least this often while it has unsigned events, in ms. Default 10 000. */
+  signIntervalMs?: number;
+  /** Most records written to the store in one append; more wait for the next. Default 2000. */
   maxBatch?: number;
-  /** How long the first event of a batch waits for others to join it, in ms. Default 5. */
+  /** How long the first record of a store batch waits for others to join it, in ms. Default 5. */
   batchWindowMs?: number;
-  /** Called with each event once the store has it (the live audit tail); must not throw. */
+  /** Called with each event once it is durable (the live audit tail); must not throw. */
   onRecorded?: (event: StatementEvent) => void;
+  /** For failures of the store writer that belong to no session. */
+  log?: Logger;
 }
 
-interface Queued {
-  event: StatementEvent;
-  session: SessionContext;
+/** A session's chain as the recorder extends it. */
+interface Chain {
+  seq: number;
+  head: string;
+  signedSeq: number;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 /**
- * Turns the relay's statement outcomes into audit events, numbered per
- * session from 1, and appends them to the store in batches.
+ * Turns the relay's statement outcomes into audit events: numbered per
+ * session from 1, hash-chained (chain.ts), made durable in the journal
+ * before the client sees the response, then appended to the store in
+ * batches.
  *
- * Events queue in memory and are written together a few milliseconds after
- * the first of them (`batchWindowMs`), one append at a time: under load one
- * transaction carries hundreds of statements instead of one each (a SQLite
- * commit costs several page writes and file locks), which keeps recording
- * off the relay's hot path. A session's events are all written before
- * `settle` resolves.
+ * Group commit: the events of one turn of the event loop share one journal
+ * write (`setImmediate`); `onStatement` returns that write's promise and the
+ * relay holds the response's completing bytes until it resolves — tens of
+ * microseconds, not the store's milliseconds. The store batches
+ * (`batchWindowMs`) then carry hundreds of events per SQLite transaction.
+ * When the store has everything the journal holds, the journal is emptied.
  *
- * An append that fails is logged and the session goes on. Whether the
- * gateway must instead stop a session it can no longer audit (fail closed,
- * as it does for a session that cannot be recorded at start) is decided in
- * a later issue.
+ * Chain heads are signed every `signEvery` events, every `signIntervalMs`,
+ * and at session end over the end record: the signatures go through the
+ * journal with the events.
  */
 export class StatementRecorder {
-  private readonly seqs = new Map<string, number>();
-  private queue: Queued[] = [];
+  private readonly chains = new Map<string, Chain>();
+  /** Records not yet journaled. */
+  private pending: JournalRecord[] = [];
+  private commitBatch: Deferred | undefined;
+  /** Records journaled, not yet in the store. */
+  private queue: JournalRecord[] = [];
   private scheduled = false;
   private running = false;
   /** Settles when the queue is empty and nothing is being written. */
   private writing: Promise<void> = Promise.resolve();
+  /** Set when a store append failed: the journal then keeps everything until a restart replays it. */
+  private storeFailed = false;
   private readonly maxBatch: number;
   private readonly batchWindowMs: number;
+  private readonly signEvery: number;
+  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StatementRecorderOptions) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.batchWindowMs = options.batchWindowMs ?? 5;
+    this.signEvery = options.signEvery ?? 1000;
+    if (options.signer) {
+      this.timer = setInterval(this.signHeads, options.signIntervalMs ?? 10_000);
+      this.timer.unref();
+    }
   }
 
-  /** The handler's `onStatement` hook. */
+  /** Starts a session's chain from its start record (as stored). */
+  begin(session: NewSession): void {
+    this.chains.set(session.id, { seq: 0, head: genesisHash(session), signedSeq: 0 });
+  }
+
+  /**
+   * The handler's `onStatement` hook. Returns the promise of the journal
+   * write that makes the event durable (the relay holds the response until
+   * then), or nothing when there is nothing to wait for.
+   */
   readonly onStatement = (
     session: SessionContext,
     audit: unknown,
     outcome: StatementOutcome,
-  ): void => {
-    if (!isStatementAudit(audit)) return;
-    const seq = (this.seqs.get(session.id) ?? 0) + 1;
-    this.seqs.set(session.id, seq);
+  ): Promise<void> | undefined => {
+    if (!isStatementAudit(audit)) return undefined;
+    const chain = this.chain(session.id);
+    const seq = chain.seq + 1;
     const event: StatementEvent = {
       id: newId('evt'),
       sessionId: session.id,
@@ -78,20 +133,143 @@ export class StatementRecorder {
       ...(outcome.error
         ? { errorCode: outcome.error.code, errorMessage: outcome.error.message }
         : {}),
+      ...(outcome.preview ? { preview: outcome.preview } : {}),
     };
-    this.queue.push({ event, session });
+    event.prevHash = chain.head;
+    event.hash = linkHash(chain.head, canonicalEvent(event));
+    chain.seq = seq;
+    chain.head = event.hash;
+    this.pending.push({ type: 'event', event });
+    if (seq - chain.signedSeq >= this.signEvery) this.signHead(session.id, chain);
+    return this.scheduleCommit();
+  };
+
+  /**
+   * Closes a session's chain: its end record and the signature over it go
+   * to the journal, then everything of the session to the store; resolves
+   * when the store has them (the session's row included).
+   */
+  async end(sessionId: string, end: SessionEnd): Promise<void> {
+    const chain = this.chain(sessionId);
+    this.pending.push({ type: 'end', sessionId, end });
+    if (this.options.signer) {
+      const hash = linkHash(chain.head, canonicalEnd(sessionId, end));
+      this.pending.push({
+        type: 'signature',
+        signature: this.options.signer.sign(sessionId, chain.seq, hash, true, end.endedAt),
+      });
+    }
+    this.chains.delete(sessionId);
+    this.commit();
+    this.flush();
+    await this.writing;
+  }
+
+  /** Waits until the session's events are in the store (or have failed) and forgets it. */
+  async settle(sessionId: string): Promise<void> {
+    this.commit();
+    this.flush();
+    await this.writing;
+    this.chains.delete(sessionId);
+  }
+
+  /** Stops signing on a timer and writes out what is pending. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.commit();
+    this.flush();
+    await this.writing;
+  }
+
+  private chain(sessionId: string): Chain {
+    let chain = this.chains.get(sessionId);
+    if (!chain) {
+      // A session the gateway did not begin (unit tests): its genesis is the empty start record.
+      chain = { seq: 0, head: linkHash('', ''), signedSeq: 0 };
+      this.chains.set(sessionId, chain);
+    }
+    return chain;
+  }
+
+  private signHead(sessionId: string, chain: Chain): void {
+    const { signer } = this.options;
+    if (!signer) return;
+    this.pending.push({
+      type: 'signature',
+      signature: signer.sign(sessionId, chain.seq, chain.head, false),
+    });
+    chain.signedSeq = chain.seq;
+  }
+
+  private readonly signHeads = (): void => {
+    let signed = false;
+    for (const [sessionId, chain] of this.chains) {
+      if (chain.seq > chain.signedSeq) {
+        this.signHead(sessionId, chain);
+        signed = true;
+      }
+    }
+    if (signed) void this.scheduleCommit()?.catch(() => {});
+  };
+
+  private scheduleCommit(): Promise<void> | undefined {
+    if (!this.options.journal) {
+      // Nothing to hold for: straight to the store queue.
+      this.commit();
+      return undefined;
+    }
+    if (!this.commitBatch) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.commitBatch = { promise, resolve, reject };
+      setImmediate(this.commit);
+    }
+    return this.commitBatch.promise;
+  }
+
+  /** One journal write for everything pending, then the store queue. */
+  private readonly commit = (): void => {
+    const records = this.pending;
+    const batch = this.commitBatch;
+    this.pending = [];
+    this.commitBatch = undefined;
+    if (records.length === 0) {
+      batch?.resolve();
+      return;
+    }
+    let failure: Error | undefined;
+    try {
+      this.options.journal?.append(records);
+    } catch (error) {
+      failure = new HoopError('HOOP_AUDIT_UNRECORDED', 'the audit journal cannot be written', {
+        hint: 'An administrator should check the disk the gateway records to.',
+        cause: error,
+      });
+      this.options.log?.error(
+        { err: error, event: 'audit_journal_failed', records: records.length },
+        'could not write the audit journal',
+      );
+      // The store may still take them; the journal keeps nothing from now on.
+      this.storeFailed = true;
+    }
+    for (const record of records) this.queue.push(record);
+    if (failure) batch?.reject(failure);
+    else {
+      batch?.resolve();
+      const { onRecorded } = this.options;
+      if (onRecorded) {
+        for (const record of records) if (record.type === 'event') onRecorded(record.event);
+      }
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setTimeout(this.flush, this.batchWindowMs);
     }
   };
-
-  /** Waits until the session's events are written (or have failed) and forgets it; called as the session ends. */
-  async settle(sessionId: string): Promise<void> {
-    this.flush();
-    await this.writing;
-    this.seqs.delete(sessionId);
-  }
 
   /** Starts the writer unless it runs: it takes what has queued each time the previous append is done. */
   private readonly flush = (): void => {
@@ -99,27 +277,41 @@ export class StatementRecorder {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     this.writing = (async () => {
-      while (this.queue.length > 0) await this.write(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) {
+        await this.write(this.queue.splice(0, this.maxBatch));
+        // Records are queued as they are journaled: an empty queue means the
+        // store has everything the journal holds, so the journal starts over.
+        if (this.queue.length === 0 && !this.storeFailed) this.options.journal?.reset();
+      }
       this.running = false;
     })();
   };
 
-  private async write(batch: Queued[]): Promise<void> {
+  private async write(batch: JournalRecord[]): Promise<void> {
+    const events: StatementEvent[] = [];
+    const signatures: ChainSignature[] = [];
+    const ends: { sessionId: string; end: SessionEnd }[] = [];
+    for (const record of batch) {
+      if (record.type === 'event') events.push(record.event);
+      else if (record.type === 'signature') signatures.push(record.signature);
+      else ends.push(record);
+    }
+    const { store } = this.options;
     try {
-      await this.options.store.appendEvents(batch.map((queued) => queued.event));
-      for (const { event } of batch) this.options.onRecorded?.(event);
+      await store.appendEvents(events);
+      if (signatures.length > 0) await store.appendSignatures(signatures);
+      for (const { sessionId, end } of ends) await store.endSession(sessionId, end);
     } catch (error) {
-      for (const { event, session } of batch) {
-        session.log.error(
-          {
-            err: error,
-            event: 'statement_event_unrecorded',
-            seq: event.seq,
-            fingerprint: event.fingerprint,
-          },
-          'could not record a statement event',
-        );
-      }
+      this.storeFailed = true;
+      this.options.log?.error(
+        {
+          err: error,
+          event: 'statement_event_unrecorded',
+          events: events.length,
+          sessions: [...new Set(events.map((event) => event.sessionId))],
+        },
+        'could not write audit records to the store; the journal keeps them for the next start',
+      );
     }
   }
 }

@@ -6,6 +6,7 @@ import { CancelKeys } from './cancel-keys.js';
 import { CatalogCache } from './catalog.js';
 import { SharedCatalogs } from './shared-catalogs.js';
 import { FrameSource } from './frame-source.js';
+import { abortSqlState, sessionAbortOf } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { ResultFilter } from './result-filter.js';
 import type { ResultMaskerFactory } from './result-masker.js';
@@ -17,6 +18,7 @@ import {
   type StatementHook,
 } from './statement-gate.js';
 import { StatementOutcomes } from './statement-outcomes.js';
+import { frameOf, type PreviewLimits } from './result-preview.js';
 import { connectTarget, type TargetConnection, type TargetOptions } from './target.js';
 import { TargetPool, type IdleTarget, type TargetPoolOptions } from './target-pool.js';
 import {
@@ -54,6 +56,11 @@ export interface PostgresHandlerOptions {
   catalogCache?: CatalogCache;
   /** Told how every Query and Execute ended, with the gate's `audit` payload (e.g. for the audit trail). */
   onStatement?: StatementHook;
+  /**
+   * With `onStatement`: the first rows of each result, as the client is sent
+   * them (after masking), go with the outcome, up to these limits. Default: none.
+   */
+  preview?: PreviewLimits;
   /**
    * Keeps the target connections of sessions that ended cleanly for the next
    * session of the same identity (see {@link TargetPool}); `false` logs in
@@ -123,6 +130,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
       let target: TargetConnection | undefined;
       let key: ReturnType<CancelKeys['issue']> | undefined;
       let catalog: ReturnType<SharedCatalogs['acquire']> | undefined;
+      let stopOnAbort: (() => void) | undefined;
       try {
         const startup = await readStartup(client, session);
         if (startup.kind === 'cancel') {
@@ -142,6 +150,27 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         const poolKey = pool && targetKey(session, targetOptions);
         const reused = poolKey ? await pool.take(poolKey) : undefined;
         target = reused?.connection ?? (await connectTarget(targetOptions));
+        if (session.signal) {
+          // The gateway ends the session (its audit store is gone): a FATAL
+          // ErrorResponse after the last whole message the client was sent.
+          const { signal } = session;
+          const connected = target;
+          stopOnAbort = () => {
+            const abort = sessionAbortOf(signal);
+            connected.socket.destroy();
+            if (client.writable) {
+              client.end(
+                buildErrorResponse({
+                  severity: 'FATAL',
+                  code: abortSqlState(abort),
+                  message: abort.message,
+                }),
+              );
+            }
+          };
+          if (signal.aborted) stopOnAbort();
+          else signal.addEventListener('abort', stopOnAbort, { once: true });
+        }
         const idle: IdleTarget = reused ?? {
           connection: target,
           parameters: parameterStatuses(target.greeting),
@@ -183,7 +212,10 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         }
         const { onStatement } = options;
         const outcomes = onStatement
-          ? new StatementOutcomes((audit, outcome) => onStatement(session, audit, outcome))
+          ? new StatementOutcomes(
+              (audit, outcome) => onStatement(session, audit, outcome),
+              options.preview,
+            )
           : undefined;
         const { idle: clean, ...outcome } = await relayMessages(
           session,
@@ -225,6 +257,7 @@ export function postgresHandler(options: PostgresHandlerOptions = {}): ProtocolH
         );
         return { ...counts, reason: 'protocol_error', detail: failure.message };
       } finally {
+        if (stopOnAbort) session.signal?.removeEventListener('abort', stopOnAbort);
         key?.release();
         catalog?.release();
       }
@@ -610,7 +643,6 @@ function relayMessages(
       counts.bytesDown += chunk.length;
       try {
         for (const frame of targetFramer.push(chunk)) {
-          outcomes?.onTargetFrame(frame);
           if (parameters) trackTarget(frame);
           backlog.push(frame);
         }
@@ -664,8 +696,14 @@ function relayMessages(
             filtered.then(
               (bytes) => {
                 backlog.shift();
-                if (bytes ?? replacement) {
-                  if (!client.write(bytes ?? replacement!)) clientFull = true;
+                const changed = bytes ?? replacement;
+                const hold = outcomes?.onTargetFrame(changed ? frameOf(changed) : frame);
+                if (hold) {
+                  holdFor(hold, changed ?? frameBytes(frame));
+                  return;
+                }
+                if (changed) {
+                  if (!client.write(changed)) clientFull = true;
                 } else if (!client.write(frameBytes(frame))) clientFull = true;
                 waiting = false;
                 if (!clientFull) target.resume();
@@ -681,6 +719,13 @@ function relayMessages(
           return;
         }
         backlog.shift();
+        // The outcomes see what the client is sent: masked rows, the gateway's errors.
+        const hold = outcomes?.onTargetFrame(replacement ? frameOf(replacement) : frame);
+        if (hold) {
+          send();
+          holdFor(hold, replacement ?? frameBytes(frame));
+          return;
+        }
         if (replacement) {
           flushRun();
           out.push(replacement);
@@ -692,6 +737,43 @@ function relayMessages(
         runEnd = frame;
       }
       send();
+    };
+
+    /**
+     * Holds the frame that completes a statement, and every frame after it,
+     * until the statement's audit event is durable; a client never receives
+     * a response whose event could be lost. If it cannot be recorded, the
+     * session ends (fail closed).
+     */
+    const holdFor = (hold: Promise<void>, bytes: Buffer): void => {
+      waiting = true;
+      target.pause();
+      hold.then(
+        () => {
+          if (settled) return;
+          if (!client.write(bytes)) clientFull = true;
+          waiting = false;
+          if (!clientFull) target.resume();
+          drainBacklog();
+        },
+        (error: unknown) => {
+          session.log.error(
+            { err: error, event: 'statement_event_unrecorded' },
+            'closing a session whose statement could not be recorded',
+          );
+          if (client.writable)
+            client.end(
+              buildErrorResponse({
+                severity: 'FATAL',
+                code: '58030',
+                message:
+                  'hoop: the gateway cannot record this statement, so its response is withheld and the session is closed (HOOP_AUDIT_UNRECORDED)',
+              }),
+            );
+          target.destroy();
+          finish({ reason: 'internal_error', detail: (error as Error).message });
+        },
+      );
     };
 
     const trackTarget = (frame: Frame): void => {

@@ -1,6 +1,7 @@
 import type { OutputLineage } from '../../sql/lineage.js';
 import type { SessionContext } from '../handler.js';
 import type { CopyFormat } from './copy/index.js';
+import type { ResultPreview } from './result-preview.js';
 
 /**
  * One mask rule that applies to the results of an allowed string, as the gate
@@ -100,15 +101,23 @@ export interface StatementOutcome {
   durationMs: number;
   /** The ErrorResponse the client saw: the gateway's own for a refusal. */
   error?: { code: string; message: string };
+  /** The first rows of the result as the client received them (after masking), when previews are on. */
+  preview?: ResultPreview;
 }
 
 /**
  * Called once per Query (simple protocol) or Execute (extended), and once per
  * refused Parse, with the gate's `audit` payload for the SQL and how it
  * ended. The gateway hands this in; the relay never reads `audit`.
+ *
+ * A returned promise holds the response: the frame that completes the
+ * statement (CommandComplete or ErrorResponse of an Execute, ReadyForQuery of
+ * a Query) and everything after it reach the client only once it resolves
+ * (the audit event is durable); if it rejects, the session ends with a FATAL
+ * error instead (fail closed: nothing unrecorded is answered).
  */
 export type StatementHook = (
   session: SessionContext,
   audit: unknown,
   outcome: StatementOutcome,
-) => void;
+) => void | Promise<void>;

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { PreviewCapture, type PreviewLimits } from './result-preview.js';
 import type { StatementOutcome } from './statement-gate.js';
 import { BackendCode, parseBackend, type Frame, type FrontendMessage } from './protocol/index.js';
 
@@ -18,6 +19,15 @@ interface Pending {
   end?: number;
   rows?: number;
   error?: { code: string; message: string };
+  /** Bind's result format codes, for an Execute. */
+  formats?: readonly number[];
+  preview?: PreviewCapture;
+}
+
+/** A Bind's portal: the statement's audit payload and the result formats it asked for. */
+interface Portal {
+  audit: unknown;
+  formats: readonly number[];
 }
 
 /** One Query, or the extended-protocol messages up to a Sync: what one ReadyForQuery ends. */
@@ -35,15 +45,24 @@ interface Unit {
  * it ends at its ReadyForQuery, with the counts of its CommandCompletes
  * summed. In the extended protocol an ErrorResponse makes the target skip to
  * Sync, so the Executes after it never ran and are not reported. Only tags
- * and errors are read: DataRows pass by undecoded.
+ * and errors are read, and with `preview` limits the first rows of each
+ * result, up to the limits (the frames as the client gets them: the relay
+ * calls {@link onTargetFrame} with masked rows).
+ *
+ * `report` may return a promise (the event being made durable): the frame
+ * that completed the statement is then held until it resolves, which
+ * `onTargetFrame` passes on to the relay.
  */
 export class StatementOutcomes {
   private readonly statements = new Map<string, unknown>();
-  private readonly portals = new Map<string, unknown>();
+  private readonly portals = new Map<string, Portal>();
   private readonly units: Unit[] = [];
   private open: Unit | undefined;
 
-  constructor(private readonly report: (audit: unknown, outcome: StatementOutcome) => void) {}
+  constructor(
+    private readonly report: (audit: unknown, outcome: StatementOutcome) => void | Promise<void>,
+    private readonly preview?: PreviewLimits,
+  ) {}
 
   /** A Query or Parse as forwarded, with the gate's audit payload and its refusal if refused. */
   onStatement(message: FrontendMessage, audit: unknown, refusal?: Refusal): void {
@@ -60,13 +79,18 @@ export class StatementOutcomes {
   onClientMessage(message: FrontendMessage): void {
     switch (message.type) {
       case 'bind':
-        this.portals.set(message.portal, this.statements.get(message.statement));
+        this.portals.set(message.portal, {
+          audit: this.statements.get(message.statement),
+          formats: message.resultFormats,
+        });
         return;
-      case 'execute':
-        this.extendedUnit().pending.push(
-          this.pending(this.portals.get(message.portal), undefined, false),
-        );
+      case 'execute': {
+        const portal = this.portals.get(message.portal);
+        const pending = this.pending(portal?.audit, undefined, false);
+        if (portal) pending.formats = portal.formats;
+        this.extendedUnit().pending.push(pending);
         return;
+      }
       case 'close':
         if (message.target === 'S') this.statements.delete(message.name);
         else this.portals.delete(message.name);
@@ -79,69 +103,88 @@ export class StatementOutcomes {
     }
   }
 
-  /** Every target frame, as it arrives. */
-  onTargetFrame(frame: Frame): void {
+  /**
+   * Every target frame, in order, as the client is sent it. Returns a
+   * promise when this frame completed a statement whose report must finish
+   * before the frame may go on.
+   */
+  onTargetFrame(frame: Frame): Promise<void> | undefined {
     switch (frame.code) {
+      case BackendCode.DataRow:
+        if (this.preview) this.capture()?.row(frame);
+        return undefined;
+      case BackendCode.RowDescription:
+        if (this.preview) this.capture()?.describe(frame);
+        return undefined;
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:
       case BackendCode.PortalSuspended:
-        this.complete(frame);
-        return;
+        return this.complete(frame);
       case BackendCode.ErrorResponse:
-        this.fail(frame);
-        return;
+        return this.fail(frame);
       case BackendCode.ReadyForQuery: {
         const unit = this.units.shift();
-        if (unit?.simple && unit.pending[0]) this.emit(unit.pending[0]);
-        return;
+        if (unit?.simple && unit.pending[0]) return this.emit(unit.pending[0]);
+        return undefined;
       }
       default:
+        return undefined;
     }
   }
 
-  private complete(frame: Frame): void {
+  /** The preview of the statement the target is answering now. */
+  private capture(): PreviewCapture | undefined {
+    const head = this.units[0]?.pending[0];
+    if (!head || head.parse || head.audit === undefined) return undefined;
+    head.preview ??= new PreviewCapture(this.preview!, head.formats);
+    return head.preview;
+  }
+
+  private complete(frame: Frame): Promise<void> | undefined {
     const unit = this.units[0];
-    if (!unit) return;
+    if (!unit) return undefined;
     const now = performance.now();
     const rows = frame.code === BackendCode.CommandComplete ? tagRows(frame) : undefined;
     if (unit.simple) {
       const pending = unit.pending[0];
-      if (!pending) return;
+      if (!pending) return undefined;
       pending.end = now;
       if (rows !== undefined) pending.rows = (pending.rows ?? 0) + rows;
-      return;
+      return undefined;
     }
     const head = unit.pending[0];
-    if (!head || head.parse) return;
+    if (!head || head.parse) return undefined;
     unit.pending.shift();
     head.end = now;
     if (rows !== undefined) head.rows = rows;
-    this.emit(head);
+    return this.emit(head);
   }
 
-  private fail(frame: Frame): void {
+  private fail(frame: Frame): Promise<void> | undefined {
     const unit = this.units[0];
-    if (!unit) return;
+    if (!unit) return undefined;
     const head = unit.pending[0];
-    if (!head) return;
+    if (!head) return undefined;
     head.end = performance.now();
     head.error = head.refusal
       ? { code: head.refusal.sqlState, message: head.refusal.message }
       : errorOf(frame);
-    if (unit.simple) return;
+    if (unit.simple) return undefined;
     // The target skips to Sync: nothing else in this unit runs.
     unit.pending.length = 0;
-    this.emit(head);
+    return this.emit(head);
   }
 
-  private emit(pending: Pending): void {
-    if (pending.audit === undefined) return;
+  private emit(pending: Pending): Promise<void> | undefined {
+    if (pending.audit === undefined) return undefined;
     const outcome: StatementOutcome = {
       durationMs: (pending.end ?? performance.now()) - pending.start,
     };
     if (pending.rows !== undefined) outcome.rows = pending.rows;
     if (pending.error) outcome.error = pending.error;
-    this.report(pending.audit, outcome);
+    const preview = pending.preview?.result();
+    if (preview) outcome.preview = preview;
+    return this.report(pending.audit, outcome) ?? undefined;
   }
 
   private pending(audit: unknown, refusal: Refusal | undefined, parse: boolean): Pending {

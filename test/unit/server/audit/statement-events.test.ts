@@ -100,7 +100,9 @@ describe('statement outcomes', () => {
 
   it('sums a simple Query’s counts and reports at ReadyForQuery', () => {
     const seen: [unknown, StatementOutcome][] = [];
-    const outcomes = new StatementOutcomes((audit, outcome) => seen.push([audit, outcome]));
+    const outcomes = new StatementOutcomes((audit, outcome) => {
+      seen.push([audit, outcome]);
+    });
     outcomes.onStatement({ type: 'query', sql: 'insert …; update …' }, 'a');
     for (const frame of frames(
       buildCommandComplete('INSERT 0 2'),
@@ -117,7 +119,9 @@ describe('statement outcomes', () => {
 
   it('reports a refusal with the gateway’s error, not the target’s', () => {
     const seen: StatementOutcome[] = [];
-    const outcomes = new StatementOutcomes((_, outcome) => seen.push(outcome));
+    const outcomes = new StatementOutcomes((_, outcome) => {
+      seen.push(outcome);
+    });
     outcomes.onStatement({ type: 'query', sql: 'drop table t' }, 'a', {
       sqlState: '42501',
       message: 'refused by policy',
@@ -132,7 +136,9 @@ describe('statement outcomes', () => {
 
   it('ties Executes to their completions and skips those after an error', () => {
     const seen: [unknown, StatementOutcome][] = [];
-    const outcomes = new StatementOutcomes((audit, outcome) => seen.push([audit, outcome]));
+    const outcomes = new StatementOutcomes((audit, outcome) => {
+      seen.push([audit, outcome]);
+    });
     outcomes.onStatement({ type: 'parse', name: '', sql: 'select $1', paramTypes: [] }, 'one');
     outcomes.onClientMessage({
       type: 'bind',
@@ -243,13 +249,16 @@ describe('statement recorder', () => {
       const events = Array.from({ length: 1200 }, (_, i) => event({ seq: i + 1 }));
       await store.appendEvents(events);
       assert.equal((await store.listEvents('ses_1')).length, 1200);
-      // A duplicate id in the last slice fails the whole batch: nothing of it is kept.
+      // A bad row in the last slice fails the whole batch: nothing of it is kept.
       const failing = Array.from({ length: 1200 }, (_, i) =>
         event({ sessionId: 'ses_2', seq: i + 1 }),
       );
-      failing[1100] = { ...failing[1100]!, id: events[0]!.id };
+      failing[1100] = { ...failing[1100]!, text: null as unknown as string };
       await assert.rejects(store.appendEvents(failing));
       assert.deepEqual(await store.listEvents('ses_2'), []);
+      // An id already stored is skipped, not an error: a journal replayed twice adds nothing.
+      await store.appendEvents(events.slice(0, 10));
+      assert.equal((await store.listEvents('ses_1')).length, 1200);
     } finally {
       await store.close();
     }

@@ -1,0 +1,38 @@
+import { truncateSync } from 'node:fs';
+import type { ChainSignature, SessionEnd, StatementEvent, Store } from '../store/index.js';
+import { readJournal } from './journal.js';
+
+export interface ReplayResult {
+  events: number;
+  signatures: number;
+  ends: number;
+  /** The file ended in a partial or corrupt record (only a power loss leaves one), which was dropped. */
+  torn: boolean;
+}
+
+const BATCH = 2000;
+
+/**
+ * Puts what a previous gateway left in the journal into the store, before
+ * this one serves anyone, then empties the journal. Idempotent: events are
+ * skipped by id and signatures by head when the store already has them, and
+ * a session's end is written again as it was, so a replay cut short by
+ * another crash is simply done again.
+ */
+export async function replayJournal(file: string, store: Store): Promise<ReplayResult> {
+  const { records, torn } = readJournal(file);
+  const events: StatementEvent[] = [];
+  const signatures: ChainSignature[] = [];
+  const ends: { sessionId: string; end: SessionEnd }[] = [];
+  for (const record of records) {
+    if (record.type === 'event') events.push(record.event);
+    else if (record.type === 'signature') signatures.push(record.signature);
+    else ends.push(record);
+  }
+  for (let i = 0; i < events.length; i += BATCH)
+    await store.appendEvents(events.slice(i, i + BATCH));
+  if (signatures.length > 0) await store.appendSignatures(signatures);
+  for (const { sessionId, end } of ends) await store.endSession(sessionId, end);
+  if (records.length > 0 || torn) truncateSync(file, 0);
+  return { events: events.length, signatures: signatures.length, ends: ends.length, torn };
+}

@@ -1,0 +1,95 @@
+import { generateKeyPairSync } from 'node:crypto';
+import path from 'node:path';
+import type { AuditConfig } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import type { StatementEvent, Store } from '../store/index.js';
+import { Journal, JOURNAL_FILE } from './journal.js';
+import { replayJournal } from './journal-replay.js';
+import { KEY_FILE, loadOrCreateKeyFile, signerFromPem, type AuditSigner } from './signing.js';
+import { StatementRecorder } from './statement-recorder.js';
+
+/**
+ * Where the gateway keeps its audit files (journal, signing key): next to a
+ * SQLite store, in `.hoop/` next to the config file for a PostgreSQL store,
+ * nowhere for `sqlite::memory:` (nothing there outlives the process).
+ */
+export function auditDataDir(storeUrl: string, configFile: string): string | undefined {
+  if (storeUrl === 'sqlite::memory:') return undefined;
+  if (storeUrl.startsWith('sqlite:')) return path.dirname(storeUrl.slice('sqlite:'.length));
+  const base = configFile === '<inline>' ? process.cwd() : path.dirname(configFile);
+  return path.join(base, '.hoop');
+}
+
+/** The default key file of a gateway configured with this store and config file. */
+export function auditKeyFile(storeUrl: string, configFile: string): string | undefined {
+  const dir = auditDataDir(storeUrl, configFile);
+  return dir && path.join(dir, KEY_FILE);
+}
+
+/** The signer the gateway uses: `audit.signingKey`, else the key file (made at first start). */
+export function auditSigner(audit: AuditConfig, storeUrl: string, configFile: string): AuditSigner {
+  if (audit.signingKey !== undefined) return signerFromPem(audit.signingKey, 'audit.signingKey');
+  const file = auditKeyFile(storeUrl, configFile);
+  if (file) return loadOrCreateKeyFile(file);
+  // An in-memory store: a key for this process only, like the record itself.
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return signerFromPem(
+    privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    'an ephemeral key',
+  );
+}
+
+export interface Recording {
+  recorder: StatementRecorder;
+  signer: AuditSigner;
+  /** Absolute path of the journal, when there is one. */
+  journalFile?: string;
+  /** Writes out what is pending and closes the journal. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the audit recording of a gateway: the signing key, then the journal
+ * a previous gateway may have left (replayed into the store before anything
+ * is served), then the recorder.
+ */
+export async function startRecording(options: {
+  audit: AuditConfig;
+  storeUrl: string;
+  configFile: string;
+  store: Store;
+  log: Logger;
+  onRecorded?: (event: StatementEvent) => void;
+}): Promise<Recording> {
+  const { audit, storeUrl, configFile, store, log } = options;
+  const signer = auditSigner(audit, storeUrl, configFile);
+  const dir = auditDataDir(storeUrl, configFile);
+  const journalFile = audit.journal ?? (dir && path.join(dir, JOURNAL_FILE));
+  let journal: Journal | undefined;
+  if (journalFile) {
+    const replayed = await replayJournal(journalFile, store);
+    if (replayed.events + replayed.signatures + replayed.ends > 0 || replayed.torn) {
+      log.info(
+        { event: 'audit_journal_replayed', file: journalFile, ...replayed },
+        'audit records a previous gateway left in the journal are in the store',
+      );
+    }
+    journal = Journal.open(journalFile);
+  }
+  const recorder = new StatementRecorder({
+    store,
+    signer,
+    log,
+    ...(journal ? { journal } : {}),
+    ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
+  });
+  return {
+    recorder,
+    signer,
+    ...(journalFile ? { journalFile } : {}),
+    async close() {
+      await recorder.close();
+      journal?.close();
+    },
+  };
+}
