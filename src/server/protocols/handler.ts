@@ -11,6 +11,18 @@ export interface SessionContext {
   identity: Identity;
   connection: ConnectionConfig;
   log: Logger;
+  /**
+   * Aborted when the gateway ends the session from outside (the audit store
+   * is unavailable, say), with a {@link SessionAbort} as its reason: the
+   * handler tells its client why in the protocol's own terms and ends.
+   */
+  signal?: AbortSignal;
+}
+
+/** Why the gateway ends a session: the reason of an aborted {@link SessionContext.signal}. */
+export interface SessionAbort {
+  reason: CloseReasonName;
+  message: string;
 }
 
 export interface SessionOutcome {
