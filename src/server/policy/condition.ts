@@ -45,6 +45,17 @@ const ENVIRONMENT = new Environment({ homogeneousAggregateLiterals: false })
   })
   .registerVariable({ name: 'time', type: 'google.protobuf.Timestamp', description: 'when' });
 
+/**
+ * Where a checked condition runs: the same language without the declared
+ * shapes, which the evaluator would otherwise check on every access. The
+ * context always has the declared shape ({@link conditionContext}), so the
+ * answer is the same, several times faster.
+ */
+const RUNTIME = new Environment({
+  homogeneousAggregateLiterals: false,
+  unlistedVariablesAreDyn: true,
+}).registerVariable({ name: 'time', type: 'google.protobuf.Timestamp', description: 'when' });
+
 /** The names a condition may use, for messages. */
 export const CONDITION_VARIABLES = ['identity', 'connection', 'action', 'time'] as const;
 
@@ -80,13 +91,14 @@ export function compileCondition(
     };
   }
   const usesAction = mentions(program.ast, 'action');
+  const run = RUNTIME.parse(source);
   return {
     ok: true,
     condition: {
       source,
       usesAction,
       evaluate(context) {
-        const result: unknown = program(context);
+        const result: unknown = run(context);
         if (typeof result !== 'boolean') throw new TypeError('the condition is not true or false');
         return result;
       },

@@ -197,15 +197,33 @@ function actionMatches(rule: CompiledRule, action: SqlAction): boolean {
 /** Connections are few and named by the config, but a cache keyed by input is bounded all the same. */
 const MAX_CACHED_CONNECTIONS = 1024;
 
+/** Callers on a connection: one entry per identity (subject, groups, delegation) that decides there. */
+const MAX_CACHED_CALLERS = 4096;
+
+/**
+ * What {@link identityMatches} reads of an identity, as a key: rules that
+ * look only at who asks give the same answer for the same key.
+ */
+function callerKey(
+  connection: PolicyRequest['connection'],
+  identity: PolicyRequest['identity'],
+): string {
+  const actors = identity.actors === undefined ? '' : identity.actors.join('\u0001');
+  return `${connection.type}\u0000${connection.name}\u0000${identity.kind}\u0000${identity.subject}\u0000${identity.name}\u0000${identity.email ?? ''}\u0000${identity.groups.join('\u0001')}\u0000${actors}`;
+}
+
 /**
  * Decides requests against compiled rules (see `Policy.decide`). The
  * rules that can apply to a connection (by its name and type) are worked out
- * once per connection and cached, so a decision only looks at those.
+ * once per connection and cached, and those that can apply to a caller there
+ * (by the keys that look at who asks) once per caller, so a decision only
+ * looks at the rules that depend on what is asked and when.
  */
 export class PolicyEngine {
   private readonly compiled: readonly CompiledRule[];
   private readonly byConnection = new Map<string, Map<string, readonly CompiledRule[]>>();
   private cached = 0;
+  private readonly byCaller = new Map<string, readonly CompiledRule[]>();
 
   constructor(rules: readonly Rule[]) {
     this.compiled = rules.map(compileRule);
@@ -224,8 +242,7 @@ export class PolicyEngine {
     let at = request.at;
     let context: ConditionContext | undefined;
 
-    for (const rule of this.candidates(request.connection)) {
-      if (!identityMatches(rule, identity)) continue;
+    for (const rule of this.callerCandidates(request.connection, identity)) {
       if (rule.needsAction) {
         if (action === undefined) continue;
         if (action.unparsed === true) {
@@ -291,6 +308,21 @@ export class PolicyEngine {
     }
     if (allow !== undefined) return { effect: 'allow', rule: allow.name, masks, matched };
     return { effect: 'deny', message: MESSAGES.defaultDeny, masks, matched };
+  }
+
+  /** The rules whose connection and identity keys admit the caller on the connection, in policy order. */
+  private callerCandidates(
+    connection: PolicyRequest['connection'],
+    identity: PolicyRequest['identity'],
+  ): readonly CompiledRule[] {
+    const key = callerKey(connection, identity);
+    let rules = this.byCaller.get(key);
+    if (rules === undefined) {
+      rules = this.candidates(connection).filter((rule) => identityMatches(rule, identity));
+      if (this.byCaller.size >= MAX_CACHED_CALLERS) this.byCaller.clear();
+      this.byCaller.set(key, rules);
+    }
+    return rules;
   }
 
   /** The rules whose `connections` and `types` admit the connection, in policy order. */
