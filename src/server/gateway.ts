@@ -49,6 +49,9 @@ import {
 import { requestFor } from './sql-gate.js';
 import { initSqlParser } from './sql/index.js';
 import { openStore, type Store } from './store/index.js';
+import { RetentionSchedule } from './audit/retention.js';
+import { StoreGuard } from './audit/store-guard.js';
+import type { SessionAbort } from './protocols/handler.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -105,7 +108,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ? () => configured.current
       : configured && (() => configured);
   if (policy) await initSqlParser();
-  const store = options.store ?? (await openStore(config.store));
+  const opened = options.store ?? (await openStore(config.store));
+  // Between the gateway and its store: a record the store cannot take closes
+  // the sessions it was for, or waits in the local spool (audit.onStoreFailure).
+  const storeGuard = new StoreGuard({
+    store: opened,
+    log,
+    mode: config.audit.onStoreFailure,
+    spool: config.audit.spool,
+    onLost: (ids, error) => closeUnrecorded(ids, error),
+  });
+  await storeGuard.start();
+  const store = storeGuard.store;
   const authenticate: Authenticator = createAuthenticator(
     options.strategies ?? defaultStrategies(config),
   );
@@ -169,8 +183,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ).map((handler) => [handler.type, handler]),
   );
   const connections = new Connections(config.connections);
-  const live = new Map<string, { stream: WebSocketStream; ended: Promise<void> }>();
+  const live = new Map<
+    string,
+    { stream: WebSocketStream; ended: Promise<void>; abort: AbortController }
+  >();
   let closing = false;
+
+  /** Fail closed: sessions whose audit records the store (and spool) did not take end now. */
+  function closeUnrecorded(ids: readonly string[], error: Error): void {
+    const why: SessionAbort = {
+      reason: 'store_unavailable',
+      message: 'hoop: the audit store is unavailable; the session is closed',
+    };
+    for (const id of ids) {
+      const entry = live.get(id);
+      if (!entry || entry.abort.signal.aborted) continue;
+      log.warn(
+        { event: 'session_unrecorded_closed', session: id, err: error },
+        'closing a session whose audit records cannot be stored',
+      );
+      entry.abort.abort(why);
+      // Handlers that do not follow the signal (plain TCP) end with the tunnel.
+      setTimeout(() => {
+        if (!entry.stream.destroyed) entry.stream.closeWith(why.reason, why.message);
+      }, 1000).unref();
+    }
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -293,15 +331,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Reported through the handler's outcome.
       });
       sessionLog.info({ event: 'session_start', client: clientAddr }, 'session started');
-      const ended = serve(handler, { id, identity, connection, log: sessionLog }, stream);
-      live.set(id, { stream, ended });
+      const abort = new AbortController();
+      const ended = serve(
+        handler,
+        { id, identity, connection, log: sessionLog, signal: abort.signal },
+        stream,
+      );
+      live.set(id, { stream, ended, abort });
       void ended.finally(() => live.delete(id));
     });
   };
 
   const serve = async (
     handler: ProtocolHandler,
-    session: { id: string; identity: Identity; connection: ConnectionConfig; log: Logger },
+    session: {
+      id: string;
+      identity: Identity;
+      connection: ConnectionConfig;
+      log: Logger;
+      signal: AbortSignal;
+    },
     stream: WebSocketStream,
   ): Promise<void> => {
     // Ends the session when its credential expires or is no longer refreshed;
@@ -352,6 +401,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     guard.stop();
     if (grantTimer) clearTimeout(grantTimer);
     if (closedAs) outcome = { ...outcome, reason: closedAs.reason, detail: closedAs.detail };
+    if (session.signal.aborted) {
+      const why = session.signal.reason as SessionAbort;
+      outcome = { ...outcome, reason: why.reason, detail: why.message };
+    }
     // A handler that is done with its client (a cancel request, a refused
     // start-up) leaves the tunnel to us: closing it is what the client waits for.
     if (!stream.destroyed) stream.destroy();
@@ -426,12 +479,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Nothing half-started: the store this call opened is closed again.
     if (configured instanceof PolicyReloader) configured.close();
     await recording.close().catch(() => {});
+    await storeGuard.close().catch(() => {});
     if (!options.store) await store.close().catch(() => {});
     throw listenError(error as NodeJS.ErrnoException, listenHost, listenPort, config.file);
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log.info({ event: 'gateway_listening', address: `${host}:${address.port}` }, 'gateway listening');
+  // Older records go at start and then hourly; each purge is recorded in the store.
+  const { retentionMs } = config.audit;
+  const retention =
+    retentionMs === undefined ? undefined : new RetentionSchedule({ store, retentionMs, log });
 
   return {
     url: `http://${host}:${address.port}`,
@@ -471,6 +529,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
       wss.close();
       await recording.close();
+      await retention?.close();
+      await storeGuard.close();
       if (!options.store) await store.close();
     },
   };

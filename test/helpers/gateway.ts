@@ -57,6 +57,8 @@ export async function startTestGateway(options: {
   reviews?: string;
   /** YAML lines of an `audit:` section (`audit:\n  auditors: [auditors]`). */
   audit?: string;
+  /** The store URL; default a fresh SQLite file in the gateway's directory. */
+  store?: string;
   logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
@@ -68,7 +70,7 @@ export async function startTestGateway(options: {
   // JSON is YAML: values are quoted, whatever characters they hold.
   const text = [
     'listen: 127.0.0.1:0',
-    `store: sqlite:${path.join(dir, 'hoop.db')}`,
+    `store: ${JSON.stringify(options.store ?? `sqlite:${path.join(dir, 'hoop.db')}`)}`,
     'log: { level: silent }',
     'auth:',
     ...(options.oidc ? [`  oidc: ${JSON.stringify(options.oidc)}`] : []),
