@@ -79,7 +79,13 @@ export function previewTable(preview: AuditPreview, maxRows: number, indent = ' 
     .slice(0, maxRows)
     .map((row) => row.map((cell) => oneLine(cell ?? 'NULL', 40)));
   const more = preview.rows.length - rows.length;
-  const lines = formatTable(preview.columns, rows).split('\n');
+  // Column names as the result had them: formatTable's header is upper-cased, so they go in as a row.
+  const lines = formatTable(
+    preview.columns.map(() => ''),
+    [preview.columns, ...rows],
+  )
+    .split('\n')
+    .slice(1);
   if (more > 0 || preview.truncated) {
     lines.push(
       more > 0
