@@ -154,6 +154,24 @@ describe('policy reload in a running gateway', () => {
     assert.equal(reloaded?.hash, gateway.policyStatus()?.hash);
     // The session is still open: statements the new policy allows run.
     assert.equal((await client.query('create temp table scratch (id int)')).command, 'CREATE');
+
+    // Each statement's audit event names the policy version that decided it.
+    const second = gateway.policyStatus()?.hash;
+    const [session] = await gateway.store.listSessions();
+    assert.ok(session);
+    let events: Awaited<ReturnType<typeof gateway.store.listEvents>> = [];
+    await eventually(async () => {
+      events = await gateway.store.listEvents(session.id);
+      return events.length >= 3;
+    });
+    assert.deepEqual(
+      events.slice(0, 3).map((event) => [event.text, event.decision, event.policyHash]),
+      [
+        ['select 1 as one', 'allow', first],
+        ['select 1 as one', 'deny', second],
+        ['create temp table scratch (id int)', 'allow', second],
+      ],
+    );
   });
 
   it('a broken file is refused loudly and the last good policy stays', async () => {
