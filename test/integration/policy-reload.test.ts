@@ -180,7 +180,7 @@ describe('policy reload in a running gateway', () => {
     await eventually(() => gateway.policyStatus()?.lastReload?.ok === false);
 
     assert.equal(gateway.policyStatus()?.hash, good);
-    const failed = logs.find((line) => line.event === 'policy_reload_failed');
+    const failed = logs.findLast((line) => line.event === 'policy_reload_failed');
     assert.equal(failed?.level, 50, 'logged as an error');
     assert.match(failed?.msg ?? '', /the previous policy stays in force/);
     assert.match(
