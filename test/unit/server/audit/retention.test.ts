@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { RetentionSchedule, gatewayName } from '../../../../src/server/audit/retention.js';
+import type { Logger } from '../../../../src/server/logger.js';
 import { openStore, type NewSession } from '../../../../src/server/store/index.js';
 
 const DAY = 86_400_000;
@@ -23,7 +24,7 @@ function session(id: string, startedAt: string): NewSession {
 }
 
 /** A logger whose JSON lines the test reads. */
-function capture(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
