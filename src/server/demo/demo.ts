@@ -101,6 +101,8 @@ export async function startDemo(options: {
               `    groups: [engineering, dba, agents]`,
             ]
           : []),
+        // The DBA sees every session in `hoop audit`; others see their own.
+        'audit: { auditors: [dba] }',
         ...DEMO_POLICY_YAML,
       ].join('\n'),
       { file: path.join(dir, 'hoop.yaml') },

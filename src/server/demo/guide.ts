@@ -12,6 +12,7 @@ export function demoGuide(demo: Demo, bin: string): string {
   );
   const pg = demo.postgres;
   const masked = 'select full_name, email, card_number from customers limit 3';
+  const update = "update orders set status = 'shipped' where id = 1";
   return [
     `hoop demo is running (store in ${demo.dir}). Press Ctrl-C to stop.`,
     `  gateway            ${demo.gateway.url}`,
@@ -48,6 +49,19 @@ export function demoGuide(demo: Demo, bin: string): string {
       ? [
           `  ${bin} exec demo-pg -i "${masked}" --output json`,
           `  ${bin} exec demo-pg -i "delete from orders where status = 'cancelled'"   # refused: agents never delete`,
+          `  ${bin} exec demo-pg -i "${update}"   # exits 4: waits for a DBA's review, prints its ID`,
+          '',
+          'Approve it as the DBA (in a terminal without HOOP_TOKEN), then run it as the agent:',
+          `  ${bin} login                      # as bob / bob-password`,
+          `  ${bin} reviews                    # what waits for you`,
+          `  ${bin} reviews approve REVIEW_ID`,
+          `  HOOP_TOKEN=${demo.token} ${bin} exec demo-pg --review REVIEW_ID -i "${update}"`,
+          '',
+          'What happened, as an auditor (bob is in the auditors group):',
+          `  ${bin} audit list`,
+          `  ${bin} audit show SESSION_ID`,
+          `  ${bin} audit replay SESSION_ID`,
+          `  ${bin} audit verify`,
         ]
       : []),
     ...(agent

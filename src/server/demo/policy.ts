@@ -1,7 +1,8 @@
 /**
  * The demo policy as inline `hoop.yaml` lines (DESIGN.md, "Policy as code"):
- * drops refused everywhere, deletes refused to agents, personal data masked
- * on `demo-pg` for everyone, and the demo groups allowed the rest.
+ * drops refused everywhere, deletes refused to agents, agents' updates held
+ * for a DBA's approval, personal data masked on `demo-pg` for everyone, and
+ * the demo groups allowed the rest.
  */
 export const DEMO_POLICY_YAML = [
   'policy:',
@@ -13,6 +14,10 @@ export const DEMO_POLICY_YAML = [
   '    match: { groups: [agents], statements: [delete] }',
   '    effect: deny',
   '    message: Agents may not delete rows',
+  '  - name: agent-updates-need-review',
+  '    match: { groups: [agents], statements: [update, insert] }',
+  '    effect: review',
+  '    review: { approvers: [dba], approvals: 1, timeout: 10m }',
   '  - name: pii',
   '    match: { connections: [demo-pg] }',
   '    effect: mask',
