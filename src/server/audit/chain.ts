@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { NewSession, ResultPreview, SessionEnd, StatementEvent } from '../store/index.js';
+import type { NewSession, SessionEnd, StatementEvent } from '../store/index.js';
+import { previewJson } from '../store/preview-json.js';
 
 /**
  * The hash chain of a session's audit record (README "Audit integrity").
@@ -15,9 +16,13 @@ import type { NewSession, ResultPreview, SessionEnd, StatementEvent } from '../s
  * The canonical form of a record is the JSON text (JSON.stringify, no spaces)
  * of an array of every recorded field in a fixed order, with `null` for a
  * field the record does not have. Times are ISO-8601 UTC with milliseconds,
- * as stored; numbers are JSON numbers; the result preview is itself the array
- * `[columns, rows, truncated]`. The first element names the record type and
- * the scheme's version, so a record of one type can never pass for another.
+ * as stored; numbers are JSON numbers; the result preview is the object
+ * `{"columns":…,"rows":…,"truncated":…}` in that key order. The first element
+ * names the record type and the scheme's version, so a record of one type can
+ * never pass for another. The event's form is exactly the stored columns'
+ * text joined (`kinds`, `tables` and `preview` are stored as this JSON), so a
+ * verifier can hash rows as read, without parsing them (see
+ * {@link canonicalEventRow}).
  */
 export const CHAIN_VERSION = 'hoop-audit-v1';
 
@@ -42,8 +47,7 @@ export function canonicalSession(session: NewSession): string {
 
 /** A statement event, every field the store keeps except its own chain fields. */
 export function canonicalEvent(event: StatementEvent): string {
-  return JSON.stringify([
-    `${CHAIN_VERSION}/event`,
+  return canonicalEventValues([
     event.id,
     event.sessionId,
     event.seq,
@@ -51,8 +55,8 @@ export function canonicalEvent(event: StatementEvent): string {
     event.kind,
     event.text,
     event.fingerprint ?? null,
-    event.kinds,
-    event.tables,
+    JSON.stringify(event.kinds),
+    JSON.stringify(event.tables),
     event.decision,
     event.rule ?? null,
     event.policyHash ?? null,
@@ -62,8 +66,59 @@ export function canonicalEvent(event: StatementEvent): string {
     event.errorMessage ?? null,
     event.reviewId ?? null,
     event.reviewOutcome ?? null,
-    canonicalPreview(event.preview),
+    event.preview ? previewJson(event.preview) : null,
   ]);
+}
+
+/**
+ * The events table's columns in canonical order: what a verifier selects,
+ * followed by `prev_hash` and `hash`, to hash rows as read.
+ */
+export const CANONICAL_EVENT_COLUMNS = [
+  'id',
+  'session_id',
+  'seq',
+  'at',
+  'kind',
+  'text',
+  'fingerprint',
+  'kinds',
+  'tables',
+  'decision',
+  'rule',
+  'policy_hash',
+  'rows',
+  'duration_ms',
+  'error_code',
+  'error_message',
+  'review_id',
+  'review_outcome',
+  'preview',
+] as const;
+
+/** Indexes of the JSON columns, whose stored text is already their canonical JSON. */
+const KINDS = 7;
+const TABLES = 8;
+const PREVIEW = 18;
+
+const EVENT_TAG = JSON.stringify(`${CHAIN_VERSION}/event`);
+
+/**
+ * {@link canonicalEvent} of a stored row's values in
+ * {@link CANONICAL_EVENT_COLUMNS} order, the JSON columns as their text: the
+ * same bytes for a row the gateway wrote, without parsing anything, which is
+ * what lets `hoop audit verify` hash a million rows in a few seconds. A JSON
+ * column edited into another spelling of the same value counts as altered.
+ */
+export function canonicalEventValues(values: readonly unknown[]): string {
+  let out = `[${EVENT_TAG}`;
+  for (let i = 0; i < CANONICAL_EVENT_COLUMNS.length; i++) {
+    const value = values[i] ?? null;
+    if (i === KINDS || i === TABLES || i === PREVIEW)
+      out += `,${value === null ? 'null' : String(value)}`;
+    else out += `,${JSON.stringify(value)}`;
+  }
+  return `${out}]`;
 }
 
 /** How the session ended. */
@@ -77,10 +132,6 @@ export function canonicalEnd(sessionId: string, end: SessionEnd): string {
     end.closeReason,
     end.closeDetail ?? null,
   ]);
-}
-
-function canonicalPreview(preview: ResultPreview | undefined): unknown {
-  return preview ? [preview.columns, preview.rows, preview.truncated] : null;
 }
 
 /** SHA-256 of a session's start record, in hex: the `prev_hash` of its first event. */

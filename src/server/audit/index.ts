@@ -24,3 +24,5 @@ export {
   startRecording,
   type Recording,
 } from './recording.js';
+export { verifySqliteFile, verifyStore } from './verify-store.js';
+export { ChainVerifier } from './verify-chain.js';

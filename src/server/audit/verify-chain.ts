@@ -1,6 +1,19 @@
 import type { KeyObject } from 'node:crypto';
-import type { SessionChain } from '../store/index.js';
-import { canonicalEnd, canonicalEvent, genesisHash, linkHash } from './chain.js';
+import type {
+  ChainSignature,
+  SessionChain,
+  SessionEnd,
+  SessionRecord,
+  StatementEvent,
+} from '../store/index.js';
+import {
+  canonicalEnd,
+  CANONICAL_EVENT_COLUMNS,
+  canonicalEvent,
+  canonicalEventValues,
+  genesisHash,
+  linkHash,
+} from './chain.js';
 import { verifySignature } from './signing.js';
 
 /**
@@ -54,35 +67,75 @@ export interface ChainReport {
  * after an edit keeps the stored chain consistent but cannot re-sign it.
  */
 export function verifyChain(chain: SessionChain, publicKey: KeyObject): ChainReport {
-  const { session, events, signatures } = chain;
-  const sessionId = session.id;
-  const problems: ChainProblem[] = [];
-  const reported = new Set<string>();
-  const problem = (kind: ChainProblemKind, seq: number, detail: string): void => {
-    // Several signatures past a truncated tail name the same gap once.
-    const key = `${kind}@${seq}`;
-    if (reported.has(key)) return;
-    reported.add(key);
-    problems.push({ kind, sessionId, seq, detail });
-  };
+  const verifier = new ChainVerifier(chain.session, chain.signatures, publicKey);
+  for (const event of chain.events) verifier.add(event);
+  return verifier.report();
+}
 
-  const signedSeqs = new Set<number>();
-  for (const signature of signatures) signedSeqs.add(signature.seq);
-  const genesis = genesisHash(session);
+/**
+ * {@link verifyChain} one event at a time, for sessions too long to hold in
+ * memory: events in stored order (seq, then id), then `report()`.
+ */
+export class ChainVerifier {
+  private readonly problems: ChainProblem[] = [];
+  private readonly reported = new Set<string>();
+  private readonly signedSeqs = new Set<number>();
   /** Recomputed hashes at the signed seqs. */
-  const recomputedAt = new Map<number, string>();
-  if (signedSeqs.has(0)) recomputedAt.set(0, genesis);
+  private readonly recomputedAt = new Map<number, string>();
+  private readonly genesis: string;
+  private storedHead: string;
+  private recomputed: string;
+  /** The recomputed chain equals the stored one so far (one hash per event suffices). */
+  private intact = true;
+  private expected = 1;
+  private lastSeq = 0;
+  private count = 0;
 
-  let storedHead = genesis;
-  let recomputed = genesis;
-  let expected = 1;
-  let lastSeq = 0;
-  for (const event of events) {
-    const seq = event.seq;
+  constructor(
+    private readonly session: SessionRecord,
+    private readonly signatures: readonly ChainSignature[],
+    private readonly publicKey: KeyObject,
+  ) {
+    for (const signature of signatures) this.signedSeqs.add(signature.seq);
+    this.genesis = genesisHash(session);
+    if (this.signedSeqs.has(0)) this.recomputedAt.set(0, this.genesis);
+    this.storedHead = this.genesis;
+    this.recomputed = this.genesis;
+  }
+
+  add(event: StatementEvent): void {
+    this.link(event.seq, event.id, event.prevHash, event.hash, canonicalEvent(event));
+  }
+
+  /**
+   * A stored row as read: its values in CANONICAL_EVENT_COLUMNS order, then
+   * `prev_hash` and `hash`; hashed from the columns' text (same bytes, faster).
+   */
+  addValues(values: readonly unknown[]): void {
+    const count = CANONICAL_EVENT_COLUMNS.length;
+    this.link(
+      Number(values[2]),
+      String(values[0]),
+      (values[count] as string | null) ?? undefined,
+      (values[count + 1] as string | null) ?? undefined,
+      canonicalEventValues(values),
+    );
+  }
+
+  private link(
+    seq: number,
+    id: string,
+    prevHash: string | undefined,
+    hash: string | undefined,
+    canonical: string,
+  ): void {
+    const event = { id, prevHash, hash };
+    const { expected } = this;
+    this.count++;
     if (seq < expected) {
-      problem('duplicate', seq, `a second event at seq ${seq} (${event.id})`);
+      this.problem('duplicate', seq, `a second event at seq ${seq} (${event.id})`);
     } else if (seq > expected) {
-      problem(
+      this.problem(
         'missing',
         expected,
         seq - expected === 1
@@ -90,86 +143,112 @@ export function verifyChain(chain: SessionChain, publicKey: KeyObject): ChainRep
           : `events ${expected} to ${seq - 1} are missing`,
       );
     }
-    const canonical = canonicalEvent(event);
-    if (event.prevHash !== storedHead) {
-      if (seq === 1 && expected === 1 && storedHead === genesis && event.prevHash !== undefined) {
-        problem('session_altered', 0, 'the session record does not give the chain’s genesis hash');
+    const linked = event.prevHash === this.storedHead;
+    if (!linked) {
+      if (seq === 1 && expected === 1 && this.storedHead === this.genesis && event.prevHash) {
+        this.problem(
+          'session_altered',
+          0,
+          'the session record does not give the chain’s genesis hash',
+        );
       } else {
-        problem('broken_link', seq, `event ${event.id} does not link to the event before it`);
+        this.problem('broken_link', seq, `event ${event.id} does not link to the event before it`);
       }
     }
     const own = linkHash(event.prevHash ?? '', canonical);
-    if (own !== event.hash) problem('altered', seq, `event ${event.id} does not match its hash`);
-    recomputed = linkHash(recomputed, canonical);
-    if (signedSeqs.has(seq) && !recomputedAt.has(seq)) recomputedAt.set(seq, recomputed);
-    storedHead = event.hash ?? own;
-    expected = Math.max(expected, seq + 1);
-    lastSeq = Math.max(lastSeq, seq);
+    const matches = own === event.hash;
+    if (!matches) this.problem('altered', seq, `event ${event.id} does not match its hash`);
+    if (this.intact && linked && matches && seq === expected) this.recomputed = own;
+    else {
+      this.intact = false;
+      this.recomputed = linkHash(this.recomputed, canonical);
+    }
+    if (this.signedSeqs.has(seq) && !this.recomputedAt.has(seq))
+      this.recomputedAt.set(seq, this.recomputed);
+    this.storedHead = event.hash ?? own;
+    this.expected = Math.max(expected, seq + 1);
+    this.lastSeq = Math.max(this.lastSeq, seq);
   }
 
-  let sealed = false;
-  for (const signature of signatures) {
-    const valid = verifySignature(signature, publicKey);
-    if (!valid) {
-      problem(
-        'bad_signature',
-        signature.seq,
-        `the ${signature.final ? 'end' : 'head'} signature at seq ${signature.seq} does not verify with key ${signature.keyId}`,
-      );
-      continue;
-    }
-    if (signature.seq > lastSeq) {
-      problem(
-        'missing',
-        lastSeq + 1,
-        `signed at seq ${signature.seq}, but the chain ends at seq ${lastSeq}: events were removed`,
-      );
-      continue;
-    }
-    const head = recomputedAt.get(signature.seq);
-    if (!signature.final) {
-      if (head !== signature.hash)
-        problem(
-          'signed_head_differs',
+  report(): ChainReport {
+    const { session, lastSeq } = this;
+    const sessionId = session.id;
+    let sealed = false;
+    for (const signature of this.signatures) {
+      if (!verifySignature(signature, this.publicKey)) {
+        this.problem(
+          'bad_signature',
           signature.seq,
-          `the chain up to seq ${signature.seq} is not the one signed`,
+          `the ${signature.final ? 'end' : 'head'} signature at seq ${signature.seq} does not verify with key ${signature.keyId}`,
         );
-      continue;
+        continue;
+      }
+      if (signature.seq > lastSeq) {
+        this.problem(
+          'missing',
+          lastSeq + 1,
+          `signed at seq ${signature.seq}, but the chain ends at seq ${lastSeq}: events were removed`,
+        );
+        continue;
+      }
+      const head = this.recomputedAt.get(signature.seq);
+      if (!signature.final) {
+        if (head !== signature.hash)
+          this.problem(
+            'signed_head_differs',
+            signature.seq,
+            `the chain up to seq ${signature.seq} is not the one signed`,
+          );
+        continue;
+      }
+      if (signature.seq !== lastSeq) {
+        this.problem(
+          'missing',
+          signature.seq + 1,
+          `the session was sealed at seq ${signature.seq}; later events were added`,
+        );
+        continue;
+      }
+      const end = endOf(session);
+      if (
+        !end ||
+        head === undefined ||
+        linkHash(head, canonicalEnd(sessionId, end)) !== signature.hash
+      ) {
+        this.problem(
+          head === this.storedHead || head === undefined ? 'end_altered' : 'signed_head_differs',
+          signature.seq,
+          'the session’s events and end record are not the ones signed at its end',
+        );
+        continue;
+      }
+      sealed = true;
     }
-    if (signature.seq !== lastSeq) {
-      problem(
-        'missing',
-        signature.seq + 1,
-        `the session was sealed at seq ${signature.seq}; later events were added`,
-      );
-      continue;
+    if (!sealed && session.endedAt && session.closeReason !== 'gateway_restart') {
+      if (!this.signatures.some((signature) => signature.final))
+        this.problem('unsealed', lastSeq, 'the session ended but its end is not signed');
     }
-    const end = session.endedAt &&
-      session.closeReason !== undefined && {
-        endedAt: session.endedAt,
-        bytesUp: session.bytesUp,
-        bytesDown: session.bytesDown,
-        closeReason: session.closeReason as never,
-        ...(session.closeDetail === undefined ? {} : { closeDetail: session.closeDetail }),
-      };
-    if (
-      !end ||
-      head === undefined ||
-      linkHash(head, canonicalEnd(sessionId, end)) !== signature.hash
-    ) {
-      problem(
-        head === storedHead || head === undefined ? 'end_altered' : 'signed_head_differs',
-        signature.seq,
-        'the session’s events and end record are not the ones signed at its end',
-      );
-      continue;
-    }
-    sealed = true;
+    const problems = [...this.problems].sort((a, b) => a.seq - b.seq);
+    return { sessionId, events: this.count, signatures: this.signatures.length, sealed, problems };
   }
-  if (!sealed && session.endedAt && session.closeReason !== 'gateway_restart') {
-    const hasFinal = signatures.some((signature) => signature.final);
-    if (!hasFinal) problem('unsealed', lastSeq, 'the session ended but its end is not signed');
+
+  private problem(kind: ChainProblemKind, seq: number, detail: string): void {
+    // Several signatures past a truncated tail name the same gap once.
+    const key = `${kind}@${seq}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push({ kind, sessionId: this.session.id, seq, detail });
   }
-  problems.sort((a, b) => a.seq - b.seq);
-  return { sessionId, events: events.length, signatures: signatures.length, sealed, problems };
+}
+
+/** The session's end record as stored, when it has ended. */
+function endOf(session: SessionRecord): SessionEnd | undefined {
+  if (!session.endedAt || session.closeReason === undefined) return undefined;
+  return {
+    endedAt: session.endedAt,
+    bytesUp: session.bytesUp,
+    bytesDown: session.bytesDown,
+    closeReason: session.closeReason as SessionEnd['closeReason'],
+    ...(session.closeDetail === undefined ? {} : { closeDetail: session.closeDetail }),
+  };
 }

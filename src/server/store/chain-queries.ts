@@ -20,6 +20,12 @@ export interface ChainRecords {
   sessionChain(sessionId: string): Promise<SessionChain | undefined>;
   /** Every session's ID, oldest first, for a verification of the whole store. */
   listSessionIds(): Promise<string[]>;
+  /** A page of a session's events in stored order (seq, then id), after `after`. */
+  chainEvents(
+    sessionId: string,
+    after: { seq: number; id: string } | undefined,
+    limit: number,
+  ): Promise<StatementEvent[]>;
 }
 
 const SIGNATURES_PER_INSERT = 1000;
@@ -75,6 +81,20 @@ export function chainQueries(
       };
     },
 
+    async chainEvents(sessionId, after, limit) {
+      let select = db.selectFrom('events').selectAll().where('session_id', '=', sessionId);
+      if (after) {
+        select = select.where((eb) =>
+          eb.or([
+            eb('seq', '>', after.seq),
+            eb.and([eb('seq', '=', after.seq), eb('id', '>', after.id)]),
+          ]),
+        );
+      }
+      const rows = await select.orderBy('seq', 'asc').orderBy('id', 'asc').limit(limit).execute();
+      return rows.map(map.event);
+    },
+
     async listSessionIds() {
       const rows = await db
         .selectFrom('sessions')
@@ -99,7 +119,7 @@ function toSignatureRow(signature: ChainSignature): Selectable<AuditSignaturesTa
   };
 }
 
-function toSignature(row: Selectable<AuditSignaturesTable>): ChainSignature {
+export function toSignature(row: Selectable<AuditSignaturesTable>): ChainSignature {
   return {
     sessionId: row.session_id,
     seq: Number(row.seq),

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
 import { auditQueries } from './audit-queries.js';
 import { chainQueries } from './chain-queries.js';
+import { previewJson } from './preview-json.js';
 import { migrationProvider } from './migrations.js';
 import { retentionQueries } from './retention-queries.js';
 import { reviewQueries } from './review-queries.js';
@@ -157,7 +158,8 @@ export async function closeDanglingSessions(
   return Number(result.numUpdatedRows);
 }
 
-function toRecord(row: Selectable<SessionsTable>): SessionRecord {
+/** A sessions row as a record (also for the SQLite chain reader). */
+export function toRecord(row: Selectable<SessionsTable>): SessionRecord {
   const record: SessionRecord = {
     id: row.id,
     subject: row.subject,
@@ -230,7 +232,7 @@ function toEventRow(event: StatementEvent) {
     error_message: event.errorMessage ?? null,
     review_id: event.reviewId ?? null,
     review_outcome: event.reviewOutcome ?? null,
-    preview: event.preview ? JSON.stringify(event.preview) : null,
+    preview: event.preview ? previewJson(event.preview) : null,
     prev_hash: event.prevHash ?? null,
     hash: event.hash ?? null,
   };

@@ -1,0 +1,69 @@
+import type { KeyObject } from 'node:crypto';
+import type { Store } from '../store/index.js';
+import { SqliteChainReader } from '../store/sqlite-chain-reader.js';
+import { CANONICAL_EVENT_COLUMNS } from './chain.js';
+import { ChainVerifier, type ChainReport } from './verify-chain.js';
+
+/** What the verifier reads of each row: the canonical columns, then the chain's own. */
+const EVENT_COLUMNS = [...CANONICAL_EVENT_COLUMNS, 'prev_hash', 'hash'];
+
+/** Events read per query: a long session is verified without holding it all. */
+const PAGE = 20_000;
+
+/**
+ * Verifies one session, or every session of the store, oldest first,
+ * reading each session's events page by page. A session ID the store does
+ * not have is reported as `undefined` in its place.
+ */
+export async function* verifyStore(
+  store: Store,
+  publicKey: KeyObject,
+  sessionId?: string,
+): AsyncGenerator<ChainReport | { sessionId: string; notFound: true }> {
+  const ids = sessionId === undefined ? await store.listSessionIds() : [sessionId];
+  for (const id of ids) {
+    const session = await store.getSession(id);
+    if (!session) {
+      yield { sessionId: id, notFound: true };
+      continue;
+    }
+    const verifier = new ChainVerifier(session, await store.listSignatures(id), publicKey);
+    let after: { seq: number; id: string } | undefined;
+    for (;;) {
+      const page = await store.chainEvents(id, after, PAGE);
+      for (const event of page) verifier.add(event);
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { seq: last.seq, id: last.id };
+    }
+    yield verifier.report();
+  }
+}
+
+/**
+ * {@link verifyStore} for a SQLite file, read directly (read-only) and
+ * hashed from the stored text: what `hoop audit verify` uses on the gateway
+ * host, about a million events in a few seconds.
+ */
+export function* verifySqliteFile(
+  file: string,
+  publicKey: KeyObject,
+  sessionId?: string,
+): Generator<ChainReport | { sessionId: string; notFound: true }> {
+  const reader = new SqliteChainReader(file);
+  try {
+    const ids = sessionId === undefined ? reader.sessionIds() : [sessionId];
+    for (const id of ids) {
+      const session = reader.session(id);
+      if (!session) {
+        yield { sessionId: id, notFound: true };
+        continue;
+      }
+      const verifier = new ChainVerifier(session, reader.signatures(id), publicKey);
+      for (const values of reader.events(id, EVENT_COLUMNS)) verifier.addValues(values);
+      yield verifier.report();
+    }
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,60 @@
+import SqliteDatabase from 'better-sqlite3';
+import { toSignature } from './chain-queries.js';
+import { toRecord } from './kysely-store.js';
+import type { Selectable } from 'kysely';
+import type { AuditSignaturesTable, SessionsTable } from './schema.js';
+import type { ChainSignature, SessionRecord } from './store.js';
+
+/**
+ * Reads a SQLite store's sessions, signatures and events as stored rows, for
+ * `hoop audit verify` over millions of events: read-only, straight from
+ * better-sqlite3 (no query builder, no row mapping), events streamed.
+ */
+export class SqliteChainReader {
+  private readonly db: SqliteDatabase.Database;
+
+  constructor(file: string) {
+    this.db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+    // 64 MiB of page cache: a verification reads every page once, in order.
+    this.db.pragma('cache_size = -65536');
+  }
+
+  sessionIds(): string[] {
+    return this.db
+      .prepare<[], { id: string }>('select id from sessions order by started_at, id')
+      .all()
+      .map((row) => row.id);
+  }
+
+  session(id: string): SessionRecord | undefined {
+    const row = this.db
+      .prepare<[string], Selectable<SessionsTable>>('select * from sessions where id = ?')
+      .get(id);
+    return row && toRecord(row);
+  }
+
+  signatures(sessionId: string): ChainSignature[] {
+    return this.db
+      .prepare<[string], AuditSignaturesTable>(
+        'select * from audit_signatures where session_id = ? order by seq, final',
+      )
+      .all(sessionId)
+      .map(toSignature);
+  }
+
+  /**
+   * A session's events in stored order (seq; rows of one seq as stored), each
+   * as its values in the order of `columns` (raw arrays: no object per row).
+   */
+  events(sessionId: string, columns: readonly string[]): IterableIterator<unknown[]> {
+    const list = columns.map((column) => `"${column}"`).join(', ');
+    return this.db
+      .prepare<[string], unknown[]>(`select ${list} from events where session_id = ? order by seq`)
+      .raw(true)
+      .iterate(sessionId);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
