@@ -1,7 +1,6 @@
 import { parseSql } from './parser.js';
 import type { CopyOut } from './types.js';
-
-type AstObject = Record<string, unknown>;
+import { type AstObject, asArray } from './ast.js';
 
 /*
  * What a COPY … TO STDOUT sends, read from its parse tree: the format
@@ -92,10 +91,6 @@ function argText(arg: AstObject | undefined): string | undefined {
 
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
 }
 
 /**

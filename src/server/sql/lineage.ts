@@ -1,5 +1,6 @@
 import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
 import { qualifiedName } from './walk.js';
+import { type AstObject, asArray, asObject, isObject, stringParts, unwrap } from './ast.js';
 
 /**
  * Where one output value comes from: a base table column (table as written,
@@ -60,7 +61,6 @@ export function statementLineage(tag: string, node: AstObject): OutputLineage[] 
   );
 }
 
-type AstObject = Record<string, unknown>;
 /** Sources keyed by a string form, so unions do not repeat. */
 type Sources = Map<string, LineageSource>;
 
@@ -681,29 +681,4 @@ function tagged(value: unknown): [string, AstObject] {
   const [tag = ''] = Object.keys(value);
   const node = value[tag];
   return [tag, isObject(node) ? node : {}];
-}
-
-function stringParts(list: unknown): string[] {
-  return asArray(list).flatMap((item) => {
-    const s = unwrap(item, 'String')?.sval;
-    return typeof s === 'string' ? [s] : [];
-  });
-}
-
-function unwrap(value: unknown, tag: string): AstObject | undefined {
-  if (!isObject(value)) return undefined;
-  const inner = value[tag];
-  return isObject(inner) ? inner : undefined;
-}
-
-function asObject(value: unknown): AstObject {
-  return isObject(value) ? value : {};
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function isObject(value: unknown): value is AstObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@ import { BARE_FIELD_TYPES } from './ast-fields.js';
 import { DANGEROUS_OPERATIONS, isDangerousFunction } from './dangerous.js';
 import { isStatementTag, statementKinds } from './statement-kinds.js';
 import type { CopyInfo, StatementKind } from './types.js';
+import { type AstObject, asArray, isObject, stringParts, unwrap } from './ast.js';
 
 /** What one walk of a statement's parse tree found. */
 export interface Findings {
@@ -16,7 +17,6 @@ export interface Findings {
   prepared: string | undefined;
 }
 
-type AstObject = Record<string, unknown>;
 type Scope = ReadonlySet<string>;
 
 const NO_CTES: Scope = new Set();
@@ -248,25 +248,4 @@ function explainExecutes(node: AstObject): boolean {
 /** Name parts joined by dots; a part holding a dot or a quote is quoted so the result parses back. */
 export function qualifiedName(parts: readonly string[]): string {
   return parts.map((p) => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)).join('.');
-}
-
-function stringParts(list: unknown): string[] {
-  return asArray(list).flatMap((item) => {
-    const s = unwrap(item, 'String')?.sval;
-    return typeof s === 'string' ? [s] : [];
-  });
-}
-
-function unwrap(value: unknown, tag: string): AstObject | undefined {
-  if (!isObject(value)) return undefined;
-  const inner = value[tag];
-  return isObject(inner) ? inner : undefined;
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function isObject(value: unknown): value is AstObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
