@@ -21,6 +21,7 @@ export {
   auditDataDir,
   auditKeyFile,
   auditSigner,
+  configuredPublicKey,
   startRecording,
   type Recording,
 } from './recording.js';

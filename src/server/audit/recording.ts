@@ -1,11 +1,19 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { HoopError } from '../../lib/errors.js';
 import type { AuditConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import type { StatementEvent, Store } from '../store/index.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { replayJournal } from './journal-replay.js';
-import { KEY_FILE, loadOrCreateKeyFile, signerFromPem, type AuditSigner } from './signing.js';
+import {
+  KEY_FILE,
+  loadOrCreateKeyFile,
+  publicKeyFromPem,
+  signerFromPem,
+  type AuditSigner,
+} from './signing.js';
 import { StatementRecorder } from './statement-recorder.js';
 
 /**
@@ -92,4 +100,44 @@ export async function startRecording(options: {
       journal?.close();
     },
   };
+}
+
+/**
+ * The public key that verifies a gateway's signatures, from its config
+ * (`audit.signingKey`, else the key file next to the store), without making
+ * one: what `hoop audit verify` and `hoop audit public-key` use.
+ */
+export function configuredPublicKey(
+  audit: AuditConfig,
+  storeUrl: string,
+  configFile: string,
+): { key: KeyObject; pem: string; source: string } {
+  let pem: string;
+  let source: string;
+  if (audit.signingKey !== undefined) {
+    pem = audit.signingKey;
+    source = 'audit.signingKey';
+  } else {
+    const file = auditKeyFile(storeUrl, configFile);
+    if (!file) {
+      throw new HoopError(
+        'HOOP_AUDIT_KEY_INVALID',
+        'an in-memory store has no lasting signing key',
+        {
+          hint: 'Pass --public-key FILE, or configure audit.signingKey.',
+        },
+      );
+    }
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new HoopError('HOOP_AUDIT_KEY_INVALID', `cannot read the audit signing key ${file}`, {
+        hint: 'Run this on the gateway host (the gateway makes the key at its first start), or pass --public-key FILE.',
+        cause: error,
+      });
+    }
+    source = file;
+  }
+  const key = publicKeyFromPem(pem, source);
+  return { key, pem: key.export({ type: 'spki', format: 'pem' }).toString(), source };
 }
