@@ -51,12 +51,13 @@ export class Journal {
     return new Journal(file, openSync(file, 'a', 0o600));
   }
 
-  /** Writes the records with one system call (more only if the kernel takes part of it). */
-  append(records: readonly JournalRecord[]): void {
+  /** Writes the records with one system call (more only if the kernel takes part of it); returns the bytes written. */
+  append(records: readonly JournalRecord[]): number {
     if (this.fd === undefined) throw new Error('the audit journal is closed');
     const bytes = encodeRecords(records);
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
+    return bytes.length;
   }
 
   /** Bytes in the file now. */

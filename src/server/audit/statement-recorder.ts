@@ -15,6 +15,9 @@ import type { Journal, JournalRecord } from './journal.js';
 import type { AuditSigner } from './signing.js';
 import { isStatementAudit } from './statement-audit.js';
 
+/** The journal is emptied once it holds this much and the store has all of it. */
+const RESET_BYTES = 1024 * 1024;
+
 export interface StatementRecorderOptions {
   store: Store;
   /**
@@ -30,7 +33,12 @@ export interface StatementRecorderOptions {
   signIntervalMs?: number;
   /** Most records written to the store in one append; more wait for the next. Default 2000. */
   maxBatch?: number;
-  /** How long the first record of a store batch waits for others to join it, in ms. Default 5. */
+  /**
+   * How long the first record of a store batch waits for others to join it,
+   * in ms. Default 50: the journal already holds them, so a longer window
+   * only makes fewer, larger SQLite commits (each costs the relay's thread
+   * page writes and locks).
+   */
   batchWindowMs?: number;
   /** Called with each event once it is durable (the live audit tail); must not throw. */
   onRecorded?: (event: StatementEvent) => void;
@@ -79,6 +87,8 @@ export class StatementRecorder {
   private running = false;
   /** Settles when the queue is empty and nothing is being written. */
   private writing: Promise<void> = Promise.resolve();
+  /** Bytes journaled since the journal was last emptied (approximate: records' JSON length). */
+  private journaled = 0;
   /** Set when a store append failed: the journal then keeps everything until a restart replays it. */
   private storeFailed = false;
   private readonly maxBatch: number;
@@ -88,7 +98,7 @@ export class StatementRecorder {
 
   constructor(private readonly options: StatementRecorderOptions) {
     this.maxBatch = options.maxBatch ?? 2000;
-    this.batchWindowMs = options.batchWindowMs ?? 5;
+    this.batchWindowMs = options.batchWindowMs ?? 50;
     this.signEvery = options.signEvery ?? 1000;
     if (options.signer) {
       this.timer = setInterval(this.signHeads, options.signIntervalMs ?? 10_000);
@@ -243,7 +253,7 @@ export class StatementRecorder {
     }
     let failure: Error | undefined;
     try {
-      this.options.journal?.append(records);
+      if (this.options.journal) this.journaled += this.options.journal.append(records);
     } catch (error) {
       failure = new HoopError('HOOP_AUDIT_UNRECORDED', 'the audit journal cannot be written', {
         hint: 'An administrator should check the disk the gateway records to.',
@@ -280,8 +290,12 @@ export class StatementRecorder {
       while (this.queue.length > 0) {
         await this.write(this.queue.splice(0, this.maxBatch));
         // Records are queued as they are journaled: an empty queue means the
-        // store has everything the journal holds, so the journal starts over.
-        if (this.queue.length === 0 && !this.storeFailed) this.options.journal?.reset();
+        // store has everything the journal holds, so the journal may start
+        // over; it does once it is worth a system call.
+        if (this.queue.length === 0 && !this.storeFailed && this.journaled >= RESET_BYTES) {
+          this.options.journal?.reset();
+          this.journaled = 0;
+        }
       }
       this.running = false;
     })();

@@ -746,14 +746,17 @@ function relayMessages(
      * session ends (fail closed).
      */
     const holdFor = (hold: Promise<void>, bytes: Buffer): void => {
+      // A hold lasts until the next journal write, one event-loop turn: the
+      // target is not paused for it; frames arriving meanwhile wait in the backlog.
       waiting = true;
-      target.pause();
       hold.then(
         () => {
           if (settled) return;
-          if (!client.write(bytes)) clientFull = true;
+          if (!client.write(bytes)) {
+            clientFull = true;
+            target.pause();
+          }
           waiting = false;
-          if (!clientFull) target.resume();
           drainBacklog();
         },
         (error: unknown) => {
