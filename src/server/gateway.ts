@@ -65,6 +65,11 @@ export interface GatewayOptions {
   handlers?: ProtocolHandler[];
   /** Override `config.listen`, e.g. `{ port: 0 }` in tests. */
   listen?: { host?: string; port?: number };
+  /**
+   * `false` classifies and decides statements but records no statement
+   * events: only `npm run bench:audit` uses it, to measure what recording costs.
+   */
+  recordStatements?: boolean;
   /** Reload a policy file when it changes; default true (SIGHUP and {@link Gateway.reloadPolicy} work either way). */
   watchPolicy?: boolean;
 }
@@ -174,8 +179,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
                     }
                   : {}),
                 masker: createResultMasker,
-                onStatement: statements.onStatement,
-                preview: config.audit.preview,
+                ...(options.recordStatements === false
+                  ? {}
+                  : { onStatement: statements.onStatement, preview: config.audit.preview }),
               }
             : {},
         ),
