@@ -212,7 +212,8 @@ function toEvent(row: Selectable<EventsTable>): StatementEvent {
 /** Rows per INSERT: 21 parameters each, well under SQLite's limit of 32766. */
 const EVENTS_PER_INSERT = 500;
 
-function toEventRow(event: StatementEvent) {
+/** An event as its row (also for the SQLite store's prepared insert). */
+export function toEventRow(event: StatementEvent) {
   return {
     id: event.id,
     session_id: event.sessionId,

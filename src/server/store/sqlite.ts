@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { closeDanglingSessions, kyselyStore, migrate } from './kysely-store.js';
+import { closeDanglingSessions, kyselyStore, migrate, toEventRow } from './kysely-store.js';
 import type { Database } from './schema.js';
-import type { Store } from './store.js';
+import type { StatementEvent, Store } from './store.js';
 
 /**
  * The embedded default store: one SQLite file in WAL mode. `synchronous =
@@ -32,5 +32,41 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return kyselyStore(db);
+  return { ...kyselyStore(db), appendEvents: preparedAppend(sqlite) };
 }
+
+/**
+ * Events appended with one prepared single-row INSERT run per event in one
+ * transaction: better-sqlite3 is synchronous, so this runs on the relay's
+ * thread, and a reused statement costs a few µs a row where a query builder's
+ * multi-row INSERT (compiled and prepared anew for every batch size) costs
+ * several times that. Same semantics: all or nothing, a known id skipped.
+ */
+function preparedAppend(
+  sqlite: SqliteDatabase.Database,
+): (events: readonly StatementEvent[]) => Promise<void> {
+  const columns = Object.keys(toEventRow(SAMPLE_EVENT));
+  const insert = sqlite.prepare(
+    `insert into events (${columns.map((column) => `"${column}"`).join(', ')}) ` +
+      `values (${columns.map((column) => `@${column}`).join(', ')}) on conflict (id) do nothing`,
+  );
+  const insertAll = sqlite.transaction((events: readonly StatementEvent[]) => {
+    for (const event of events) insert.run(toEventRow(event));
+  });
+  return async (events) => {
+    if (events.length > 0) insertAll(events);
+  };
+}
+
+/** Gives the row's column names. */
+const SAMPLE_EVENT: StatementEvent = {
+  id: '',
+  sessionId: '',
+  seq: 0,
+  at: new Date(0),
+  kind: 'statement',
+  text: '',
+  kinds: [],
+  tables: [],
+  decision: 'allow',
+};
