@@ -81,6 +81,8 @@ export interface Gateway {
   readonly store: Store;
   /** Number of tunnels currently open. */
   readonly activeSessions: number;
+  /** The public key (PEM) that verifies this gateway's audit signatures, for the API to serve. */
+  readonly auditPublicKey: string;
   /** The policy in force and the last reload, or undefined when the gateway has no policy. */
   policyStatus(): PolicyStatus | undefined;
   /**
@@ -501,6 +503,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host}:${address.port}`,
     address,
     store,
+    auditPublicKey: recording.signer.publicKeyPem,
     get activeSessions() {
       return live.size;
     },
