@@ -634,8 +634,10 @@ function relayMessages(
       if (!ok) client.pause();
     };
 
-    /** Target frames not yet sent, held while a result's masking plan is computed. */
+    /** Target frames not yet looked at, held while a result's masking plan is computed or a statement's event is journaled. */
     const backlog: Frame[] = [];
+    /** Bytes ready for the client, written together when the backlog is drained. */
+    const unsent: Buffer[] = [];
     let waiting = false;
     let clientFull = false;
 
@@ -653,14 +655,35 @@ function relayMessages(
       if (!waiting) drainBacklog();
     };
 
-    /** Sends held frames in order, as runs of their original bytes where nothing changes. */
+    /**
+     * Writes what is ready as one write: one write per target chunk, however
+     * many rows masking rewrote in it or statements completed in it (a write
+     * per row or per held completion would become a tunnel frame each, and a
+     * slow reader would hold thousands of small queued writes at once).
+     */
+    const sendUnsent = (): void => {
+      if (unsent.length === 0) return;
+      const bytes = unsent.length === 1 ? unsent[0]! : Buffer.concat(unsent);
+      unsent.length = 0;
+      if (!client.write(bytes)) {
+        clientFull = true;
+        target.pause();
+      }
+    };
+
+    /**
+     * Moves backlog frames to the client in order, as runs of their original
+     * bytes where nothing changes. It stops at a frame whose masking plan
+     * needs the catalog, and at a frame that completes a statement until the
+     * statement's event is durable; what is ready by then waits with it, so
+     * a response normally leaves in one write.
+     */
     const drainBacklog = (): void => {
       let runStart: Frame | undefined;
       let runEnd: Frame | undefined;
-      const out: Buffer[] = [];
       const flushRun = (): void => {
         if (runStart && runEnd) {
-          out.push(
+          unsent.push(
             runStart.buffer === runEnd.buffer
               ? runStart.buffer.subarray(runStart.start, runEnd.end)
               : Buffer.concat([frameBytes(runStart), frameBytes(runEnd)]),
@@ -668,16 +691,15 @@ function relayMessages(
         }
         runStart = runEnd = undefined;
       };
-      const send = (): void => {
+      /** Queues a frame (or its replacement) after the statement it completes is recorded; true when it must wait. */
+      const complete = (frame: Frame, replacement: Buffer | undefined): boolean => {
+        // The outcomes see what the client is sent: masked rows, the gateway's errors.
+        const hold = outcomes?.onTargetFrame(replacement ? frameOf(replacement) : frame);
+        if (!hold) return false;
         flushRun();
-        // One write per target chunk, however many rows masking rewrote in it:
-        // a write per row would become a tunnel frame per row, and a slow
-        // reader would hold thousands of small queued writes at once.
-        if (out.length > 0 && !client.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
-          clientFull = true;
-          target.pause();
-        }
-        out.length = 0;
+        unsent.push(replacement ?? frameBytes(frame));
+        holdFor(hold);
+        return true;
       };
       while (backlog.length > 0) {
         const frame = backlog[0]!;
@@ -690,24 +712,20 @@ function relayMessages(
           const filtered = filter?.handle(frame);
           if (filtered instanceof Promise) {
             // The plan needs the catalog: hold this frame and every later one until it is ready.
-            send();
+            flushRun();
+            sendUnsent();
             waiting = true;
             target.pause();
             filtered.then(
               (bytes) => {
+                if (settled) return;
                 backlog.shift();
                 const changed = bytes ?? replacement;
-                const hold = outcomes?.onTargetFrame(changed ? frameOf(changed) : frame);
-                if (hold) {
-                  holdFor(hold, changed ?? frameBytes(frame));
-                  return;
-                }
-                if (changed) {
-                  if (!client.write(changed)) clientFull = true;
-                } else if (!client.write(frameBytes(frame))) clientFull = true;
                 waiting = false;
                 if (!clientFull) target.resume();
-                if (!settled) drainBacklog();
+                if (complete(frame, changed)) return;
+                unsent.push(changed ?? frameBytes(frame));
+                drainBacklog();
               },
               (error: unknown) => protocolFailure(error as Error),
             );
@@ -719,16 +737,10 @@ function relayMessages(
           return;
         }
         backlog.shift();
-        // The outcomes see what the client is sent: masked rows, the gateway's errors.
-        const hold = outcomes?.onTargetFrame(replacement ? frameOf(replacement) : frame);
-        if (hold) {
-          send();
-          holdFor(hold, replacement ?? frameBytes(frame));
-          return;
-        }
+        if (complete(frame, replacement)) return;
         if (replacement) {
           flushRun();
-          out.push(replacement);
+          unsent.push(replacement);
           continue;
         }
         if (runStart && runEnd && (runEnd.buffer !== frame.buffer || runEnd.end !== frame.start))
@@ -736,7 +748,8 @@ function relayMessages(
         runStart ??= frame;
         runEnd = frame;
       }
-      send();
+      flushRun();
+      sendUnsent();
     };
 
     /**
@@ -745,21 +758,18 @@ function relayMessages(
      * a response whose event could be lost. If it cannot be recorded, the
      * session ends (fail closed).
      */
-    const holdFor = (hold: Promise<void>, bytes: Buffer): void => {
+    const holdFor = (hold: Promise<void>): void => {
       // A hold lasts until the next journal write, one event-loop turn: the
       // target is not paused for it; frames arriving meanwhile wait in the backlog.
       waiting = true;
       hold.then(
         () => {
           if (settled) return;
-          if (!client.write(bytes)) {
-            clientFull = true;
-            target.pause();
-          }
           waiting = false;
           drainBacklog();
         },
         (error: unknown) => {
+          unsent.length = 0;
           session.log.error(
             { err: error, event: 'statement_event_unrecorded' },
             'closing a session whose statement could not be recorded',
