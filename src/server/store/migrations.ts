@@ -66,7 +66,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('rule', 'text')
         .addColumn('policy_hash', 'text')
         .addColumn('rows', 'integer')
-        .addColumn('duration_ms', 'real')
+        .addColumn('duration_ms', 'double precision')
         .addColumn('error_code', 'text')
         .addColumn('error_message', 'text')
         .execute();

@@ -129,7 +129,7 @@ for (const backend of storeBackends()) {
         rule: 'readers',
         policyHash: 'sha256:00',
         rows: 3,
-        durationMs: 1.25,
+        durationMs: 0.123456789, // not exact in single precision: the column must keep a double
         errorCode: '42501',
         errorMessage: 'refused',
         decision: 'deny',
