@@ -68,7 +68,7 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
       return;
     }
     process.stderr.write(
-      `Replaying ${session.id} (${list.length} statements, ×${speed}, idle gaps over ${flags['max-idle']} shortened)\n`,
+      `Replaying ${session.id} (${list.length} statement${list.length === 1 ? '' : 's'}, ×${speed}, idle gaps over ${flags['max-idle']} shortened)\n`,
     );
     await playPlain(replay, (text) => process.stdout.write(text), flags.preview);
     if (inProgress) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,8 @@ export interface Demo {
   token: string;
   /** Where the demo keeps its store. */
   dir: string;
+  /** A config naming the demo's store, for `hoop audit verify --config`. */
+  auditConfig: string;
   /** The throwaway PostgreSQL behind `demo-pg`, when its binaries are installed. */
   postgres?: ThrowawayPostgres;
   /** Why there is no `demo-pg`, and what to install. */
@@ -107,6 +109,19 @@ export async function startDemo(options: {
       ].join('\n'),
       { file: path.join(dir, 'hoop.yaml') },
     );
+    // What `hoop audit verify --config` needs: the store (and the signing key beside it).
+    // Connections and their secrets stay in this process.
+    const auditConfig = path.join(dir, 'hoop.yaml');
+    await writeFile(
+      auditConfig,
+      [
+        '# The part of the demo gateway config that reads its record: hoop audit verify --config THIS',
+        `store: sqlite:${path.join(dir, 'hoop.db')}`,
+        'connections: []',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     const gateway = await startGateway({
       config,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -117,6 +132,7 @@ export async function startDemo(options: {
       idp,
       token,
       dir,
+      auditConfig,
       ...(pg ? { postgres: pg } : {}),
       ...(postgres.missing ? { postgresMissing: postgres.missing } : {}),
       close: closeAll,

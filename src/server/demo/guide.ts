@@ -61,7 +61,7 @@ export function demoGuide(demo: Demo, bin: string): string {
           `  ${bin} audit list`,
           `  ${bin} audit show SESSION_ID`,
           `  ${bin} audit replay SESSION_ID`,
-          `  ${bin} audit verify`,
+          `  ${bin} audit verify --config ${demo.auditConfig}   # on the gateway's host: chains and signatures intact`,
         ]
       : []),
     ...(agent
