@@ -5,14 +5,18 @@ import { CANONICAL_EVENT_COLUMNS } from './chain.js';
 import { ChainVerifier, type ChainReport } from './verify-chain.js';
 
 /** What the verifier reads of each row: the canonical columns, then the chain's own. */
-const EVENT_COLUMNS = [...CANONICAL_EVENT_COLUMNS, 'prev_hash', 'hash'];
+const EVENT_COLUMNS = [...CANONICAL_EVENT_COLUMNS, 'prev_hash', 'hash'] as const;
+const ID = EVENT_COLUMNS.indexOf('id');
+const SEQ = EVENT_COLUMNS.indexOf('seq');
 
 /** Events read per query: a long session is verified without holding it all. */
 const PAGE = 20_000;
 
 /**
  * Verifies one session, or every session of the store, oldest first,
- * reading each session's events page by page. A session ID the store does
+ * reading each session's events page by page and hashing them as stored
+ * (as {@link verifySqliteFile} does), never through the mapped record, which
+ * would hide edits the mapping normalizes away. A session ID the store does
  * not have is reported as `undefined` in its place.
  */
 export async function* verifyStore(
@@ -30,11 +34,11 @@ export async function* verifyStore(
     const verifier = new ChainVerifier(session, await store.listSignatures(id), publicKey);
     let after: { seq: number; id: string } | undefined;
     for (;;) {
-      const page = await store.chainEvents(id, after, PAGE);
-      for (const event of page) verifier.add(event);
+      const page = await store.chainEventValues(id, EVENT_COLUMNS, after, PAGE);
+      for (const values of page) verifier.addValues(values);
       if (page.length < PAGE) break;
       const last = page[page.length - 1]!;
-      after = { seq: last.seq, id: last.id };
+      after = { seq: Number(last[SEQ]), id: String(last[ID]) };
     }
     yield verifier.report();
   }

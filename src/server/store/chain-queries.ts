@@ -20,12 +20,19 @@ export interface ChainRecords {
   sessionChain(sessionId: string): Promise<SessionChain | undefined>;
   /** Every session's ID, oldest first, for a verification of the whole store. */
   listSessionIds(): Promise<string[]>;
-  /** A page of a session's events in stored order (seq, then id), after `after`. */
-  chainEvents(
+  /**
+   * A page of a session's events in stored order (seq, then id), after
+   * `after`, each as its stored values in the order of `columns`: what was
+   * written, not a record rebuilt from it, so a verifier hashes every
+   * column as stored (an edited `kind`, or a JSON column re-spelled, is
+   * seen) on every backend alike.
+   */
+  chainEventValues(
     sessionId: string,
+    columns: readonly (keyof EventsTable & string)[],
     after: { seq: number; id: string } | undefined,
     limit: number,
-  ): Promise<StatementEvent[]>;
+  ): Promise<unknown[][]>;
 }
 
 const SIGNATURES_PER_INSERT = 1000;
@@ -81,8 +88,8 @@ export function chainQueries(
       };
     },
 
-    async chainEvents(sessionId, after, limit) {
-      let select = db.selectFrom('events').selectAll().where('session_id', '=', sessionId);
+    async chainEventValues(sessionId, columns, after, limit) {
+      let select = db.selectFrom('events').select(columns).where('session_id', '=', sessionId);
       if (after) {
         select = select.where((eb) =>
           eb.or([
@@ -92,7 +99,7 @@ export function chainQueries(
         );
       }
       const rows = await select.orderBy('seq', 'asc').orderBy('id', 'asc').limit(limit).execute();
-      return rows.map(map.event);
+      return rows.map((row: Record<string, unknown>) => columns.map((column) => row[column]));
     },
 
     async listSessionIds() {
