@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { JOURNAL_FILE, readJournal } from '../../src/server/audit/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
@@ -152,6 +153,12 @@ describe('gateway on a PostgreSQL store', () => {
     assert.equal((await client.query('select 1 as one')).rows[0]?.one, 1);
     const [session] = await gw.gateway.store.listSessions({ connection: 'pg' });
     assert.ok(session);
+    // The store gets events in batches after the journal has them: cut it
+    // only once it has the first, or that event's write is what fails.
+    await eventually(
+      async () => (await gw.gateway.store.listEvents(session.id)).length === 1,
+      () => 'the first event in the store',
+    );
 
     await store.cut();
     // No new session without a record of it: refused before the tunnel opens.
@@ -243,26 +250,46 @@ describe('gateway on a PostgreSQL store', () => {
   it('spool: once the spool is full, the session ends with FATAL 58000 rather than lose a record', async () => {
     const store = await outageStore(postgres);
     const dir = path.join(os.tmpdir(), `hoop-spool-${randomBytes(4).toString('hex')}`);
-    const { listener } = await gatewayOn(
+    const { gw, listener } = await gatewayOn(
       store,
       `audit:\n  onStoreFailure: spool\n  spool: { dir: ${dir}, maxBytes: 4096 }`,
     );
     const client = await pgClient(listener);
-    const fatal = new Promise<Error & { code?: string }>((resolve) =>
+    const ended = new Promise<Error & { code?: string; severity?: string }>((resolve) =>
       client.once('error', resolve),
     );
     await client.query('select 1');
     await store.cut();
     let ran = 0;
+    let failed: (Error & { code?: string; severity?: string }) | undefined;
     try {
       for (; ran < 200; ran++) await client.query(`select ${ran} as n, repeat('x', 200) as pad`);
-    } catch {
-      // The session ended.
+    } catch (error) {
+      failed = error as Error & { code?: string };
     }
-    const error = await fatal;
+    // The gateway ends the session the moment the spool refuses a record,
+    // with a statement usually in flight: pg hands a backend's FATAL to the
+    // query it was waiting on, and only one that lands between two queries
+    // to the client's 'error' event (the query then fails without a code,
+    // as the connection ends).
+    const error = failed?.code === undefined ? await ended : failed;
     assert.equal(error.code, '58000');
+    assert.equal(error.severity, 'FATAL');
+    assert.equal(error.message, 'hoop: the audit store is unavailable; the session is closed');
     assert.ok(ran > 0 && ran < 200, `some statements ran into the spool (${ran})`);
     assert.ok((await stat(path.join(dir, 'audit.spool'))).size <= 4096);
+    // Nothing the client got a response for is lost: the journal has it for the next start.
+    const journaled = new Set(
+      readJournal(path.join(gw.dir, '.hoop', JOURNAL_FILE)).records.map((record) =>
+        record.type === 'event' ? record.event.text : '',
+      ),
+    );
+    for (let i = 0; i < ran; i++) {
+      assert.ok(
+        journaled.has(`select ${i} as n, repeat('x', 200) as pad`),
+        `statement ${i} in the journal`,
+      );
+    }
     await client.end().catch(() => {});
     await store.restore();
   });
