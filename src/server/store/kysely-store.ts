@@ -174,11 +174,12 @@ export function toRecord(row: Selectable<SessionsTable>): SessionRecord {
     bytesUp: Number(row.bytes_up),
     bytesDown: Number(row.bytes_down),
   };
-  if (row.ended_at) record.endedAt = new Date(row.ended_at);
-  if (row.close_reason) record.closeReason = row.close_reason;
-  if (row.close_detail) record.closeDetail = row.close_detail;
-  if (row.actors) record.actors = JSON.parse(row.actors) as string[];
-  if (row.token_id) record.tokenId = row.token_id;
+  // Absent is NULL; an empty string is a value (the chain hashes it as written).
+  if (row.ended_at !== null) record.endedAt = new Date(row.ended_at);
+  if (row.close_reason !== null) record.closeReason = row.close_reason;
+  if (row.close_detail !== null) record.closeDetail = row.close_detail;
+  if (row.actors !== null) record.actors = JSON.parse(row.actors) as string[];
+  if (row.token_id !== null) record.tokenId = row.token_id;
   return record;
 }
 
