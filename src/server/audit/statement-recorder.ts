@@ -17,6 +17,8 @@ import { isStatementAudit } from './statement-audit.js';
 
 /** The journal is emptied once it holds this much and the store has all of it. */
 const RESET_BYTES = 1024 * 1024;
+/** How long records the store refused wait before they are sent again. */
+const STORE_RETRY_MS = 1000;
 
 export interface StatementRecorderOptions {
   store: Store;
@@ -89,8 +91,8 @@ export class StatementRecorder {
   private writing: Promise<void> = Promise.resolve();
   /** Bytes journaled since the journal was last emptied (approximate: records' JSON length). */
   private journaled = 0;
-  /** Set when a store append failed: the journal then keeps everything until a restart replays it. */
-  private storeFailed = false;
+  /** Set when a journal write failed: the journal no longer holds everything, so it is never emptied (a restart replays what it has). */
+  private journalFailed = false;
   private readonly maxBatch: number;
   private readonly batchWindowMs: number;
   private readonly signEvery: number;
@@ -264,7 +266,7 @@ export class StatementRecorder {
         'could not write the audit journal',
       );
       // The store may still take them; the journal keeps nothing from now on.
-      this.storeFailed = true;
+      this.journalFailed = true;
     }
     for (const record of records) this.queue.push(record);
     if (failure) batch?.reject(failure);
@@ -288,11 +290,20 @@ export class StatementRecorder {
     this.running = true;
     this.writing = (async () => {
       while (this.queue.length > 0) {
-        await this.write(this.queue.splice(0, this.maxBatch));
+        const batch = this.queue.splice(0, this.maxBatch);
+        if (!(await this.write(batch))) {
+          // Kept in order at the head of the queue (and in the journal); tried again later.
+          this.queue.unshift(...batch);
+          if (!this.scheduled) {
+            this.scheduled = true;
+            setTimeout(this.flush, STORE_RETRY_MS).unref();
+          }
+          break;
+        }
         // Records are queued as they are journaled: an empty queue means the
         // store has everything the journal holds, so the journal may start
         // over; it does once it is worth a system call.
-        if (this.queue.length === 0 && !this.storeFailed && this.journaled >= RESET_BYTES) {
+        if (this.queue.length === 0 && !this.journalFailed && this.journaled >= RESET_BYTES) {
           this.options.journal?.reset();
           this.journaled = 0;
         }
@@ -301,7 +312,8 @@ export class StatementRecorder {
     })();
   };
 
-  private async write(batch: JournalRecord[]): Promise<void> {
+  /** Appends a batch to the store; false when the store refused it (every part is idempotent, so it can be sent again). */
+  private async write(batch: JournalRecord[]): Promise<boolean> {
     const events: StatementEvent[] = [];
     const signatures: ChainSignature[] = [];
     const ends: { sessionId: string; end: SessionEnd }[] = [];
@@ -315,8 +327,8 @@ export class StatementRecorder {
       await store.appendEvents(events);
       if (signatures.length > 0) await store.appendSignatures(signatures);
       for (const { sessionId, end } of ends) await store.endSession(sessionId, end);
+      return true;
     } catch (error) {
-      this.storeFailed = true;
       this.options.log?.error(
         {
           err: error,
@@ -324,8 +336,9 @@ export class StatementRecorder {
           events: events.length,
           sessions: [...new Set(events.map((event) => event.sessionId))],
         },
-        'could not write audit records to the store; the journal keeps them for the next start',
+        'could not write audit records to the store; the journal keeps them, and they are sent again in a second',
       );
+      return false;
     }
   }
 }

@@ -264,6 +264,35 @@ describe('statement recorder', () => {
     }
   });
 
+  it('sends what the store refused again, in order, once it takes records again', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      let refusals = 2;
+      const flaky: Store = {
+        ...store,
+        appendEvents: (events) =>
+          refusals-- > 0 ? Promise.reject(new Error('store down')) : store.appendEvents(events),
+      };
+      const recorder = new StatementRecorder({ store: flaky, batchWindowMs: 1 });
+      recorder.onStatement(session('ses_e'), audit, { durationMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the first try has failed
+      recorder.onStatement(session('ses_e'), audit, { durationMs: 2 });
+      const deadline = Date.now() + 5000;
+      while ((await store.listEvents('ses_e')).length < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        (await store.listEvents('ses_e')).map((e) => [e.seq, e.durationMs]),
+        [
+          [1, 1],
+          [2, 2],
+        ],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('logs an append that fails and goes on', async () => {
     const store = await openStore('sqlite::memory:');
     try {
