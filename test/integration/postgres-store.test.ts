@@ -148,7 +148,7 @@ describe('gateway on a PostgreSQL store', () => {
     const { gw, listener, key } = await gatewayOn(store, audit);
     const client = await pgClient(listener);
     const fatal = new Promise<Error & { code?: string; severity?: string }>((resolve) =>
-      client.once('error', resolve),
+      client.on('error', resolve),
     );
     assert.equal((await client.query('select 1 as one')).rows[0]?.one, 1);
     const [session] = await gw.gateway.store.listSessions({ connection: 'pg' });
@@ -255,8 +255,9 @@ describe('gateway on a PostgreSQL store', () => {
       `audit:\n  onStoreFailure: spool\n  spool: { dir: ${dir}, maxBytes: 4096 }`,
     );
     const client = await pgClient(listener);
+    // The first error the client reports; pg may report the connection's end after it.
     const ended = new Promise<Error & { code?: string; severity?: string }>((resolve) =>
-      client.once('error', resolve),
+      client.on('error', resolve),
     );
     await client.query('select 1');
     await store.cut();
