@@ -38,14 +38,6 @@ export async function execOnConnection(
   // The gateway counts a person's session from its token's issue time, as for `hoop connect`.
   const credentials = await resolveCredentials(options.gateway, env, { forceRefresh: true });
   const client = new GatewayClient(options.gateway, credentials.token);
-  const connection = await client.connection(options.name);
-  if (connection.type !== 'postgres') {
-    throw new HoopError(
-      'HOOP_USAGE',
-      `hoop exec supports postgres connections only for now; ${connection.name} is ${connection.type}`,
-      { hint: `Use \`hoop connect ${connection.name}\` and a ${connection.type} client.` },
-    );
-  }
   let socket: PgTunnelSocket | undefined;
   // A long request outlives a login's revocation window: keep handing the gateway fresh tokens.
   const refresher = startTokenRefresher({
@@ -58,10 +50,32 @@ export async function execOnConnection(
   });
   try {
     // How the gateway treats a statement that needs a review (README: Reviews).
-    const url = new URL(client.tunnelUrl(connection.name));
+    const url = new URL(client.tunnelUrl(options.name));
     if (options.review) url.searchParams.set('review', options.review);
     else if (!options.wait) url.searchParams.set('hold', 'false');
-    const ws = await dial({ url: url.toString(), token: refresher.token() });
+    // The lookup and the tunnel's upgrade go out together (a round trip
+    // less); the lookup's answer comes first, with the clearer error.
+    const dialing = dial({ url: url.toString(), token: refresher.token() });
+    // Handled here (a refusal while the lookup runs is not unhandled); awaited below.
+    dialing.catch(() => {});
+    let connection: ConnectionInfo;
+    try {
+      connection = await client.connection(options.name);
+      if (connection.type !== 'postgres') {
+        throw new HoopError(
+          'HOOP_USAGE',
+          `hoop exec supports postgres connections only for now; ${connection.name} is ${connection.type}`,
+          { hint: `Use \`hoop connect ${connection.name}\` and a ${connection.type} client.` },
+        );
+      }
+    } catch (error) {
+      dialing.then(
+        (ws) => ws.terminate(),
+        () => {},
+      );
+      throw error;
+    }
+    const ws = await dialing;
     socket = new PgTunnelSocket(ws, { vanished: 'gateway_vanished' });
     const results = await queryOverTunnel({
       socket,
