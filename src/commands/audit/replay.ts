@@ -10,7 +10,7 @@ import { HoopError } from '../../lib/errors.js';
 
 export default class AuditReplay extends BaseCommand {
   static override description = `Replay a recorded session with its original timing
-In a terminal: space pauses, n or → shows the next statement, s skips the wait, q or Ctrl-C quits; each statement appears with its decision and the first rows of its masked result. Idle gaps longer than --max-idle are shortened to it. Without a terminal (or with --no-ui) it prints a plain timeline.`;
+In a terminal: space pauses, n or → shows the next statement, s skips the wait, q or Ctrl-C quits; each statement appears with its decision and the first rows of its masked result. Idle gaps longer than --max-idle are shortened to it. Without a terminal (or with --no-ui, or with CI set) it prints a plain timeline.`;
 
   static override examples = [
     '<%= config.bin %> audit replay ses_01HX…',
@@ -63,7 +63,8 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
     );
     const inProgress = events.inProgress || session.inProgress;
     const replay = { session, events: list, steps, speed, inProgress };
-    if (flags.ui && process.stdout.isTTY && process.stdin.isTTY) {
+    // Under CI=… ink draws only its last frame: the plain timeline serves better there.
+    if (flags.ui && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) {
       await playInteractive(replay, process.stdin, process.stdout);
       return;
     }
