@@ -58,8 +58,11 @@ export interface ResultCellMasker {
  *   lineage is unknown for that expression (a function outside the known
  *   built-ins) or does not line up with the result's columns, it is masked
  *   whole when a selector could name a column of a table the statement reads
- *   (fail closed). Expressions of other types (counts, dates) run the
- *   detectors: a Luhn-valid card cast to a number still becomes NULL.
+ *   (fail closed). A traced expression of any other type that derives from
+ *   a selected column is masked too (NULL): `length(email)`, `ascii(email)`,
+ *   `email::bytea`, `count(email)` — only a hash a rule allows may pass. An
+ *   untraced expression of another type (a count from an unknown function)
+ *   runs the detectors: a Luhn-valid card cast to a number still becomes NULL.
  *
  * Redactions keep the column type valid: a whole-masked text value keeps its
  * format when it is one detectable value (`j***@example.com`,
@@ -119,9 +122,9 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
           const rules =
             column.lineage === 'expression' && sources ? rulesFor(sources, column.name) : undefined;
           if (column.lineage === 'unresolved') action = 'mask';
-          else if (column.lineage === 'expression' && column.category !== 'other') {
+          else if (column.lineage === 'expression') {
             if (rules === undefined) {
-              if (tracesExpressions) action = 'mask';
+              if (tracesExpressions && column.category !== 'other') action = 'mask';
             } else if (rules.length > 0) {
               action = 'mask';
               plan.columns[i] = {
