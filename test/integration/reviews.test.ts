@@ -313,6 +313,27 @@ describe('reviews', () => {
     assert.deepEqual(await direct('select note from orders where id = 3'), [{ note: 'exec' }]);
   });
 
+  it('hoop exec --wait holds until an approver decides, then prints the result', async () => {
+    const env = (who: string) => ({ HOOP_TOKEN: gw.keys[who] ?? '', HOOP_GATEWAY: gw.url });
+    const sql = "update orders set note = 'waited' where id = 3";
+    const running = runHoop(['exec', 'pg', '--wait', '-i', sql], env('agent-1'));
+    let id: string | undefined;
+    for (let i = 0; i < 100 && !id; i++) {
+      const listed = await runHoop(['reviews', '--json'], env('dba-1'));
+      id = (JSON.parse(listed.stdout) as Json[]).find((r) => r.text === sql)?.id as
+        string | undefined;
+      if (!id) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(id, 'the held statement is listed for the approver');
+    const approved = await runHoop(['reviews', 'approve', id, '--reason', 'ok'], env('dba-1'));
+    assert.equal(approved.code, 0, approved.stderr);
+    const ran = await running;
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /UPDATE 1/);
+    assert.match(ran.stderr, new RegExp(id));
+    assert.deepEqual(await direct('select note from orders where id = 3'), [{ note: 'waited' }]);
+  });
+
   it('records the review on the statement event', async () => {
     const sessions = await gw.gateway.store.listSessions({ connection: 'pg' });
     const events = (
