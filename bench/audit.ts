@@ -33,6 +33,7 @@ import {
   type Row,
 } from './lib/phase.js';
 import { median, percentile, table } from './lib/stats.js';
+import { positiveOption } from './lib/options.js';
 
 const USAGE = `usage: npm run bench:audit -- [options]
   --reps N      repetitions of each measurement; medians are reported (default 3)
@@ -58,14 +59,7 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const positive = (name: string, text: string): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) {
-      console.error(`bench: --${name} must be a positive number\n${USAGE}`);
-      process.exit(2);
-    }
-    return Math.round(value);
-  };
+  const positive = positiveOption(USAGE);
   return {
     reps: positive('reps', values.reps),
     seconds: positive('seconds', values.seconds),
