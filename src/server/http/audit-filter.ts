@@ -1,21 +1,13 @@
 import { parseDuration } from '../../lib/duration.js';
 import { HoopError } from '../../lib/errors.js';
-import type { AuditDecision } from '../store/index.js';
+import type { AuditDecision, SessionQuery } from '../store/index.js';
 
 /** Sessions per page when `limit` is not given, and the most one page may hold. */
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
 
-/** The filters `GET /api/sessions` takes, parsed and checked. */
-export interface SessionFilters {
-  connection?: string;
-  who?: string;
-  decision?: AuditDecision;
-  since?: Date;
-  until?: Date;
-  after?: { startedAt: Date; id: string };
-  limit: number;
-}
+/** The filters `GET /api/sessions` takes, parsed and checked: the store's query but whose sessions (the caller's rights decide that). */
+export type SessionFilters = Omit<SessionQuery, 'subject'>;
 
 const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'review'];
 
