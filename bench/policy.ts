@@ -1,8 +1,8 @@
 /**
  * `npm run bench:policy [-- --iterations 20000 --rules 500]`: what deciding a
- * statement by policy costs, through the real SQL gate (`sqlPolicyGate`:
- * classification with the PostgreSQL parser, its cache, and a decision per
- * statement), with a policy of realistic variety: groups, connections with
+ * statement by policy costs, through the PostgreSQL relay's own decision
+ * path (`SqlDecider`: classification with the PostgreSQL parser, its cache,
+ * and the session enforcer's decision per statement), with a policy of realistic variety: groups, connections with
  * wildcards, statement kinds, tables with wildcards, functions, time
  * windows, CEL conditions, masks, reviews and denies.
  *
@@ -17,10 +17,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 
 import type { Identity } from '../src/server/auth/identity.js';
-import type { ConnectionConfig } from '../src/server/config/index.js';
-import { parsePolicy, type Policy } from '../src/server/policy/index.js';
-import type { SessionContext } from '../src/server/protocols/handler.js';
-import { requestFor, sqlPolicyGate } from '../src/server/sql-gate.js';
+import { parsePolicy, requestFor, type Policy } from '../src/server/policy/index.js';
+import { SqlDecider } from '../src/server/protocols/postgres/sql-decider.js';
+import { sessionEnforcer } from '../src/server/sessions/enforcer.js';
 import { initSqlParser } from '../src/server/sql/index.js';
 import { percentile, table } from './lib/stats.js';
 
@@ -164,17 +163,23 @@ async function main(): Promise<number> {
     method: 'oidc',
     groups: ['engineering', 'analysts'],
   };
-  const connection = { name: 'pg-prod', type: 'postgres' } as ConnectionConfig;
-  const session = {
-    id: 'ses_bench',
-    identity,
-    connection,
-    log: pino({ level: 'silent' }),
-  } as SessionContext;
-  const gate = sqlPolicyGate(policy);
+  const connection = { name: 'pg-prod', type: 'postgres' as const };
+  const session = { identity, connection };
+  const enforcer = sessionEnforcer(
+    { policy: () => policy },
+    {
+      id: 'ses_bench',
+      identity,
+      connection,
+      mode: { type: 'wait' },
+      log: pino({ level: 'silent' }),
+    },
+  );
+  const decider = new SqlDecider(enforcer);
+  const gate = (sql: string) => decider.decide(sql).decision;
   const cached = newStatement(1_000_000_000);
-  const first = gate(session, cached);
-  if (!first.allow) {
+  const first = gate(cached);
+  if (first.effect !== 'allow') {
     console.error(`bench: the policy refuses the bench statement: ${first.message}`);
     return 2;
   }
@@ -189,10 +194,10 @@ async function main(): Promise<number> {
     },
   };
   const engine = sample(options.iterations, 2_000, () => policy.decide(engineRequest));
-  const hit = sample(options.iterations, 2_000, () => gate(session, cached));
+  const hit = sample(options.iterations, 2_000, () => gate(cached));
   // Fewer: each one is a parse, and the cache must not see a string twice.
   const parses = Math.min(options.iterations, 5_000);
-  const miss = sample(parses, 500, (i) => gate(session, newStatement(i)));
+  const miss = sample(parses, 500, (i) => gate(newStatement(i)));
 
   const us = (value: number): string => `${value.toFixed(1)} µs`;
   const rows = [

@@ -1,11 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  canonicalEnd,
-  canonicalEvent,
-  genesisHash,
-  linkHash,
-} from '../../src/server/audit/chain.js';
+import { canonicalEnd } from '../../src/audit-chain/index.js';
+import { canonicalEvent, genesisHash, linkHash } from '../../src/server/audit/chain.js';
 import { signerFromPem, type AuditSigner } from '../../src/server/audit/signing.js';
 import { openStore } from '../../src/server/store/index.js';
 import type { NewSession, StatementEvent } from '../../src/server/store/index.js';

@@ -25,11 +25,7 @@ export default class Demo extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
     // The gateway's modules load only for this command, not at every CLI start.
-    const [{ startDemo }, { demoGuide }, { createLogger }] = await Promise.all([
-      import('../server/demo/demo.js'),
-      import('../server/demo/guide.js'),
-      import('../server/logger.js'),
-    ]);
+    const { startDemo, demoGuide, createLogger } = await import('../server/entry/demo.js');
     // Listening before the start-up (initdb takes seconds) means a Ctrl-C then still stops PostgreSQL.
     const signal = waitForSignal();
     const demo = await startDemo({

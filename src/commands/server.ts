@@ -25,11 +25,7 @@ export default class Server extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Server);
     // The gateway's modules load only for this command, not at every CLI start.
-    const [{ loadConfig }, { startGateway }, { createLogger }] = await Promise.all([
-      import('../server/config/index.js'),
-      import('../server/gateway.js'),
-      import('../server/logger.js'),
-    ]);
+    const { loadConfig, startGateway, createLogger } = await import('../server/entry/gateway.js');
     // Everything is checked before anything is opened: a bad config binds no port and creates no store.
     const config = await loadConfig(flags.config);
     const log = createLogger(config.log.level);

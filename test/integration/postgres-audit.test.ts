@@ -84,7 +84,8 @@ describe('postgres statement audit', () => {
     assert.ok(session);
     let events: StatementEvent[] = [];
     await eventually(
-      async () => (events = await gateway.store.listEvents(session.id)).length >= 5,
+      async () =>
+        (events = (await gateway.store.listEvents(session.id)) as StatementEvent[]).length >= 5,
       () => `5 events (have ${events.length})`,
     );
     assert.deepEqual(

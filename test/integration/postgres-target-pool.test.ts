@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { connectTarget } from '../../src/server/protocols/postgres/target.js';
+import { connectTarget } from '../../src/server/protocols/postgres/login.js';
+import { LocalConnector, targetInfo } from '../../src/server/targets/local.js';
 import { TargetPool, type IdleTarget } from '../../src/server/protocols/postgres/target-pool.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -24,12 +25,22 @@ describe('TargetPool', () => {
     await postgres?.stop();
   });
 
+  const config = () => ({
+    name: 'pg',
+    type: 'postgres' as const,
+    host: '127.0.0.1',
+    port: postgres.port,
+    database: postgres.database,
+    user: postgres.user,
+    password: postgres.password,
+    groups: ['agents'],
+  });
+
   const login = async (): Promise<IdleTarget> => {
-    const connection = await connectTarget({
-      host: '127.0.0.1',
-      port: postgres.port,
+    // The server starts in before(): its port is known only then.
+    const connection = await connectTarget(new LocalConnector([config()]), {
+      target: targetInfo(config()),
       user: postgres.user,
-      password: postgres.password,
       database: postgres.database,
       parameters: new Map(),
     });

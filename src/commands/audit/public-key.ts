@@ -21,12 +21,7 @@ export default class AuditPublicKey extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AuditPublicKey);
-    const [{ loadConfig }, { configuredPublicKey }] = await Promise.all([
-      import('../../server/config/index.js'),
-      import('../../server/audit/index.js'),
-    ]);
-    const config = await loadConfig(flags.config);
-    const { pem } = configuredPublicKey(config.audit, config.store, config.file);
-    process.stdout.write(pem);
+    const { auditPublicKey } = await import('../../server/entry/audit-tools.js');
+    process.stdout.write(await auditPublicKey(flags.config));
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { verifyAudit, verifyText } from '../../cli/audit-verify.js';
+import { verifyText } from '../../cli/audit-verify.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
 import { HoopError } from '../../lib/errors.js';
@@ -37,6 +37,7 @@ export default class AuditVerify extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AuditVerify);
+    const { verifyAudit } = await import('../../server/entry/audit-tools.js');
     const result = await verifyAudit({
       configFile: flags.config,
       ...(args.id === undefined ? {} : { sessionId: args.id }),

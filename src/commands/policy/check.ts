@@ -1,10 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { formatFindings } from '../../server/policy-test/report.js';
-import { lintContext, loadPolicySource } from '../../server/policy-test/source.js';
 import { HoopError } from '../../lib/errors.js';
-import { lintPolicy } from '../../server/policy/lint.js';
+import {
+  formatFindings,
+  lintContext,
+  lintPolicy,
+  loadPolicySource,
+} from '../../server/entry/policy-tools.js';
 
 export default class PolicyCheck extends BaseCommand {
   static override description =

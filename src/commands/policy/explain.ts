@@ -2,12 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { formatExplanation } from '../../server/policy-test/report.js';
-import { configuredTypes, loadPolicySource } from '../../server/policy-test/source.js';
 import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
 import { HoopError } from '../../lib/errors.js';
-import { evaluate } from '../../server/policy-test/evaluate.js';
-import { initSqlParser } from '../../server/sql/index.js';
+import {
+  configuredTypes,
+  evaluate,
+  formatExplanation,
+  initSqlParser,
+  loadPolicySource,
+} from '../../server/entry/policy-tools.js';
 
 export default class PolicyExplain extends BaseCommand {
   static override description =

@@ -2,13 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { formatResults } from '../../server/policy-test/report.js';
-import { configuredTypes, loadPolicySource } from '../../server/policy-test/source.js';
 import { HoopError } from '../../lib/errors.js';
 import { fileErrorReason } from '../../lib/file-error.js';
-import { parseCases } from '../../server/policy-test/cases.js';
-import { runCases } from '../../server/policy-test/run.js';
-import { initSqlParser } from '../../server/sql/index.js';
+import {
+  configuredTypes,
+  formatResults,
+  initSqlParser,
+  loadPolicySource,
+  parseCases,
+  runCases,
+} from '../../server/entry/policy-tools.js';
 
 export default class PolicyTest extends BaseCommand {
   static override description =

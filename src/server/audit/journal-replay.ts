@@ -1,5 +1,5 @@
 import { truncateSync } from 'node:fs';
-import type { ChainSignature, SessionEnd, StatementEvent, Store } from '../store/index.js';
+import type { ChainSignature, SessionEnd, AuditEvent, Store } from '../store/index.js';
 import { readJournal } from './journal.js';
 
 export interface ReplayResult {
@@ -21,7 +21,7 @@ const BATCH = 2000;
  */
 export async function replayJournal(file: string, store: Store): Promise<ReplayResult> {
   const { records, torn } = readJournal(file);
-  const events: StatementEvent[] = [];
+  const events: AuditEvent[] = [];
   const signatures: ChainSignature[] = [];
   const ends: { sessionId: string; end: SessionEnd }[] = [];
   for (const record of records) {

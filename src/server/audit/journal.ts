@@ -9,11 +9,11 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { ChainSignature, SessionEnd, StatementEvent } from '../store/index.js';
+import type { ChainSignature, SessionEnd, AuditEvent } from '../store/index.js';
 
 /** What the journal holds until the store has it. */
 export type JournalRecord =
-  | { type: 'event'; event: StatementEvent }
+  | { type: 'event'; event: AuditEvent }
   | { type: 'signature'; signature: ChainSignature }
   | { type: 'end'; sessionId: string; end: SessionEnd };
 

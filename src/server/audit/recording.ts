@@ -4,17 +4,12 @@ import path from 'node:path';
 import { HoopError } from '../../lib/errors.js';
 import type { AuditConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import type { StatementEvent, Store } from '../store/index.js';
+import { publicKeyFromPem } from '../../audit-chain/index.js';
+import type { AuditEvent, Store } from '../store/index.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { replayJournal } from './journal-replay.js';
-import {
-  KEY_FILE,
-  loadOrCreateKeyFile,
-  publicKeyFromPem,
-  signerFromPem,
-  type AuditSigner,
-} from './signing.js';
-import { StatementRecorder } from './statement-recorder.js';
+import { AuditRecorder } from './recorder.js';
+import { KEY_FILE, loadOrCreateKeyFile, signerFromPem, type AuditSigner } from './signing.js';
 
 /**
  * Where the gateway keeps its audit files (journal, signing key): next to a
@@ -48,7 +43,7 @@ export function auditSigner(audit: AuditConfig, storeUrl: string, configFile: st
 }
 
 export interface Recording {
-  recorder: StatementRecorder;
+  recorder: AuditRecorder;
   signer: AuditSigner;
   /** Absolute path of the journal, when there is one. */
   journalFile?: string;
@@ -67,7 +62,7 @@ export async function startRecording(options: {
   configFile: string;
   store: Store;
   log: Logger;
-  onRecorded?: (event: StatementEvent) => void;
+  onRecorded?: (event: AuditEvent) => void;
 }): Promise<Recording> {
   const { audit, storeUrl, configFile, store, log } = options;
   const signer = auditSigner(audit, storeUrl, configFile);
@@ -84,7 +79,7 @@ export async function startRecording(options: {
     }
     journal = Journal.open(journalFile);
   }
-  const recorder = new StatementRecorder({
+  const recorder = new AuditRecorder({
     store,
     signer,
     log,

@@ -1,17 +1,15 @@
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   sign,
-  verify,
   type KeyObject,
 } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HoopError } from '../../lib/errors.js';
+import { keyIdOf, signedMessage } from '../../audit-chain/index.js';
 import type { ChainSignature } from '../store/index.js';
-import { CHAIN_VERSION } from './chain.js';
 
 /** The gateway's Ed25519 key pair that signs chain heads. */
 export interface AuditSigner {
@@ -26,29 +24,6 @@ export interface AuditSigner {
 
 /** The key file next to a SQLite store: `<store dir>/audit-signing.key`. */
 export const KEY_FILE = 'audit-signing.key';
-
-/**
- * The bytes a chain signature covers: the scheme, the session, the position
- * and hash of the head, and whether it is the session's end, one per line.
- */
-export function signedMessage(
-  sessionId: string,
-  seq: number,
-  hash: string,
-  final: boolean,
-): Buffer {
-  return Buffer.from(
-    `${CHAIN_VERSION}\n${sessionId}\n${seq}\n${hash}\n${final ? 'end' : 'head'}`,
-    'utf8',
-  );
-}
-
-export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
 
 /** A signer for a private key in PEM (PKCS #8); refuses any key that is not Ed25519. */
 export function signerFromPem(pem: string, source: string): AuditSigner {
@@ -108,33 +83,4 @@ export function loadOrCreateKeyFile(file: string): AuditSigner {
     }
   }
   return signerFromPem(pem, file);
-}
-
-/** A public key from PEM (SPKI) or from a private key's PEM, for verification. */
-export function publicKeyFromPem(pem: string, source: string): KeyObject {
-  try {
-    const key = pem.includes('PRIVATE KEY')
-      ? createPublicKey(createPrivateKey(pem))
-      : createPublicKey(pem);
-    if (key.asymmetricKeyType === 'ed25519') return key;
-  } catch (error) {
-    throw new HoopError('HOOP_AUDIT_KEY_INVALID', `${source} is not an Ed25519 key in PEM`, {
-      cause: error,
-    });
-  }
-  throw new HoopError('HOOP_AUDIT_KEY_INVALID', `${source} is not an Ed25519 key`);
-}
-
-/** Whether `signature` is a valid Ed25519 signature of the head it names. */
-export function verifySignature(signature: ChainSignature, publicKey: KeyObject): boolean {
-  try {
-    return verify(
-      null,
-      signedMessage(signature.sessionId, signature.seq, signature.hash, signature.final),
-      publicKey,
-      Buffer.from(signature.signature, 'base64'),
-    );
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from '../logger.js';
-import type { ChainSignature, SessionEnd, StatementEvent, Store } from '../store/index.js';
+import type { ChainSignature, SessionEnd, AuditEvent, Store } from '../store/index.js';
 import { Journal, encodeRecords, readJournal, type JournalRecord } from './journal.js';
 
 /** What the gateway does when the store cannot take an audit record. */
@@ -228,7 +228,7 @@ export class StoreGuard {
 
 /** Writes spooled records into the store in their order, events in batches. */
 async function replay(store: Store, records: readonly JournalRecord[]): Promise<void> {
-  let events: StatementEvent[] = [];
+  let events: AuditEvent[] = [];
   let signatures: ChainSignature[] = [];
   const flush = async (): Promise<void> => {
     if (events.length > 0) await store.appendEvents(events);

@@ -1,13 +1,30 @@
 import type { KeyObject } from 'node:crypto';
-import type { Store } from '../store/index.js';
+import {
+  CANONICAL_EVENT_COLUMNS,
+  ChainVerifier,
+  EVENT_COLUMN,
+  type ChainReport,
+} from '../../audit-chain/index.js';
+import { toEventRow, type SessionChain, type Store } from '../store/index.js';
 import { SqliteChainReader } from '../store/sqlite-chain-reader.js';
-import { CANONICAL_EVENT_COLUMNS } from './chain.js';
-import { ChainVerifier, type ChainReport } from './verify-chain.js';
 
 /** What the verifier reads of each row: the canonical columns, then the chain's own. */
 const EVENT_COLUMNS = [...CANONICAL_EVENT_COLUMNS, 'prev_hash', 'hash'] as const;
-const ID = EVENT_COLUMNS.indexOf('id');
-const SEQ = EVENT_COLUMNS.indexOf('seq');
+const ID = EVENT_COLUMN.id;
+const SEQ = EVENT_COLUMN.seq;
+
+/**
+ * Verifies one session's chain held in memory (as the store's
+ * `sessionChain` returns it), each event hashed from its row's values.
+ */
+export function verifyChain(chain: SessionChain, publicKey: KeyObject): ChainReport {
+  const verifier = new ChainVerifier(chain.session, chain.signatures, publicKey);
+  for (const event of chain.events) {
+    const row = toEventRow(event);
+    verifier.addValues(EVENT_COLUMNS.map((column) => row[column]));
+  }
+  return verifier.report();
+}
 
 /** Events read per query: a long session is verified without holding it all. */
 const PAGE = 20_000;

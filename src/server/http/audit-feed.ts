@@ -1,7 +1,7 @@
-import type { StatementEvent } from '../store/index.js';
+import type { AuditEvent } from '../store/index.js';
 
 /** Called with each event once the recorder has written it. */
-export type AuditListener = (event: StatementEvent) => void;
+export type AuditListener = (event: AuditEvent) => void;
 
 /**
  * The live feed behind `GET /api/audit/tail`: the recorder publishes every
@@ -12,7 +12,7 @@ export class AuditFeed {
   private readonly listeners = new Set<AuditListener>();
 
   /** The recorder's `onRecorded` hook. */
-  readonly publish = (event: StatementEvent): void => {
+  readonly publish = (event: AuditEvent): void => {
     for (const listener of this.listeners) {
       try {
         listener(event);

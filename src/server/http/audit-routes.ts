@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoopError } from '../../lib/errors.js';
 import type { Identity } from '../auth/identity.js';
-import type { SessionRecord, StatementEvent, Store } from '../store/index.js';
+import type { AuditEvent, SessionRecord, Store } from '../store/index.js';
 import type { AuditFeed } from './audit-feed.js';
 import {
   encodeCursor,
@@ -234,14 +234,15 @@ export function auditRoutes(api: AuditApi): AuditRoute[] {
 
 /**
  * Sends the feed's events as server-sent events (WHATWG HTML §9.2) until the
- * client goes away: `event: statement`, `id:` the event's ID, `data:` one
- * JSON line. A comment every few seconds keeps proxies from closing an idle
+ * client goes away: `event:` the event's kind (`statement`, `command`,
+ * `http` …), `id:` the event's ID, `data:` one JSON line. A comment every
+ * few seconds keeps proxies from closing an idle
  * stream. Events are sent in the order they were recorded, one at a time.
  */
 function tail(
   res: ServerResponse,
   api: AuditApi,
-  view: (event: StatementEvent) => Promise<Record<string, unknown> | undefined>,
+  view: (event: AuditEvent) => Promise<Record<string, unknown> | undefined>,
 ): Promise<void> {
   return new Promise((resolve) => {
     let chain = Promise.resolve();
@@ -252,7 +253,7 @@ function tail(
           if (line) {
             await writeChunk(
               res,
-              `event: statement\nid: ${event.id}\ndata: ${JSON.stringify(line)}\n\n`,
+              `event: ${event.kind}\nid: ${event.id}\ndata: ${JSON.stringify(line)}\n\n`,
             );
           }
         })
@@ -277,7 +278,7 @@ function tail(
 
 /** One event as an export line: the event with its session's who and where, self-contained for a SIEM. */
 async function exportLine(
-  event: StatementEvent,
+  event: AuditEvent,
   sessions: (id: string) => Promise<SessionRecord | undefined>,
 ): Promise<Record<string, unknown>> {
   const session = await sessions(event.sessionId);

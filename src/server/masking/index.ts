@@ -20,9 +20,4 @@ export { redactColumn, redactHash, redactText } from './redact.js';
 export { parseSelector, selectorMatches, type ColumnSelector, type ColumnSource } from './rules.js';
 export { findAll, maskText, maskUtf8 } from './scan.js';
 export { DETECTOR_NAMES, type Detector, type DetectorName, type Match } from './types.js';
-export {
-  createResultMasker,
-  type ResultCellMasker,
-  type ResultColumnInput,
-  type ResultMaskInput,
-} from './result-masker.js';
+export { createResultMasker } from './result-masker.js';

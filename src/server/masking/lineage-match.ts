@@ -1,4 +1,4 @@
-import type { LineageSource, OutputLineage } from '../sql/lineage.js';
+import type { LineageSource, OutputLineage } from '../enforcement/index.js';
 import { selectorMatches, type ColumnSelector } from './rules.js';
 
 /** What alignment needs of one result column (a subset of the masker's column input). */

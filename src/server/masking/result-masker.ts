@@ -1,48 +1,19 @@
-import type { LineageSource, OutputLineage } from '../sql/lineage.js';
+import type {
+  CellMasker,
+  LineageSource,
+  MaskPlan as ActionMasks,
+  ResultColumn,
+  ResultMasker,
+} from '../enforcement/index.js';
 import { alignLineage, sourceMatches } from './lineage-match.js';
 import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
 import { redactWholeUtf8 } from './redact-whole.js';
-import { parseSelector, type ColumnSelector, type ColumnSource } from './rules.js';
+import { parseSelector, type ColumnSelector } from './rules.js';
 import { maskUtf8 } from './scan.js';
 
 /**
- * Glue between a protocol proxy's result sets and the pure masking functions.
- * The shapes below mirror the proxy's hook (`protocols/postgres/result-masker.ts`)
- * structurally, so this module imports nothing from protocol code.
- */
-
-/** One mask rule that applies to a statement, with the tables the statement names. */
-export interface ResultMaskInput {
-  rule: string;
-  columns: readonly string[];
-  detectors: readonly string[];
-  hashAllowed?: boolean;
-  tables: readonly string[];
-  /** The statement did not parse: any table may be read (fail closed). */
-  tablesUnknown?: boolean;
-  /** Per statement of the string: its outputs' lineage (`null` when not traced). */
-  lineage?: readonly (readonly OutputLineage[] | null)[];
-}
-
-export interface ResultColumnInput {
-  name: string;
-  lineage: 'column' | 'expression' | 'unresolved';
-  /** RowDescription's table OID (0 for an expression), to line up `*` with table columns. */
-  tableOid?: number;
-  origin?: ColumnSource;
-  category: 'text' | 'structured' | 'other';
-  binary: boolean;
-}
-
-export interface ResultCellMasker {
-  readonly columns: readonly number[];
-  maskCell(index: number, value: Buffer): Buffer | null | undefined;
-  /** `maskCell` on `buffer[start, end)`, read in place (no view per field). */
-  maskField(index: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined;
-}
-
-/**
- * The masker for the mask rules of one SQL string. Per result column:
+ * The masker for the mask plan of one allowed action (the enforcement
+ * contract's {@link ResultMasker}). Per result column:
  *
  * - a table column (origin from the catalog) is masked whole when a rule's
  *   selector names it (`customers.email`, `*.card_number`), whatever its
@@ -71,9 +42,8 @@ export interface ResultCellMasker {
  * values and on binary values of text types (their binary form is the text);
  * binary values of other types are not scanned.
  */
-export function createResultMasker(masks: readonly ResultMaskInput[]): {
-  plan(columns: readonly ResultColumnInput[], statement?: number): ResultCellMasker | undefined;
-} {
+export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
+  const { masks } = maskPlan;
   const compiled = compileMaskRules(
     masks.map((mask) => ({
       name: mask.rule,
@@ -87,7 +57,7 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
     const selectors = mask.columns.map(parseSelector);
     return mask.tablesUnknown || mask.tables.some((table) => namesTable(selectors, table));
   });
-  const lineage = masks.find((mask) => mask.lineage !== undefined)?.lineage;
+  const { lineage } = maskPlan;
 
   /** The rules whose selectors pick a value derived from these sources; undefined when one is unknown. */
   const rulesFor = (sources: readonly LineageSource[], name: string) => {
@@ -102,7 +72,7 @@ export function createResultMasker(masks: readonly ResultMaskInput[]): {
   };
 
   return {
-    plan(columns, statement = 0) {
+    plan(columns: readonly ResultColumn[], statement = 0): CellMasker | undefined {
       const base: MaskPlan = buildMaskPlan(
         compiled,
         columns.map((column) => ({

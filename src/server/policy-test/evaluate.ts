@@ -1,6 +1,6 @@
 import type { MaskDirective, Policy, PolicyRequest, ReviewRequirement } from '../policy/index.js';
-import { decideSql } from '../sql-decision.js';
-import { classifySql } from '../sql/index.js';
+import { decideStatements } from '../policy/index.js';
+import { classifySql, toAnalysis } from '../sql/index.js';
 import type { StatementKind } from '../sql/types.js';
 
 /** One statement of an evaluated string: what the parser found and what policy decided. */
@@ -17,7 +17,7 @@ export interface EvaluatedStatement {
 
 /**
  * How the gateway decides one request: opening a session, or a SQL string
- * statement by statement through the SQL gate's own `decideSql`.
+ * statement by statement through the gateway's own `decideStatements`.
  */
 export interface Evaluation {
   effect: 'allow' | 'deny' | 'review';
@@ -52,7 +52,7 @@ export function evaluate(policy: Policy, base: PolicyRequest, sql?: string): Eva
     };
   }
   const classification = classifySql(sql);
-  const decided = decideSql(policy, base, classification);
+  const decided = decideStatements(policy, base, toAnalysis(classification));
   if (!decided.parsed) {
     const { decision } = decided;
     return {

@@ -1,4 +1,5 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import type { ReviewRequirement } from '../enforcement/index.js';
 import type { TimeWindow } from './time-window.js';
 import type { Detector, StatementKind } from './vocabulary.js';
 
@@ -49,14 +50,8 @@ export interface MaskDirective {
   hashAllowed?: boolean;
 }
 
-/** What a `review` decision asks for: who must approve, how many, and how long the request may wait. */
-export interface ReviewRequirement {
-  rule: string;
-  /** Approver groups: an approver must share one of them. */
-  approvers: readonly string[];
-  approvals: number;
-  timeoutMs: number;
-}
+/** What a `review` decision asks for: the enforcement contract's requirement, which policy makes. */
+export type { ReviewRequirement } from '../enforcement/index.js';
 
 /** How long a request held for review waits when its rule names no `timeout`. */
 export const DEFAULT_REVIEW_TIMEOUT_MS = 5 * 60_000;

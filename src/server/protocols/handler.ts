@@ -1,30 +1,42 @@
 import type { Duplex } from 'node:stream';
 import type { ConnectionType } from '../../lib/connection-types.js';
 import type { CloseReasonName } from '../../tunnel/index.js';
-import type { Identity } from '../auth/identity.js';
-import type { ConnectionConfig } from '../config/index.js';
+import type { Enforcer } from '../enforcement/index.js';
 import type { Logger } from '../logger.js';
+import type { TargetConnector, TargetInfo } from '../targets/connector.js';
 
-/** What a protocol handler knows about the session it serves. */
-export interface SessionContext {
-  id: string;
-  identity: Identity;
-  connection: ConnectionConfig;
-  log: Logger;
-  /**
-   * Aborted when the gateway ends the session from outside (the audit store
-   * is unavailable, say), with a {@link SessionAbort} as its reason: the
-   * handler tells its client why in the protocol's own terms and ends.
-   */
-  signal?: AbortSignal;
+/** Who the session is for, as far as a protocol needs to know (logs, pooling per identity). */
+export interface SessionIdentity {
+  /** Stable subject: `apikey:<name>` for API keys, the token's `sub` for OIDC. */
+  subject: string;
+  /** Display name. */
+  name: string;
 }
 
-/** Why the gateway ends a session: the reason of an aborted {@link SessionContext.signal}. */
+/** What a protocol handler knows about the session it serves. */
+export interface ProtocolSession {
+  id: string;
+  identity: SessionIdentity;
+  /** The connection's target, without its credentials (the connector holds those). */
+  target: TargetInfo;
+  log: Logger;
+  /** Decides, holds, masks and records this session's actions. */
+  enforcer: Enforcer;
+  /**
+   * Aborted when the gateway ends the session from outside (the audit store
+   * is unavailable, the gateway stops), with a {@link SessionAbort} as its
+   * reason: the handler tells its client why in the protocol's own terms and ends.
+   */
+  signal: AbortSignal;
+}
+
+/** Why the gateway ends a session: the reason of an aborted {@link ProtocolSession.signal}. */
 export interface SessionAbort {
   reason: CloseReasonName;
   message: string;
 }
 
+/** How a session ended, as its handler saw it. */
 export interface SessionOutcome {
   /** Bytes from the client toward the target. */
   bytesUp: number;
@@ -36,12 +48,21 @@ export interface SessionOutcome {
 
 /**
  * Serves one tunnel for one connection type: reads the client's byte stream,
- * talks to the target, and resolves when the session is over. Handlers never
- * throw for ordinary endings: the outcome names how it ended.
+ * talks to the target through the connector, and resolves when the session
+ * is over. Handlers never throw for ordinary endings: the outcome names how
+ * it ended.
  */
 export interface ProtocolHandler {
   readonly type: ConnectionType;
-  serve(session: SessionContext, client: Duplex): Promise<SessionOutcome>;
+  serve(session: ProtocolSession, client: Duplex): Promise<SessionOutcome>;
   /** Releases what the handler keeps between sessions (pooled connections); called once every session has ended. */
   close?(): void | Promise<void>;
 }
+
+/** What a handler is built with: the connector every target socket goes through, and handler options. */
+export interface HandlerContext {
+  connector: TargetConnector;
+}
+
+/** Builds a protocol's handler; the registry holds one per connection type. */
+export type HandlerFactory = (context: HandlerContext) => ProtocolHandler;

@@ -15,6 +15,11 @@ export { REVIEW_COMMANDS } from './commands.js';
 export { ReviewNotifier, slackText, type NotifierOptions } from './notifier.js';
 export { signWebhook, verifyWebhook, SIGNATURE_HEADER } from './webhook-signature.js';
 export { grantRuleOf, isSessionRule, policyUnderGrant, requirementOf } from './grant-policy.js';
-export { reviewHoldHook, requesterOf, WAITING_PREFIX, type HoldMode } from './hold-hook.js';
+export {
+  holdForReview,
+  requesterOf,
+  WAITING_PREFIX,
+  type HoldContext,
+  type HoldMode,
+} from './hold-hook.js';
 export { admitSession, requestGrant } from './grant-access.js';
-export { grantAwareGate } from './grant-gate.js';

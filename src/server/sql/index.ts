@@ -4,6 +4,7 @@
  * parser (libpg_query). Protocol-neutral: text in, findings out.
  */
 export { cachedClassifier, type ClassificationCacheOptions } from './classification-cache.js';
+export { toAnalysis, type StatementAnalysis } from './analysis.js';
 export { classifySql } from './classify.js';
 export { DANGEROUS_FUNCTIONS, DANGEROUS_OPERATIONS } from './dangerous.js';
 export { initSqlParser } from './parser.js';

@@ -1,31 +1,9 @@
+import type { LineageSource, OutputLineage } from '../enforcement/index.js';
 import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
+
+export type { LineageSource, OutputLineage };
 import { qualifiedName } from './walk.js';
 import { type AstObject, asArray, asObject, isObject, stringParts, unwrap } from './ast.js';
-
-/**
- * Where one output value comes from: a base table column (table as written,
- * `schema.table` when qualified), a whole row of a table (every column of
- * it), or something the parse tree cannot tell.
- */
-export type LineageSource =
-  | { kind: 'column'; table: string; column: string }
-  | { kind: 'row'; table: string }
-  | { kind: 'unknown' };
-
-/**
- * One output column of a row-returning statement, or a `*` over a base table
- * (`star`), which stands for that table's columns in order: how many is for
- * the catalog to say.
- */
-export type OutputLineage =
-  | { kind: 'star'; table: string }
-  | {
-      kind: 'value';
-      /** The result column's name when the parse tree fixes it (an alias, a column reference). */
-      name?: string;
-      /** Every source the value may derive from; empty when it derives from none (a constant). */
-      sources: LineageSource[];
-    };
 
 /**
  * Lineage of the outputs of one statement, or `null` when it returns no rows

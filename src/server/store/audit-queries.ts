@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
-import type { SessionRecord, StatementEvent } from './store.js';
+import type { AuditEvent, SessionRecord } from './store.js';
 
 /** A decision an auditor filters on; `review` means a statement held for review. */
 export type AuditDecision = 'allow' | 'deny' | 'review';
@@ -40,7 +40,7 @@ export interface EventQuery {
 /** The audit trail's read side, on top of the shared Kysely queries. */
 export interface AuditRecords {
   querySessions(query: SessionQuery): Promise<SessionRecord[]>;
-  queryEvents(query: EventQuery): Promise<StatementEvent[]>;
+  queryEvents(query: EventQuery): Promise<AuditEvent[]>;
 }
 
 /** Matches `%`, `_` and the escape itself inside a LIKE pattern. */
@@ -56,7 +56,7 @@ export function auditQueries(
   db: Kysely<Database>,
   map: {
     session: (row: Selectable<SessionsTable>) => SessionRecord;
-    event: (row: Selectable<EventsTable>) => StatementEvent;
+    event: (row: Selectable<EventsTable>) => AuditEvent;
   },
 ): AuditRecords {
   return {

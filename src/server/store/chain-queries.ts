@@ -1,12 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditSignaturesTable, Database, EventsTable, SessionsTable } from './schema.js';
-import type { ChainSignature, SessionRecord, StatementEvent } from './store.js';
+import type { AuditEvent, ChainSignature, SessionRecord } from './store.js';
 
 /** One session's whole record, as `hoop audit verify` checks it. */
 export interface SessionChain {
   session: SessionRecord;
   /** In stored `seq` order (then id), whatever the seqs are. */
-  events: StatementEvent[];
+  events: AuditEvent[];
   /** In `seq` order, heads before the end. */
   signatures: ChainSignature[];
 }
@@ -41,7 +41,7 @@ export function chainQueries(
   db: Kysely<Database>,
   map: {
     session: (row: Selectable<SessionsTable>) => SessionRecord;
-    event: (row: Selectable<EventsTable>) => StatementEvent;
+    event: (row: Selectable<EventsTable>) => AuditEvent;
   },
 ): ChainRecords {
   const listSignatures = async (sessionId: string): Promise<ChainSignature[]> => {

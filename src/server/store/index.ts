@@ -9,7 +9,11 @@ export type { PurgeRecord, RetentionRecords } from './retention-queries.js';
 export type { ChainRecords, SessionChain } from './chain-queries.js';
 
 export type {
+  AuditEvent,
+  AuditEventKind,
   ChainSignature,
+  CommandEvent,
+  HttpEvent,
   NewSession,
   SessionEnd,
   SessionFilter,
@@ -17,7 +21,11 @@ export type {
   ResultPreview,
   StatementEvent,
   Store,
+  TerminalEvent,
 } from './store.js';
+export { detailJson } from './detail-json.js';
+export { toEventRow } from './event-rows.js';
+export { previewJson } from './preview-json.js';
 
 /**
  * Opens the store named by a URL: `sqlite:/path/to/file.db`,

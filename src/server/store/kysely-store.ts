@@ -2,18 +2,17 @@ import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { HoopError } from '../../lib/errors.js';
 import { auditQueries } from './audit-queries.js';
 import { chainQueries } from './chain-queries.js';
-import { previewJson } from './preview-json.js';
+import { toEvent, toEventRow } from './event-rows.js';
 import { migrationProvider } from './migrations.js';
 import { retentionQueries } from './retention-queries.js';
 import { reviewQueries } from './review-queries.js';
-import type { Database, EventsTable, SessionsTable } from './schema.js';
+import type { Database, SessionsTable } from './schema.js';
 import type {
   NewSession,
   SessionEnd,
   SessionFilter,
   SessionRecord,
-  ResultPreview,
-  StatementEvent,
+  AuditEvent,
   Store,
 } from './store.js';
 
@@ -102,7 +101,7 @@ export function kyselyStore(db: Kysely<Database>): Store {
       return rows.map(toRecord);
     },
 
-    async appendEvents(events: readonly StatementEvent[]) {
+    async appendEvents(events: readonly AuditEvent[]) {
       // One multi-row INSERT per slice: one statement to compile, whatever
       // the batch size; several slices share one transaction.
       const insert = async (into: Kysely<Database>): Promise<void> => {
@@ -183,59 +182,5 @@ export function toRecord(row: Selectable<SessionsTable>): SessionRecord {
   return record;
 }
 
-function toEvent(row: Selectable<EventsTable>): StatementEvent {
-  const event: StatementEvent = {
-    id: row.id,
-    sessionId: row.session_id,
-    seq: Number(row.seq),
-    at: new Date(row.at),
-    kind: 'statement',
-    text: row.text,
-    kinds: JSON.parse(row.kinds) as string[],
-    tables: JSON.parse(row.tables) as string[],
-    decision: row.decision === 'allow' ? 'allow' : 'deny',
-  };
-  if (row.fingerprint !== null) event.fingerprint = row.fingerprint;
-  if (row.rule !== null) event.rule = row.rule;
-  if (row.policy_hash !== null) event.policyHash = row.policy_hash;
-  if (row.rows !== null) event.rows = Number(row.rows);
-  if (row.duration_ms !== null) event.durationMs = Number(row.duration_ms);
-  if (row.error_code !== null) event.errorCode = row.error_code;
-  if (row.error_message !== null) event.errorMessage = row.error_message;
-  if (row.review_id !== null) event.reviewId = row.review_id;
-  if (row.review_outcome !== null) event.reviewOutcome = row.review_outcome;
-  if (row.preview !== null) event.preview = JSON.parse(row.preview) as ResultPreview;
-  if (row.prev_hash !== null) event.prevHash = row.prev_hash;
-  if (row.hash !== null) event.hash = row.hash;
-  return event;
-}
-
 /** Rows per INSERT: 21 parameters each, well under SQLite's limit of 32766. */
 const EVENTS_PER_INSERT = 500;
-
-/** An event as its row (also for the SQLite store's prepared insert). */
-export function toEventRow(event: StatementEvent) {
-  return {
-    id: event.id,
-    session_id: event.sessionId,
-    seq: event.seq,
-    at: event.at.toISOString(),
-    kind: event.kind,
-    text: event.text,
-    fingerprint: event.fingerprint ?? null,
-    kinds: JSON.stringify(event.kinds),
-    tables: JSON.stringify(event.tables),
-    decision: event.decision,
-    rule: event.rule ?? null,
-    policy_hash: event.policyHash ?? null,
-    rows: event.rows ?? null,
-    duration_ms: event.durationMs ?? null,
-    error_code: event.errorCode ?? null,
-    error_message: event.errorMessage ?? null,
-    review_id: event.reviewId ?? null,
-    review_outcome: event.reviewOutcome ?? null,
-    preview: event.preview ? previewJson(event.preview) : null,
-    prev_hash: event.prevHash ?? null,
-    hash: event.hash ?? null,
-  };
-}

@@ -164,6 +164,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sessions_ended_at').on('sessions').column('ended_at').execute();
     },
   },
+  '0007_event_detail': {
+    async up(db: Kysely<unknown>) {
+      // Events of kinds other than statements keep their own fields here (store.ts AuditEvent).
+      await db.schema.alterTable('events').addColumn('detail', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -43,6 +43,8 @@ export interface EventsTable {
   review_outcome: string | null;
   /** JSON `{columns, rows, truncated}`. */
   preview: string | null;
+  /** JSON: the fields of an event of a kind other than `statement` (see store.ts). */
+  detail: string | null;
   prev_hash: string | null;
   hash: string | null;
 }

@@ -45,9 +45,18 @@ export class SqliteChainReader {
   /**
    * A session's events in stored order (seq; rows of one seq as stored), each
    * as its values in the order of `columns` (raw arrays: no object per row).
+   * A column the file's schema does not have yet (a store written by an
+   * older gateway and never migrated: read-only here) reads as NULL, which
+   * is what every row of it would hold after the migration.
    */
   events(sessionId: string, columns: readonly string[]): IterableIterator<unknown[]> {
-    const list = columns.map((column) => `"${column}"`).join(', ');
+    const present = new Set(
+      this.db
+        .prepare<[], { name: string }>("select name from pragma_table_info('events')")
+        .all()
+        .map((row) => row.name),
+    );
+    const list = columns.map((column) => (present.has(column) ? `"${column}"` : 'null')).join(', ');
     return this.db
       .prepare<[string], unknown[]>(`select ${list} from events where session_id = ? order by seq`)
       .raw(true)

@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { closeDanglingSessions, kyselyStore, migrate, toEventRow } from './kysely-store.js';
+import { toEventRow } from './event-rows.js';
+import { closeDanglingSessions, kyselyStore, migrate } from './kysely-store.js';
 import type { Database } from './schema.js';
-import type { StatementEvent, Store } from './store.js';
+import type { AuditEvent, StatementEvent, Store } from './store.js';
 
 /**
  * The embedded default store: one SQLite file in WAL mode. `synchronous =
@@ -44,13 +45,13 @@ export async function openSqliteStore(file: string): Promise<Store> {
  */
 function preparedAppend(
   sqlite: SqliteDatabase.Database,
-): (events: readonly StatementEvent[]) => Promise<void> {
+): (events: readonly AuditEvent[]) => Promise<void> {
   const columns = Object.keys(toEventRow(SAMPLE_EVENT));
   const insert = sqlite.prepare(
     `insert into events (${columns.map((column) => `"${column}"`).join(', ')}) ` +
       `values (${columns.map((column) => `@${column}`).join(', ')}) on conflict (id) do nothing`,
   );
-  const insertAll = sqlite.transaction((events: readonly StatementEvent[]) => {
+  const insertAll = sqlite.transaction((events: readonly AuditEvent[]) => {
     for (const event of events) insert.run(toEventRow(event));
   });
   return async (events) => {

@@ -45,45 +45,105 @@ export interface SessionFilter {
   limit?: number;
 }
 
-/**
- * One statement a session ran or was refused, as the audit trail keeps it.
- * `text` is the SQL as the client sent it; parameter values of the extended
- * protocol are never part of it, and no result value is ever stored.
- */
-export interface StatementEvent {
+/** What every audit event has, whatever its kind. */
+interface EventBase {
   id: string;
   sessionId: string;
   /** Order within the session, from 1. */
   seq: number;
   at: Date;
+  decision: 'allow' | 'deny';
+  /** The policy rule that decided; undefined for the default deny or no policy. */
+  rule?: string;
+  /** The hash of the policy version that decided. */
+  policyHash?: string;
+  durationMs?: number;
+  /** The error the client saw, in its protocol's terms (SQLSTATE 42501 for a refusal). */
+  errorCode?: string;
+  errorMessage?: string;
+  /** An action held for review: the review's ID. */
+  reviewId?: string;
+  /** How the held action's review ended: approved, rejected, expired, abandoned (the client left) or consumed (`--review ID`). */
+  reviewOutcome?: string;
+  /** The hash of the session's previous event (its genesis hash for seq 1), hex SHA-256. */
+  prevHash?: string;
+  /** SHA-256(prevHash ‖ canonical event) in hex (src/audit-chain). */
+  hash?: string;
+}
+
+/**
+ * One statement a session ran or was refused, as the audit trail keeps it.
+ * `text` is the SQL as the client sent it; parameter values of the extended
+ * protocol are never part of it, and no result value is ever stored.
+ * Hashed in the `hoop-audit-v1` form.
+ */
+export interface StatementEvent extends EventBase {
   kind: 'statement';
   text: string;
   /** Undefined when the SQL did not parse. */
   fingerprint?: string;
   kinds: string[];
   tables: string[];
-  decision: 'allow' | 'deny';
-  /** The policy rule that decided; undefined for the default deny or no policy. */
-  rule?: string;
-  /** The hash of the policy version that decided. */
-  policyHash?: string;
   /** From the CommandComplete tag; undefined when the command reports no count. */
   rows?: number;
-  durationMs?: number;
-  /** SQLSTATE of the error the client saw (42501 for a refusal). */
-  errorCode?: string;
-  errorMessage?: string;
-  /** A statement held for review: the review's ID. */
-  reviewId?: string;
-  /** How the held statement's review ended: approved, rejected, expired, abandoned (the client left) or consumed (`--review ID`). */
-  reviewOutcome?: string;
   /** The first rows of the result as the client saw them (masked), for replay. */
   preview?: ResultPreview;
-  /** The hash of the session's previous event (its genesis hash for seq 1), hex SHA-256. */
-  prevHash?: string;
-  /** SHA-256(prevHash ‖ canonical event) in hex (src/server/audit/chain.ts). */
-  hash?: string;
 }
+
+/** A command line run on a host, or a shell opened. `text` is the line as sent. */
+export interface CommandEvent extends EventBase {
+  kind: 'command';
+  text: string;
+  detail: {
+    shell: boolean;
+    exitStatus?: number;
+    signal?: string;
+    /** The first bytes of its output as the client received them (masked). */
+    output?: { text: string; truncated: boolean };
+  };
+}
+
+/** One HTTP request (plain HTTP or the Kubernetes API). `text` is `METHOD path`. */
+export interface HttpEvent extends EventBase {
+  kind: 'http';
+  text: string;
+  detail: {
+    method: string;
+    path: string;
+    kubernetes?: {
+      verb: string;
+      apiGroup: string;
+      resource?: string;
+      subresource?: string;
+      namespace?: string;
+      name?: string;
+    };
+    status?: number;
+    bytes?: number;
+    /** The first bytes of the response body as the client received them (masked). */
+    body?: { text: string; truncated: boolean };
+  };
+}
+
+/** A chunk of a terminal session (an SSH shell), for replay. `text` is empty. */
+export interface TerminalEvent extends EventBase {
+  kind: 'terminal';
+  text: string;
+  detail: {
+    stream: 'output' | 'input';
+    /** The bytes, base64. */
+    data: string;
+  };
+}
+
+/**
+ * An audit event, tagged by `kind`. Statements keep their `hoop-audit-v1`
+ * canonical form; every other kind is hashed in the `hoop-audit-v2/<kind>`
+ * form, with its own fields in `detail`.
+ */
+export type AuditEvent = StatementEvent | CommandEvent | HttpEvent | TerminalEvent;
+
+export type AuditEventKind = AuditEvent['kind'];
 
 /**
  * The first rows of a statement's result as the client received them, after
@@ -122,9 +182,9 @@ export interface Store extends ReviewRecords, AuditRecords, ChainRecords, Retent
   getSession(id: string): Promise<SessionRecord | undefined>;
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
   /** Appends events atomically, in one transaction: all of them or none; an event whose id is already stored is skipped (journal replay). */
-  appendEvents(events: readonly StatementEvent[]): Promise<void>;
+  appendEvents(events: readonly AuditEvent[]): Promise<void>;
   /** A session's events in `seq` order. */
-  listEvents(sessionId: string): Promise<StatementEvent[]>;
+  listEvents(sessionId: string): Promise<AuditEvent[]>;
   /** Resolves when the store can record; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

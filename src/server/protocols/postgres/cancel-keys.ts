@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
+import type { TargetInfo } from '../../targets/connector.js';
 
+/** Where a gateway-issued cancel key leads: the target and the backend's own key. */
 export interface CancelTarget {
-  host: string;
-  port: number;
+  target: TargetInfo;
   processId: number;
   secretKey: Buffer;
 }

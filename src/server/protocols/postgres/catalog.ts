@@ -1,11 +1,10 @@
 import type { Duplex } from 'node:stream';
-import type { ColumnOrigin } from './result-masker.js';
-import type { TargetConnection } from './target.js';
+import type { ColumnOrigin } from '../../enforcement/index.js';
+import type { TargetConnection } from './login.js';
 import {
   BackendCode,
   Framer,
-  FrontendCode,
-  Writer,
+  buildDescribe,
   buildParse,
   buildQuery,
   buildSync,
@@ -201,13 +200,7 @@ class CatalogConnection {
 
   /* Parse (unnamed), Describe ('S', unnamed), Sync: ParseComplete, ParameterDescription, RowDescription or NoData, ReadyForQuery. */
   describe(sql: string, timeoutMs: number): Promise<FieldDescription[]> {
-    const describe = new Writer()
-      .startMessage(FrontendCode.Describe)
-      .byte(0x53) // 'S': a prepared statement
-      .cstring('')
-      .endMessage()
-      .flush();
-    const bytes = Buffer.concat([buildParse('', sql, []), describe, buildSync()]);
+    const bytes = Buffer.concat([buildParse('', sql, []), buildDescribe('S', ''), buildSync()]);
     return this.exchange(bytes, timeoutMs).then((result) => result.fields ?? []);
   }
 

@@ -1,6 +1,14 @@
 import type { Duplex } from 'node:stream';
 import { Framer, type Frame, type FramerOptions } from './protocol/index.js';
 
+/** The other side closed the connection before the dialogue was over. */
+export class PeerClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeerClosedError';
+  }
+}
+
 /**
  * Awaitable frames from a stream, for the start-up dialogue where each side
  * waits for the other's next message. Once the dialogue is over, `release()`
@@ -23,7 +31,7 @@ export class FrameSource {
     stream.on('error', this.onError);
     stream.on('close', this.onEnd);
     const name = options.name;
-    this.endError = () => new Error(`${name} closed the connection during start-up`);
+    this.endError = () => new PeerClosedError(`${name} closed the connection during start-up`);
   }
 
   private readonly endError: () => Error;

@@ -1,13 +1,16 @@
+import type { CellMasker, Enforcer, MaskPlan, ResultColumn } from '../../enforcement/index.js';
 import type { CatalogLookup, TableColumns } from './catalog.js';
-import {
-  columnCategory,
-  type CellMasker,
-  type ResultColumnInfo,
-  type ResultMasker,
-  type ResultMaskerFactory,
-} from './result-masker.js';
+import { columnCategory } from './column-category.js';
 import { CopyOutMasker } from './copy/index.js';
-import type { CopyOutRequest, ResultMaskRequest } from './statement-gate.js';
+import type { CopyOutRequest } from './copy-out-request.js';
+import {
+  describedFields,
+  type Answer,
+  type ExecuteOp,
+  type Portal,
+  type PreparedStatement,
+  type QueryOp,
+} from './exchange.js';
 import {
   BackendCode,
   buildErrorResponse,
@@ -17,87 +20,50 @@ import {
   patchDataRow,
   type FieldDescription,
   type Frame,
-  type FrontendMessage,
 } from './protocol/index.js';
-
-type Masks = readonly ResultMaskRequest[];
-const NO_MASKS: Masks = [];
-
-interface Statement {
-  masks: Masks;
-  /** A COPY … TO STDOUT under masks: how to read its CopyData. */
-  copy?: CopyOutRequest;
-  /** Set when a Describe of the statement answered; formats are all text (0) then. */
-  fields?: FieldDescription[];
-}
-
-interface Portal {
-  masks: Masks;
-  statement: Statement;
-  /** Bind's result format codes: none = all text, one = all columns, else one per column. */
-  formats: readonly number[];
-  /** Whether `plan` is known: set when a Describe of the portal answered, or at its first row. */
-  planned: boolean;
-  plan?: Plan;
-}
-
-/** What answers a client message, for the messages whose answers carry results. */
-type Expected =
-  | { kind: 'describeStatement'; statement: Statement }
-  | { kind: 'describePortal'; portal: Portal }
-  | { kind: 'execute'; portal: Portal };
-
-/** One Query, or the extended-protocol messages up to a Sync: what one ReadyForQuery ends. */
-interface Unit {
-  simple: boolean;
-  masks: Masks;
-  expected: Expected[];
-  /** Simple Query: its COPY … TO STDOUT statements not yet answered, in order. */
-  copies?: CopyOutRequest[];
-  /** A COPY was refused after it started: drop the target's answers up to ReadyForQuery. */
-  discarding?: boolean;
-  /** Simple Query: statements of the string completed so far, i.e. which one is running. */
-  completed: number;
-}
 
 /** How a result set's rows are handled: `undefined` means forward them unread. */
 type Plan = CellMasker | undefined;
 
 export interface ResultFilterOptions {
-  masker: ResultMaskerFactory;
+  enforcer: Enforcer;
   catalog: CatalogLookup;
   /** Called when the catalog lookup failed and columns were masked whole instead. */
   onCatalogFailure?: (error: Error) => void;
 }
 
 /**
- * Masks result rows on the target→client path.
+ * Masks result rows on the target→client path, reading which result a frame
+ * belongs to from the session's {@link Exchange} (what the target has
+ * prepared and bound, not what the client claims).
  *
- * Which masks apply to which rows: a simple Query's masks apply to every
- * result until its ReadyForQuery. In the extended protocol, the masks decided
- * at Parse follow the statement to the portals bound from it; the answers to
- * Describe and Execute come back in the order the client sent them, so a
- * FIFO of expected answers ties each RowDescription and each run of DataRows
- * to its portal (an ErrorResponse empties the FIFO: the target skips to Sync).
- *
- * A plan is computed per RowDescription (or, for a portal executed without
+ * A simple Query's masks apply to each of its results; an Execute's are
+ * those decided at the Parse of the statement its portal was bound from. A
+ * plan is computed per RowDescription (or, for a portal executed without
  * being described, from its statement's description and Bind's formats). It
  * needs the catalog for the columns' origin, which may be a round trip: then
  * `handle` returns a promise and the relay holds every later frame back until
  * it settles, keeping their order. When no mask applies, DataRows are
- * forwarded without being decoded.
+ * forwarded without being decoded. Rows of a portal the gateway never saw
+ * bound from a statement it decided (a SQL-level cursor executed through
+ * the protocol) are NULLed whole once masks have applied in the session:
+ * what they hold is unknown (fail closed).
  */
 export class ResultFilter {
-  private readonly statements = new Map<string, Statement>();
-  private readonly portals = new Map<string, Portal>();
-  private readonly units: Unit[] = [];
-  /** The extended-protocol unit still collecting messages (no Sync yet). */
-  private open: Unit | undefined;
+  /** Describe of a prepared statement, kept for its masked portals executed without a Describe of their own. */
+  private readonly statementFields = new WeakMap<PreparedStatement, FieldDescription[]>();
+  /** Portals whose plan is known (a Describe of the portal answered, or their first row). */
+  private readonly portalPlans = new WeakMap<Portal, Plan>();
+  /** COPY statements of a simple Query begun so far. */
+  private readonly copiesBegun = new WeakMap<QueryOp, number>();
   /** The plan for the DataRows of a simple Query's current result. */
   private current: Plan;
   /** The masking of the COPY … TO STDOUT under way, if masks apply to it. */
   private copy: CopyOutMasker | undefined;
-  private readonly maskers = new WeakMap<Masks, ResultMasker>();
+  /** A COPY was refused after it started: drop the target's answers up to ReadyForQuery. */
+  private discarding = false;
+  /** Masks have applied to a string of this session. */
+  private masked = false;
   private readonly offsets = new Int32Array(2 * 1600);
   /** `maskRow`'s scratch: the columns it replaces in the current row, and their new values. */
   private readonly changedIndices: number[] = [];
@@ -105,185 +71,76 @@ export class ResultFilter {
 
   constructor(private readonly options: ResultFilterOptions) {}
 
-  /**
-   * Notes a client message as it is forwarded; `masks` and `copyOut` are the
-   * gate's for a Query or Parse.
-   */
-  onClientMessage(
-    message: FrontendMessage,
-    masks: Masks = NO_MASKS,
-    copyOut: readonly CopyOutRequest[] = [],
-  ): void {
-    switch (message.type) {
-      case 'query':
-        this.open = undefined;
-        this.units.push({ simple: true, masks, expected: [], completed: 0 });
-        if (copyOut.length > 0) this.units[this.units.length - 1]!.copies = [...copyOut];
-        return;
-      case 'parse':
-        this.statements.set(message.name, copyOut[0] ? { masks, copy: copyOut[0] } : { masks });
-        return;
-      case 'bind': {
-        const statement = this.statements.get(message.statement) ?? { masks: NO_MASKS };
-        this.portals.set(message.portal, {
-          masks: statement.masks,
-          statement,
-          formats: message.resultFormats,
-          planned: false,
-        });
-        return;
-      }
-      case 'describe': {
-        const unit = this.extendedUnit();
-        if (message.target === 'S') {
-          const statement = this.statements.get(message.name) ?? { masks: NO_MASKS };
-          unit.expected.push({ kind: 'describeStatement', statement });
-        } else {
-          unit.expected.push({ kind: 'describePortal', portal: this.portal(message.name) });
-        }
-        return;
-      }
-      case 'execute':
-        this.extendedUnit().expected.push({ kind: 'execute', portal: this.portal(message.portal) });
-        return;
-      case 'close':
-        if (message.target === 'S') this.statements.delete(message.name);
-        else this.portals.delete(message.name);
-        return;
-      case 'sync':
-        this.extendedUnit();
-        this.open = undefined;
-        return;
-      default:
-    }
+  /** A string forwarded with masks: from now on, results of unknown origin are masked whole. */
+  noteMasks(masks: MaskPlan | undefined): void {
+    if (masks) this.masked = true;
   }
 
   /**
-   * What to send for one target frame: `undefined` forwards it unchanged, a
-   * Buffer replaces it; a promise means a plan is being computed, and the
-   * caller must hold later frames back until it settles.
+   * What to send for one target frame, given what it answers: `undefined`
+   * forwards it unchanged, a Buffer replaces it; a promise means a plan is
+   * being computed, and the caller must hold later frames back until it
+   * settles.
    */
-  handle(frame: Frame): Buffer | undefined | Promise<Buffer | undefined> {
-    const unit = this.units[0];
-    const copied = this.handleCopy(frame, unit);
-    if (copied !== PASS) return copied;
-    switch (frame.code) {
-      case BackendCode.DataRow: {
-        if (!unit) return undefined;
-        if (unit.simple) return this.maskRow(frame, this.current);
-        const expected = unit.expected[0];
-        if (expected?.kind !== 'execute') return undefined;
-        const portal = expected.portal;
-        if (portal.planned || portal.masks.length === 0) {
-          return this.maskRow(frame, portal.plan);
+  handle(frame: Frame, answer: Answer): Buffer | undefined | Promise<Buffer | undefined> {
+    if (this.discarding && !KEPT_WHILE_DISCARDING.has(frame.code)) return NOTHING;
+    switch (answer.kind) {
+      case 'statementDescribed': {
+        const statement = answer.statement;
+        if (statement?.decided.masks) this.statementFields.set(statement, describedFields(frame));
+        return undefined;
+      }
+      case 'portalDescribed': {
+        const portal = answer.portal;
+        const masks = portal?.statement?.decided.masks;
+        if (!portal || !masks) {
+          if (portal) this.portalPlans.set(portal, undefined);
+          return undefined;
         }
-        // Executed without a Describe of the portal: plan from the statement's description.
-        const fields = portal.statement.fields;
-        const planned = fields
-          ? this.plan(
-              fields.map((field, i) => ({ ...field, format: formatOf(portal.formats, i) })),
-              portal.masks,
-            )
-          : failClosed(frame);
-        return then(planned, (plan) => {
-          portal.planned = true;
-          portal.plan = plan;
-          return this.maskRow(frame, plan);
+        return then(this.plan(describedFields(frame), masks), (plan) => {
+          this.portalPlans.set(portal, plan);
+          return undefined;
         });
       }
-      case BackendCode.RowDescription: {
-        if (!unit) return undefined;
-        // Only a result that masks apply to needs its columns read.
-        const fields = (masks: Masks): FieldDescription[] | undefined => {
-          if (masks.length === 0) return undefined;
-          const message = parseBackend(frame);
-          return message.type === 'rowDescription' ? message.fields : undefined;
-        };
-        if (unit.simple) {
-          const described = fields(unit.masks);
-          if (!described) return undefined;
-          return then(this.plan(described, unit.masks, unit.completed), (plan) => {
-            this.current = plan;
-            return undefined;
-          });
-        }
-        const expected = unit.expected.shift();
-        if (expected?.kind === 'describeStatement') {
-          const described = fields(expected.statement.masks);
-          if (described) expected.statement.fields = described;
-        } else if (expected?.kind === 'describePortal') {
-          const portal = expected.portal;
-          const described = fields(portal.masks);
-          if (!described) {
-            portal.planned = true;
-            portal.plan = undefined;
-            return undefined;
-          }
-          return then(this.plan(described, portal.masks), (plan) => {
-            portal.planned = true;
-            portal.plan = plan;
-            return undefined;
-          });
-        }
-        return undefined;
+      case 'result': {
+        const masks = answer.op.kind === 'query' ? answer.op.decided.masks : undefined;
+        this.current = undefined;
+        if (!masks) return undefined;
+        return then(this.plan(describedFields(frame), masks, answer.statement), (plan) => {
+          this.current = plan;
+          return undefined;
+        });
       }
-      case BackendCode.NoData:
-        if (unit && !unit.simple) unit.expected.shift();
-        return undefined;
-      case BackendCode.CommandComplete:
-      case BackendCode.EmptyQueryResponse:
-      case BackendCode.PortalSuspended:
-        // Each statement of a simple Query ends with exactly one of these (protocol §55.2.2).
-        if (unit?.simple) {
-          this.current = undefined;
-          unit.completed++;
-        } else if (unit?.expected[0]?.kind === 'execute') unit.expected.shift();
-        return undefined;
-      case BackendCode.ErrorResponse:
-        if (unit?.simple) this.current = undefined;
-        else if (unit) unit.expected.length = 0;
-        return undefined;
-      case BackendCode.ReadyForQuery:
-        this.units.shift();
+      case 'data':
+        return this.data(frame, answer.op, answer.statement);
+      case 'completed':
         this.current = undefined;
         return undefined;
+      case 'failed':
+        this.current = undefined;
+        this.copy = undefined;
+        return undefined;
+      case 'ready':
+        this.current = undefined;
+        this.copy = undefined;
+        this.discarding = false;
+        return undefined;
       default:
         return undefined;
     }
   }
 
-  private extendedUnit(): Unit {
-    if (!this.open) {
-      this.open = { simple: false, masks: NO_MASKS, expected: [], completed: 0 };
-      this.units.push(this.open);
-    }
-    return this.open;
-  }
-
-  private portal(name: string): Portal {
-    return (
-      this.portals.get(name) ?? {
-        masks: NO_MASKS,
-        statement: { masks: NO_MASKS },
-        formats: [],
-        planned: false,
-      }
-    );
-  }
-
-  /**
-   * COPY … TO STDOUT (protocol §55.2.6): at CopyOutResponse the columns are
-   * described and planned as a query result's; then each CopyData is
-   * rewritten by the format's codec. `PASS` leaves the frame to `handle`.
-   */
-  private handleCopy(
+  private data(
     frame: Frame,
-    unit: Unit | undefined,
-  ): Buffer | undefined | Promise<Buffer | undefined> | typeof PASS {
-    if (unit?.discarding && !KEPT_WHILE_DISCARDING.has(frame.code)) return NOTHING;
+    op: QueryOp | ExecuteOp,
+    statement: number,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     switch (frame.code) {
+      case BackendCode.DataRow:
+        if (op.kind === 'query') return this.maskRow(frame, this.current);
+        return this.executedRow(frame, op);
       case BackendCode.CopyOutResponse:
-        return unit ? this.startCopy(frame, unit) : undefined;
+        return this.startCopy(frame, op, statement);
       case BackendCode.CopyData: {
         if (!this.copy) return undefined;
         const out = this.copy.data(frameBody(frame));
@@ -294,38 +151,74 @@ export class ResultFilter {
         this.copy?.end();
         this.copy = undefined;
         return undefined;
-      case BackendCode.ErrorResponse:
-      case BackendCode.ReadyForQuery:
-        this.copy = undefined;
-        return PASS;
       default:
-        return PASS;
+        return undefined;
     }
   }
 
-  private startCopy(frame: Frame, unit: Unit): Buffer | undefined | Promise<Buffer | undefined> {
-    let masks: Masks;
+  /** A row of an Execute: masked by its portal's plan, planned now if no Describe of the portal came first. */
+  private executedRow(
+    frame: Frame,
+    op: ExecuteOp,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
+    const portal = op.portal;
+    const statement = portal?.statement;
+    if (!portal || !statement)
+      return this.masked ? this.maskRow(frame, failClosed(frame)) : undefined;
+    const masks = statement.decided.masks;
+    if (!masks) return undefined;
+    if (this.portalPlans.has(portal)) return this.maskRow(frame, this.portalPlans.get(portal));
+    const fields = this.statementFields.get(statement);
+    const planned = fields
+      ? this.plan(
+          fields.map((field, i) => ({ ...field, format: formatOf(portal.formats, i) })),
+          masks,
+        )
+      : failClosed(frame);
+    return then(planned, (plan) => {
+      this.portalPlans.set(portal, plan);
+      return this.maskRow(frame, plan);
+    });
+  }
+
+  /**
+   * COPY … TO STDOUT (protocol §55.2.6): at CopyOutResponse the columns are
+   * described and planned as a query result's; then each CopyData is
+   * rewritten by the format's codec.
+   */
+  private startCopy(
+    frame: Frame,
+    op: QueryOp | ExecuteOp,
+    statement: number,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
+    let masks: MaskPlan | undefined;
     let request: CopyOutRequest | undefined;
-    if (unit.simple) {
-      masks = unit.masks;
-      request = unit.copies?.shift();
+    if (op.kind === 'query') {
+      masks = op.decided.masks;
+      const begun = this.copiesBegun.get(op) ?? 0;
+      this.copiesBegun.set(op, begun + 1);
+      request = op.decided.copyOut[begun];
     } else {
-      const expected = unit.expected[0];
-      if (expected?.kind !== 'execute') return undefined;
-      masks = expected.portal.masks;
-      request = expected.portal.statement.copy;
+      const decided = op.portal?.statement?.decided;
+      if (!decided) {
+        masks = this.masked ? { masks: [] } : undefined;
+      } else {
+        masks = decided.masks;
+        request = decided.copyOut[0];
+      }
     }
-    if (masks.length === 0) return undefined;
+    if (!masks) return undefined;
     const message = parseBackend(frame);
     if (message.type !== 'copyOutResponse') return undefined;
     // Refused after the target began the COPY: an ErrorResponse in its place
     // ends COPY mode for the client (§55.2.6); the rest of the answer is dropped.
     const refuse = (why: string): Buffer => {
-      unit.discarding = true;
+      this.discarding = true;
+      const rule = masks?.masks[0]?.rule;
       return buildErrorResponse({
         severity: 'ERROR',
         code: '42501',
-        message: `hoop: refused by policy rule "${masks[0]?.rule ?? ''}": ${why} while masking applies; use SELECT`,
+        message: `hoop: refused by policy${rule === undefined ? '' : ` rule "${rule}"`}: ${why} while masking applies; use SELECT`,
       });
     };
     if (!request || request.problem !== undefined) {
@@ -336,7 +229,9 @@ export class ResultFilter {
     }
     const columns = message.columnFormats.length;
     const format = request.format === 'binary' ? 1 : 0;
-    return this.options.catalog.describe(request.describe).then(
+    const copy = request;
+    const plannedMasks = masks;
+    return this.options.catalog.describe(copy.describe).then(
       (fields) => {
         // A table's generated columns, or a different table on the session's search_path, would shift the masks.
         if (fields.length !== columns) {
@@ -347,12 +242,12 @@ export class ResultFilter {
         return then(
           this.plan(
             fields.map((field) => ({ ...field, format })),
-            masks,
+            plannedMasks,
             // Which statement of a simple Query this is, for the masker's lineage.
-            unit.simple ? unit.completed : 0,
+            statement,
           ),
           (plan) => {
-            this.copy = plan ? new CopyOutMasker(request, plan, columns) : undefined;
+            this.copy = plan ? new CopyOutMasker(copy, plan, columns) : undefined;
             return undefined;
           },
         );
@@ -365,23 +260,17 @@ export class ResultFilter {
   /** The plan for one result set; a promise when the catalog must be asked first. */
   private plan(
     fields: readonly FieldDescription[],
-    masks: Masks,
+    masks: MaskPlan,
     statement = 0,
   ): Plan | Promise<Plan> {
-    if (masks.length === 0) return undefined;
-    let masker = this.maskers.get(masks);
-    if (!masker) {
-      masker = this.options.masker(masks);
-      this.maskers.set(masks, masker);
-    }
-    const planner = masker;
+    const masker = this.options.enforcer.masker(masks);
     const oids = fields.filter((f) => f.tableOid !== 0).map((f) => f.tableOid);
-    if (oids.length === 0) return planner.plan(describe(fields, undefined), statement);
+    if (oids.length === 0) return masker.plan(describe(fields, undefined), statement);
     return this.options.catalog.tables(oids).then(
-      (tables) => planner.plan(describe(fields, tables), statement),
+      (tables) => masker.plan(describe(fields, tables), statement),
       (error: Error) => {
         this.options.onCatalogFailure?.(error);
-        return planner.plan(describe(fields, undefined), statement);
+        return masker.plan(describe(fields, undefined), statement);
       },
     );
   }
@@ -433,8 +322,6 @@ function sortChanges(indices: number[], values: (Buffer | null)[], n: number): v
   }
 }
 
-/** `handleCopy`'s answer for frames it leaves to the rest of `handle`. */
-const PASS = Symbol('pass');
 /** Sends nothing in place of a frame. */
 const NOTHING = Buffer.alloc(0);
 /** Forwarded while a refused COPY's answer is dropped: the end of it, and asynchronous messages. */
@@ -473,7 +360,7 @@ function formatOf(formats: readonly number[], index: number): number {
 function describe(
   fields: readonly FieldDescription[],
   tables: Map<number, TableColumns> | undefined,
-): ResultColumnInfo[] {
+): ResultColumn[] {
   return fields.map((field) => {
     const base = {
       name: field.name,

@@ -1,13 +1,5 @@
-import { parseBackend, type Frame } from './protocol/index.js';
-
-/** The first rows of one result as the client received them (after masking). */
-export interface ResultPreview {
-  columns: string[];
-  /** Text values; binary-format values as `\x` and lowercase hex; null for SQL NULL. */
-  rows: (string | null)[][];
-  /** Rows were left out: over a limit, or a later result set of the same Query. */
-  truncated: boolean;
-}
+import type { ResultPreview } from '../../enforcement/index.js';
+import type { FieldDescription, Frame } from './protocol/index.js';
 
 /** How much of each result a preview keeps. */
 export interface PreviewLimits {
@@ -41,19 +33,17 @@ export class PreviewCapture {
     this.full = limits.rows === 0 || limits.bytes === 0;
   }
 
-  /** A RowDescription: names the columns of the (first) result. */
-  describe(frame: Frame): void {
+  /** A RowDescription's fields: name the columns of the (first) result. */
+  describe(fields: readonly FieldDescription[]): void {
     if (this.described) {
       // A second result set of one simple Query: the preview keeps the first.
       if (this.rows.length > 0) this.full = true;
       return;
     }
-    const message = parseBackend(frame);
-    if (message.type !== 'rowDescription') return;
     this.described = true;
-    this.columns = message.fields.map((field) => field.name);
+    this.columns = fields.map((field) => field.name);
     // Describe on a portal and a simple Query report the real formats; Bind's win when given.
-    if (this.formats === undefined) this.formats = message.fields.map((field) => field.format);
+    if (this.formats === undefined) this.formats = fields.map((field) => field.format);
   }
 
   /** A DataRow as sent to the client. */

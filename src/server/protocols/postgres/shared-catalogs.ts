@@ -1,5 +1,5 @@
 import { CatalogLookup, type CatalogCache } from './catalog.js';
-import type { TargetConnection } from './target.js';
+import type { TargetConnection } from './login.js';
 
 export interface SharedCatalogsOptions {
   cache: CatalogCache;

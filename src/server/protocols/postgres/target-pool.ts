@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { FrameSource } from './frame-source.js';
-import type { TargetConnection } from './target.js';
+import type { TargetConnection } from './login.js';
 import {
   BackendCode,
   buildQuery,

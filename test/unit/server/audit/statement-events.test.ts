@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../../../../src/lib/ids.js';
-import { StatementRecorder } from '../../../../src/server/audit/index.js';
-import { createLogger } from '../../../../src/server/logger.js';
-import type { SessionContext } from '../../../../src/server/protocols/handler.js';
+import { AuditRecorder } from '../../../../src/server/audit/index.js';
+import type {
+  ActionOutcome,
+  ActionRecord,
+  Enforcer,
+  SqlOutcome,
+  SqlRecord,
+} from '../../../../src/server/enforcement/index.js';
+import { Exchange, type DecidedSql } from '../../../../src/server/protocols/postgres/exchange.js';
 import {
   Framer,
   buildCommandComplete,
   buildErrorResponse,
   buildReadyForQuery,
 } from '../../../../src/server/protocols/postgres/protocol/index.js';
-import type { StatementOutcome } from '../../../../src/server/protocols/postgres/statement-gate.js';
 import {
   StatementOutcomes,
   rowsOfTag,
@@ -97,20 +102,43 @@ describe('CommandComplete tags', () => {
 
 describe('statement outcomes', () => {
   const frames = (...buffers: Buffer[]) => new Framer().push(Buffer.concat(buffers));
+  /** The records the outcomes hand the enforcer, each with how its statement ended. */
+  const recording = () => {
+    const seen: [string, SqlOutcome][] = [];
+    const enforcer = {
+      record: (record: ActionRecord, outcome: ActionOutcome) => {
+        if (record.type === 'sql' && outcome.type === 'sql') seen.push([record.text, outcome]);
+        return undefined;
+      },
+    } as Enforcer;
+    const exchange = new Exchange();
+    const outcomes = new StatementOutcomes(enforcer);
+    const target = (...buffers: Buffer[]) => {
+      for (const frame of frames(...buffers))
+        outcomes.onTargetFrame(frame, exchange.onTargetFrame(frame));
+    };
+    return { seen, exchange, target };
+  };
+  const decided = (text: string, refusal?: DecidedSql['refusal']): DecidedSql => ({
+    text,
+    copyOut: [],
+    record: {
+      type: 'sql',
+      text,
+      kinds: [],
+      tables: [],
+      decision: refusal ? 'deny' : 'allow',
+      policyHash: 'sha256:x',
+    },
+    ...(refusal ? { refusal } : {}),
+  });
 
   it('sums a simple Query’s counts and reports at ReadyForQuery', () => {
-    const seen: [unknown, StatementOutcome][] = [];
-    const outcomes = new StatementOutcomes((audit, outcome) => {
-      seen.push([audit, outcome]);
-    });
-    outcomes.onStatement({ type: 'query', sql: 'insert …; update …' }, 'a');
-    for (const frame of frames(
-      buildCommandComplete('INSERT 0 2'),
-      buildCommandComplete('UPDATE 3'),
-    ))
-      outcomes.onTargetFrame(frame);
+    const { seen, exchange, target } = recording();
+    exchange.onQuery(decided('a'));
+    target(buildCommandComplete('INSERT 0 2'), buildCommandComplete('UPDATE 3'));
     assert.equal(seen.length, 0);
-    for (const frame of frames(buildReadyForQuery())) outcomes.onTargetFrame(frame);
+    target(buildReadyForQuery());
     assert.equal(seen.length, 1);
     assert.equal(seen[0]![0], 'a');
     assert.equal(seen[0]![1].rows, 5);
@@ -118,57 +146,38 @@ describe('statement outcomes', () => {
   });
 
   it('reports a refusal with the gateway’s error, not the target’s', () => {
-    const seen: StatementOutcome[] = [];
-    const outcomes = new StatementOutcomes((_, outcome) => {
-      seen.push(outcome);
-    });
-    outcomes.onStatement({ type: 'query', sql: 'drop table t' }, 'a', {
-      sqlState: '42501',
-      message: 'refused by policy',
-    });
-    for (const frame of frames(
+    const { seen, exchange, target } = recording();
+    exchange.onQuery(
+      decided('a', { sqlState: '42501', message: 'refused by policy', marker: 'hoop_refused_x' }),
+    );
+    target(
       buildErrorResponse({ severity: 'ERROR', code: '42601', message: 'syntax error' }),
       buildReadyForQuery(),
-    ))
-      outcomes.onTargetFrame(frame);
-    assert.deepEqual(seen[0]?.error, { code: '42501', message: 'refused by policy' });
+    );
+    assert.deepEqual(seen[0]?.[1].error, { code: '42501', message: 'refused by policy' });
   });
 
   it('ties Executes to their completions and skips those after an error', () => {
-    const seen: [unknown, StatementOutcome][] = [];
-    const outcomes = new StatementOutcomes((audit, outcome) => {
-      seen.push([audit, outcome]);
-    });
-    outcomes.onStatement({ type: 'parse', name: '', sql: 'select $1', paramTypes: [] }, 'one');
-    outcomes.onClientMessage({
-      type: 'bind',
-      portal: '',
-      statement: '',
-      paramFormats: [],
-      params: [],
-      resultFormats: [],
-    });
-    outcomes.onClientMessage({ type: 'execute', portal: '', maxRows: 0 });
-    outcomes.onStatement({ type: 'parse', name: 's2', sql: 'select nope', paramTypes: [] }, 'two');
-    outcomes.onClientMessage({
-      type: 'bind',
-      portal: 'p2',
-      statement: 's2',
-      paramFormats: [],
-      params: [],
-      resultFormats: [],
-    });
-    outcomes.onClientMessage({ type: 'execute', portal: 'p2', maxRows: 0 });
-    outcomes.onClientMessage({ type: 'execute', portal: '', maxRows: 0 });
-    outcomes.onClientMessage({ type: 'sync' });
-    for (const frame of frames(
+    const { seen, exchange, target } = recording();
+    exchange.onParse('', decided('one'));
+    exchange.onBind('', '', []);
+    exchange.onExecute('');
+    exchange.onParse('s2', decided('two'));
+    exchange.onBind('p2', 's2', []);
+    exchange.onExecute('p2');
+    exchange.onExecute('');
+    exchange.onSync();
+    target(
+      Buffer.from([0x31, 0, 0, 0, 4]), // ParseComplete
+      Buffer.from([0x32, 0, 0, 0, 4]), // BindComplete
       buildCommandComplete('SELECT 1'),
+      Buffer.from([0x31, 0, 0, 0, 4]),
+      Buffer.from([0x32, 0, 0, 0, 4]),
       buildErrorResponse({ severity: 'ERROR', code: '42P01', message: 'no such table' }),
       buildReadyForQuery(),
-    ))
-      outcomes.onTargetFrame(frame);
+    );
     assert.deepEqual(
-      seen.map(([audit, outcome]) => [audit, outcome.rows, outcome.error?.code]),
+      seen.map(([text, outcome]) => [text, outcome.rows, outcome.error?.code]),
       [
         ['one', 1, undefined],
         ['two', undefined, '42P01'],
@@ -178,34 +187,38 @@ describe('statement outcomes', () => {
 });
 
 describe('statement recorder', () => {
-  const session = (id: string): SessionContext =>
-    ({ id, log: createLogger('silent') }) as unknown as SessionContext;
-  const audit = {
+  const audit: SqlRecord = {
+    type: 'sql',
     text: 'select 1',
     fingerprint: 'f',
     kinds: ['select'],
     tables: [],
-    decision: 'allow' as const,
+    decision: 'allow',
     rule: 'agents',
     policyHash: 'sha256:x',
   };
+  const ended = (outcome: Omit<SqlOutcome, 'type'>): SqlOutcome => ({ type: 'sql', ...outcome });
 
   it('numbers events per session from 1', async () => {
     const store = await openStore('sqlite::memory:');
     try {
-      const recorder = new StatementRecorder({ store });
-      recorder.onStatement(session('ses_a'), audit, { durationMs: 1, rows: 1 });
-      recorder.onStatement(session('ses_b'), audit, { durationMs: 1 });
-      recorder.onStatement(session('ses_a'), audit, {
-        durationMs: 2,
-        error: { code: '42P01', message: 'no such table' },
-      });
-      recorder.onStatement(session('ses_a'), undefined, { durationMs: 1 });
+      const recorder = new AuditRecorder({ store });
+      recorder.record('ses_a', audit, ended({ durationMs: 1, rows: 1 }));
+      recorder.record('ses_b', audit, ended({ durationMs: 1 }));
+      recorder.record(
+        'ses_a',
+        audit,
+        ended({ durationMs: 2, error: { code: '42P01', message: 'no such table' } }),
+      );
       await recorder.settle('ses_a');
       await recorder.settle('ses_b');
       const events = await store.listEvents('ses_a');
       assert.deepEqual(
-        events.map((e) => [e.seq, e.rows, e.errorCode]),
+        events.map((e) => [
+          e.seq,
+          e.kind === 'statement' ? e.rows : 'not a statement',
+          e.errorCode,
+        ]),
         [
           [1, 1, undefined],
           [2, undefined, '42P01'],
@@ -228,9 +241,8 @@ describe('statement recorder', () => {
           return store.appendEvents(events);
         },
       };
-      const recorder = new StatementRecorder({ store: counting, maxBatch: 300 });
-      for (let i = 0; i < 700; i++)
-        recorder.onStatement(session('ses_d'), audit, { durationMs: 1 });
+      const recorder = new AuditRecorder({ store: counting, maxBatch: 300 });
+      for (let i = 0; i < 700; i++) recorder.record('ses_d', audit, ended({ durationMs: 1 }));
       await recorder.settle('ses_d');
       assert.deepEqual(sizes, [300, 300, 100]);
       const events = await store.listEvents('ses_d');
@@ -273,10 +285,10 @@ describe('statement recorder', () => {
         appendEvents: (events) =>
           refusals-- > 0 ? Promise.reject(new Error('store down')) : store.appendEvents(events),
       };
-      const recorder = new StatementRecorder({ store: flaky, batchWindowMs: 1 });
-      recorder.onStatement(session('ses_e'), audit, { durationMs: 1 });
+      const recorder = new AuditRecorder({ store: flaky, batchWindowMs: 1 });
+      recorder.record('ses_e', audit, ended({ durationMs: 1 }));
       await new Promise((resolve) => setTimeout(resolve, 100)); // the first try has failed
-      recorder.onStatement(session('ses_e'), audit, { durationMs: 2 });
+      recorder.record('ses_e', audit, ended({ durationMs: 2 }));
       const deadline = Date.now() + 5000;
       while ((await store.listEvents('ses_e')).length < 2 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -300,8 +312,8 @@ describe('statement recorder', () => {
         ...store,
         appendEvents: () => Promise.reject(new Error('disk I/O error')),
       };
-      const recorder = new StatementRecorder({ store: failing });
-      recorder.onStatement(session('ses_c'), audit, { durationMs: 1 });
+      const recorder = new AuditRecorder({ store: failing });
+      recorder.record('ses_c', audit, ended({ durationMs: 1 }));
       await recorder.settle('ses_c');
     } finally {
       await store.close();

@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import {
-  canonicalEnd,
-  canonicalEvent,
-  genesisHash,
-  linkHash,
-} from '../../../../src/server/audit/chain.js';
+import { canonicalEnd } from '../../../../src/audit-chain/index.js';
+import { canonicalEvent, genesisHash, linkHash } from '../../../../src/server/audit/chain.js';
 import { signerFromPem } from '../../../../src/server/audit/signing.js';
-import { verifyChain } from '../../../../src/server/audit/verify-chain.js';
+import { verifyChain } from '../../../../src/server/audit/verify-store.js';
 import type {
+  AuditEvent,
+  CommandEvent,
   SessionChain,
   SessionEnd,
   SessionRecord,
@@ -110,7 +108,11 @@ describe('verifyChain', () => {
 
   it('reports an inserted event even when the forger recomputed every hash after it', () => {
     const chain = buildChain(6);
-    const forged: StatementEvent = { ...chain.events[2]!, id: 'evt_forged', text: 'drop table x' };
+    const forged: StatementEvent = {
+      ...(chain.events[2] as StatementEvent),
+      id: 'evt_forged',
+      text: 'drop table x',
+    };
     chain.events.splice(3, 0, forged);
     // Renumber and rehash everything from the forgery on: the stored chain is consistent again.
     let head = chain.events[2]!.hash!;
@@ -151,5 +153,75 @@ describe('verifyChain', () => {
     const chain = buildChain(6);
     chain.events.pop();
     assert.deepEqual(kinds(chain), ['missing@6']);
+  });
+});
+
+describe('verifyChain: events of other kinds (hoop-audit-v2)', () => {
+  /** A sealed session whose events alternate statements and commands. */
+  function mixedChain(): SessionChain {
+    let head = genesisHash(session);
+    const events: AuditEvent[] = [];
+    for (let seq = 1; seq <= 4; seq++) {
+      const base = {
+        id: `evt_${seq}`,
+        sessionId: session.id,
+        seq,
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)),
+        decision: 'allow' as const,
+        durationMs: seq,
+      };
+      const event: AuditEvent =
+        seq % 2 === 1
+          ? { ...base, kind: 'statement', text: `select ${seq}`, kinds: ['select'], tables: [] }
+          : {
+              ...base,
+              kind: 'command',
+              text: `systemctl status nginx ${seq}`,
+              detail: { shell: false, exitStatus: 0, output: { text: 'active', truncated: false } },
+            };
+      event.prevHash = head;
+      event.hash = linkHash(head, canonicalEvent(event));
+      head = event.hash;
+      events.push(event);
+    }
+    const end: SessionEnd = {
+      endedAt: session.endedAt!,
+      bytesUp: session.bytesUp,
+      bytesDown: session.bytesDown,
+      closeReason: 'client_closed',
+    };
+    const signatures = [
+      signer.sign(session.id, 4, linkHash(head, canonicalEnd(session.id, end)), true),
+    ];
+    return { session: { ...session }, events, signatures };
+  }
+
+  it('passes an intact chain mixing statements and commands', () => {
+    const report = verifyChain(mixedChain(), signer.publicKey);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.sealed, true);
+  });
+
+  it('reports an altered detail of a command', () => {
+    const chain = mixedChain();
+    // Records are never changed once made (their JSON is kept per object): a new detail, as read from an edited row.
+    const command = chain.events[1] as CommandEvent;
+    chain.events[1] = { ...command, detail: { ...command.detail, exitStatus: 1 } };
+    assert.deepEqual(kinds(chain), ['altered@2', 'signed_head_differs@4']);
+  });
+
+  it('reports a command passed off as a statement, and a detail added to a statement', () => {
+    const relabelled = mixedChain();
+    const command = relabelled.events[1] as CommandEvent;
+    relabelled.events[1] = {
+      ...command,
+      kind: 'statement',
+      kinds: [],
+      tables: [],
+    } as unknown as StatementEvent;
+    assert.ok(kinds(relabelled).includes('altered@2'));
+    const padded = mixedChain();
+    Object.assign(padded.events[0]!, { kind: 'command', detail: { shell: true } });
+    assert.ok(kinds(padded).includes('altered@1'));
   });
 });

@@ -1,5 +1,5 @@
 import { PgProtocolError } from '../protocol/index.js';
-import type { CellMasker } from '../result-masker.js';
+import type { CellMasker } from '../../../enforcement/index.js';
 import {
   BINARY_TRAILER,
   binaryHeaderEnd,

@@ -322,3 +322,63 @@ export function buildSync(): Buffer {
 export function buildTerminate(): Buffer {
   return headerOnly(FrontendCode.Terminate);
 }
+
+/**
+ * Byte1('B'), Int32 len, String portal, String statement, Int16 n, Int16[n]
+ * parameter format codes, Int16 n, then per parameter Int32 length (-1 for
+ * NULL) and Byte(n), Int16 n, Int16[n] result format codes.
+ */
+export function buildBind(
+  portal: string,
+  statement: string,
+  params: readonly (Uint8Array | string | null)[] = [],
+  resultFormats: readonly number[] = [],
+): Buffer {
+  const w = new Writer()
+    .startMessage(FrontendCode.Bind)
+    .cstring(portal)
+    .cstring(statement)
+    .int16(0)
+    .int16(params.length);
+  for (const param of params) {
+    w.nullableBytes(typeof param === 'string' ? Buffer.from(param, 'utf8') : param);
+  }
+  w.int16(resultFormats.length);
+  for (const format of resultFormats) w.int16(format);
+  return w.endMessage().flush();
+}
+
+/** Byte1('D'), Int32 len, Byte1 'S' (statement) or 'P' (portal), String name. */
+export function buildDescribe(target: 'S' | 'P', name: string): Buffer {
+  return new Writer()
+    .startMessage(FrontendCode.Describe)
+    .byte(target.charCodeAt(0))
+    .cstring(name)
+    .endMessage()
+    .flush();
+}
+
+/** Byte1('E'), Int32 len, String portal, Int32 most rows to return (0: all). */
+export function buildExecute(portal: string, maxRows = 0): Buffer {
+  return new Writer()
+    .startMessage(FrontendCode.Execute)
+    .cstring(portal)
+    .int32(maxRows)
+    .endMessage()
+    .flush();
+}
+
+/** Byte1('C'), Int32 len, Byte1 'S' (statement) or 'P' (portal), String name. */
+export function buildClose(target: 'S' | 'P', name: string): Buffer {
+  return new Writer()
+    .startMessage(FrontendCode.Close)
+    .byte(target.charCodeAt(0))
+    .cstring(name)
+    .endMessage()
+    .flush();
+}
+
+/** Byte1('H'), Int32 4. */
+export function buildFlush(): Buffer {
+  return headerOnly(FrontendCode.Flush);
+}

@@ -14,17 +14,36 @@ import {
   type FieldDescription,
   type Frame,
 } from '../../../../../src/server/protocols/postgres/protocol/index.js';
+import type {
+  Enforcer,
+  MaskPlan,
+  ResultMasker,
+} from '../../../../../src/server/enforcement/index.js';
+import {
+  Exchange,
+  type DecidedSql,
+} from '../../../../../src/server/protocols/postgres/exchange.js';
 import { ResultFilter } from '../../../../../src/server/protocols/postgres/result-filter.js';
-import type { ResultMaskRequest } from '../../../../../src/server/protocols/postgres/statement-gate.js';
 
-const MASKS: ResultMaskRequest[] = [
-  {
-    rule: 'pii',
-    columns: ['customers.email'],
-    detectors: ['email'],
-    tables: ['customers'],
-  },
-];
+const MASKS: MaskPlan = {
+  masks: [
+    {
+      rule: 'pii',
+      columns: ['customers.email'],
+      detectors: ['email'],
+      tables: ['customers'],
+    },
+  ],
+};
+
+const PARSE_COMPLETE = Buffer.from([0x31, 0, 0, 0, 4]);
+const BIND_COMPLETE = Buffer.from([0x32, 0, 0, 0, 4]);
+
+const decided = (text: string, masks?: MaskPlan): DecidedSql => ({
+  text,
+  copyOut: [],
+  ...(masks ? { masks } : {}),
+});
 
 const field = (
   name: string,
@@ -55,19 +74,28 @@ function values(bytes: Buffer): (string | null)[] {
   );
 }
 
-function filterWith(open: () => Promise<never>): ResultFilter {
+/** The filter as the relay drives it: each frame tied to what it answers by the session's exchange. */
+function filterWith(
+  open: () => Promise<never>,
+  masker: (plan: MaskPlan) => ResultMasker = createResultMasker,
+) {
   const failures: Error[] = [];
-  return new ResultFilter({
-    masker: createResultMasker,
+  const exchange = new Exchange();
+  const filter = new ResultFilter({
+    enforcer: { active: true, masker } as unknown as Enforcer,
     catalog: new CatalogLookup({ open, cache: new CatalogCache(), scope: 'test' }),
     onCatalogFailure: (error) => failures.push(error),
   });
+  return {
+    exchange,
+    handle: (frame: Frame) => filter.handle(frame, exchange.onTargetFrame(frame)),
+  };
 }
 
 describe('ResultFilter', () => {
   it('masks every table column whole when the catalog lookup fails (fail closed)', async () => {
     const filter = filterWith(() => Promise.reject(new Error('catalog down')));
-    filter.onClientMessage({ type: 'query', sql: 'select * from customers' }, MASKS);
+    filter.exchange.onQuery(decided('select * from customers', MASKS));
     const description = filter.handle(
       frameOf(
         buildRowDescription([
@@ -87,7 +115,7 @@ describe('ResultFilter', () => {
 
   it('forwards rows untouched when the statement has no masks', () => {
     const filter = filterWith(() => Promise.reject(new Error('never asked')));
-    filter.onClientMessage({ type: 'query', sql: 'select 1' });
+    filter.exchange.onQuery(decided('select 1'));
     assert.equal(
       filter.handle(frameOf(buildRowDescription([field('email', 16400, 3)]))),
       undefined,
@@ -97,54 +125,43 @@ describe('ResultFilter', () => {
 
   it('ties extended-protocol rows to the portal bound from the masked statement', () => {
     const filter = filterWith(() => Promise.reject(new Error('never asked')));
-    filter.onClientMessage(
-      { type: 'parse', name: 's1', sql: 'select lower(email)', paramTypes: [] },
-      MASKS,
-    );
-    filter.onClientMessage({ type: 'parse', name: 's2', sql: 'select 1', paramTypes: [] });
+    filter.exchange.onParse('s1', decided('select lower(email)', MASKS));
+    filter.exchange.onParse('s2', decided('select 1'));
     for (const [portal, statement] of [
       ['p1', 's1'],
       ['p2', 's2'],
     ] as const) {
-      filter.onClientMessage({
-        type: 'bind',
-        portal,
-        statement,
-        paramFormats: [],
-        params: [],
-        resultFormats: [],
-      });
-      filter.onClientMessage({ type: 'describe', target: 'P', name: portal });
-      filter.onClientMessage({ type: 'execute', portal, maxRows: 0 });
+      filter.exchange.onBind(portal, statement, []);
+      filter.exchange.onDescribe('P', portal);
+      filter.exchange.onExecute(portal);
     }
-    filter.onClientMessage({ type: 'sync' });
+    filter.exchange.onSync();
+    for (const ack of [PARSE_COMPLETE, PARSE_COMPLETE, BIND_COMPLETE])
+      assert.equal(filter.handle(frameOf(ack)), undefined);
     // Expressions only: no catalog round trip.
     assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
     const masked = filter.handle(frameOf(buildDataRow(['jane@example.com'])));
     assert.ok(masked instanceof Buffer);
     assert.deepEqual(values(masked), ['j***@example.com']);
     assert.equal(filter.handle(frameOf(Buffer.from('C\0\0\0\x0dSELECT 1\0', 'latin1'))), undefined);
+    assert.equal(filter.handle(frameOf(BIND_COMPLETE)), undefined);
     assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
     assert.equal(filter.handle(frameOf(buildDataRow(['jane@example.com']))), undefined);
   });
 
   it('rewrites only the cells that change, in whatever order the plan lists its columns', () => {
     // A masker listing its columns last first: NULL for column 3, a redaction for 0, 1 unchanged.
-    const filter = new ResultFilter({
-      masker: () => ({
+    const filter = filterWith(
+      () => Promise.reject(new Error('never asked')),
+      () => ({
         plan: () => ({
           columns: [3, 1, 0],
           maskCell: (index, value) =>
             index === 3 ? null : index === 0 ? Buffer.from(`<${value.toString()}>`) : undefined,
         }),
       }),
-      catalog: new CatalogLookup({
-        open: () => Promise.reject(new Error('never asked')),
-        cache: new CatalogCache(),
-        scope: 'test',
-      }),
-    });
-    filter.onClientMessage({ type: 'query', sql: 'select 1' }, MASKS);
+    );
+    filter.exchange.onQuery(decided('select 1', MASKS));
     const fields = ['a', 'b', 'c', 'd', 'e'].map((name) => field(name, 0, 0));
     assert.equal(filter.handle(frameOf(buildRowDescription(fields))), undefined);
     for (const row of [

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { describedFields } from '../../../../../src/server/protocols/postgres/exchange.js';
 import {
   PreviewCapture,
   frameOf,
@@ -22,7 +23,7 @@ const field = (name: string, format = 0) => ({
 describe('result preview', () => {
   it('keeps column names and text values, null as null', () => {
     const capture = new PreviewCapture({ rows: 10, bytes: 1000 });
-    capture.describe(frameOf(buildRowDescription([field('id'), field('email')])));
+    capture.describe(describedFields(frameOf(buildRowDescription([field('id'), field('email')]))));
     capture.row(frameOf(buildDataRow(['1', 'j***@example.com'])));
     capture.row(frameOf(buildDataRow(['2', null])));
     assert.deepEqual(capture.result(), {
@@ -47,16 +48,16 @@ describe('result preview', () => {
 
   it('renders binary-format values in hex, by the Bind result formats', () => {
     const capture = new PreviewCapture({ rows: 10, bytes: 1000 }, [0, 1]);
-    capture.describe(frameOf(buildRowDescription([field('name'), field('n')])));
+    capture.describe(describedFields(frameOf(buildRowDescription([field('name'), field('n')]))));
     capture.row(frameOf(buildDataRow(['x', Buffer.from([0, 0, 0, 42])])));
     assert.deepEqual(capture.result()?.rows, [['x', '\\x0000002a']]);
   });
 
   it('keeps the first result set of a Query with several', () => {
     const capture = new PreviewCapture({ rows: 10, bytes: 1000 });
-    capture.describe(frameOf(buildRowDescription([field('a')])));
+    capture.describe(describedFields(frameOf(buildRowDescription([field('a')]))));
     capture.row(frameOf(buildDataRow(['1'])));
-    capture.describe(frameOf(buildRowDescription([field('b')])));
+    capture.describe(describedFields(frameOf(buildRowDescription([field('b')]))));
     capture.row(frameOf(buildDataRow(['2'])));
     assert.deepEqual(capture.result(), { columns: ['a'], rows: [['1']], truncated: true });
   });

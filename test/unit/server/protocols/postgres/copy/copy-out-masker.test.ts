@@ -17,7 +17,7 @@ import {
   encodeText,
   textFields,
 } from '../../../../../../src/server/protocols/postgres/copy/text-fields.js';
-import type { CellMasker } from '../../../../../../src/server/protocols/postgres/result-masker.js';
+import type { CellMasker } from '../../../../../../src/server/enforcement/index.js';
 
 /** Replaces column `index` with `replacement`, recording what it was shown. */
 function maskColumn(index: number, replacement: Buffer | null, seen: string[] = []): CellMasker {

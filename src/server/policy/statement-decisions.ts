@@ -1,18 +1,18 @@
-import type { Decision, Policy, PolicyRequest } from './policy/index.js';
-import type { Classification, ClassifiedStatement } from './sql/types.js';
+import type { SqlAnalysis, SqlStatement } from '../enforcement/index.js';
+import type { Decision, Policy, PolicyRequest } from './types.js';
 
 /** One statement of a string with the policy's decision for it. */
-export interface StatementDecision {
-  statement: ClassifiedStatement;
+export interface StatementDecision<S extends SqlStatement = SqlStatement> {
+  statement: S;
   decision: Decision;
 }
 
 /**
- * How policy decides one SQL string, statement by statement: what the SQL
- * gate enforces and what `hoop policy test` and `hoop policy explain` report,
- * so the two cannot drift apart.
+ * How policy decides one SQL string, statement by statement: what the
+ * gateway enforces (`sql-decision.ts`) and what `hoop policy test` and
+ * `hoop policy explain` report, so the two cannot drift apart.
  */
-export type SqlDecision =
+export type StatementDecisions<S extends SqlStatement = SqlStatement> =
   | {
       /** The string did not parse: decided once as `unparsed`. */
       parsed: false;
@@ -21,7 +21,7 @@ export type SqlDecision =
   | {
       parsed: true;
       /** Every statement, in order, with its decision. */
-      statements: StatementDecision[];
+      statements: StatementDecision<S>[];
       /**
        * The statement that settles a string not allowed: the first denied
        * one, else the first held for review (deny beats review across the
@@ -32,10 +32,7 @@ export type SqlDecision =
     };
 
 /** The policy request for one classified statement. */
-export function statementRequest(
-  base: PolicyRequest,
-  statement: ClassifiedStatement,
-): PolicyRequest {
+export function statementRequest(base: PolicyRequest, statement: SqlStatement): PolicyRequest {
   return {
     ...base,
     action: {
@@ -48,15 +45,15 @@ export function statementRequest(
 }
 
 /**
- * Decides every statement of a classified string for one session's request
+ * Decides every statement of an analysed string for one session's request
  * (`base`, without an action). Pure: no logging, no I/O.
  */
-export function decideSql(
+export function decideStatements<S extends SqlStatement>(
   policy: Policy,
   base: PolicyRequest,
-  classification: Classification,
-): SqlDecision {
-  if (!classification.ok) {
+  analysis: { parsed: true; statements: readonly S[] } | Extract<SqlAnalysis, { parsed: false }>,
+): StatementDecisions<S> {
+  if (!analysis.parsed) {
     return {
       parsed: false,
       decision: policy.decide({
@@ -65,7 +62,7 @@ export function decideSql(
       }),
     };
   }
-  const statements = classification.statements.map((statement) => ({
+  const statements = analysis.statements.map((statement) => ({
     statement,
     decision: policy.decide(statementRequest(base, statement)),
   }));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
-import { parsePolicy } from '../../../src/server/policy/index.js';
-import { decideSql } from '../../../src/server/sql-decision.js';
-import { classifySql, initSqlParser } from '../../../src/server/sql/index.js';
-import { agent, DESIGN_POLICY } from './policy/fixtures.js';
+import { decideStatements, parsePolicy } from '../../../../src/server/policy/index.js';
+import { classifySql, initSqlParser, toAnalysis } from '../../../../src/server/sql/index.js';
+import { agent, DESIGN_POLICY } from './fixtures.js';
 
 const policy = parsePolicy(DESIGN_POLICY, { file: 'policy.yaml' });
 const base = { identity: agent, connection: { name: 'pg-prod', type: 'postgres' as const } };
@@ -12,14 +11,14 @@ const base = { identity: agent, connection: { name: 'pg-prod', type: 'postgres' 
 before(() => initSqlParser());
 
 function decisive(sql: string): [string, string | undefined] | undefined {
-  const decided = decideSql(policy, base, classifySql(sql));
+  const decided = decideStatements(policy, base, toAnalysis(classifySql(sql)));
   assert.ok(decided.parsed);
   if (decided.decisive === undefined) return undefined;
   const { decision } = decided.statements[decided.decisive]!;
   return [decision.effect, decision.rule];
 }
 
-describe('decideSql', () => {
+describe('decideStatements', () => {
   it('every statement allowed: nothing decisive', () => {
     assert.equal(decisive('select 1; select 2'), undefined);
   });
@@ -30,7 +29,7 @@ describe('decideSql', () => {
   });
 
   it('a string that does not parse is decided once, as unparsed', () => {
-    const decided = decideSql(policy, base, classifySql('selec 1'));
+    const decided = decideStatements(policy, base, toAnalysis(classifySql('selec 1')));
     assert.equal(decided.parsed, false);
     assert.ok(!decided.parsed);
     assert.equal(decided.decision.effect, 'deny');

@@ -1,5 +1,5 @@
-import type { Authenticator } from './auth/authenticator.js';
-import type { Identity } from './auth/identity.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Identity } from '../auth/identity.js';
 
 export interface SessionGuardOptions {
   identity: Identity;

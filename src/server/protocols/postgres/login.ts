@@ -1,6 +1,12 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import {
+  TargetDialError,
+  type TargetConnector,
+  type TargetCredentials,
+  type TargetInfo,
+} from '../../targets/connector.js';
 import { FrameSource } from './frame-source.js';
 import { PostgresSessionError } from './session-error.js';
 import {
@@ -18,14 +24,11 @@ import {
   type Frame,
 } from './protocol/index.js';
 
-export interface TargetOptions {
-  host: string;
-  port: number;
+/** Who the gateway logs in as, where, and with which of the client's start-up parameters. */
+export interface LoginOptions {
+  target: TargetInfo;
   user: string;
-  password?: string;
   database: string;
-  /** Require TLS to the target (verified against the system's CAs). */
-  tls?: boolean;
   /** Start-up parameters passed on from the client (already filtered). */
   parameters: Map<string, string>;
   connectTimeoutMs?: number;
@@ -42,15 +45,40 @@ export interface TargetConnection {
 }
 
 /**
- * Opens the target side of a session with the credentials the gateway holds:
- * optional TLS (SSLRequest, RFC-less but documented in protocol §55.2.10),
- * StartupMessage, then cleartext, md5 or SCRAM-SHA-256 authentication
- * (§55.3). The caller never sees the password or the SCRAM exchange.
+ * Opens the target side of a session with the credentials the connector
+ * holds: optional TLS (SSLRequest, protocol §55.2.10), StartupMessage, then
+ * cleartext, md5 or SCRAM-SHA-256 authentication (§55.3). The caller never
+ * sees the password or the SCRAM exchange.
  */
-export async function connectTarget(options: TargetOptions): Promise<TargetConnection> {
-  let socket: Duplex = await openSocket(options);
+export async function connectTarget(
+  connector: TargetConnector,
+  options: LoginOptions,
+): Promise<TargetConnection> {
   try {
-    if (options.tls) socket = await startTls(socket as net.Socket, options.host);
+    return await connector.login(
+      options.target,
+      (socket, credentials) => login(socket, credentials, options),
+      options.connectTimeoutMs === undefined ? {} : { timeoutMs: options.connectTimeoutMs },
+    );
+  } catch (error) {
+    if (error instanceof TargetDialError) {
+      throw new PostgresSessionError(
+        '08001',
+        `the gateway cannot reach the target ${error.target.host}:${error.target.port}: ${error.code}`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function login(
+  raw: net.Socket,
+  credentials: TargetCredentials,
+  options: LoginOptions,
+): Promise<TargetConnection> {
+  let socket: Duplex = raw;
+  try {
+    if (options.target.tls) socket = await startTls(raw, options.target.host);
     const source = new FrameSource(socket, { name: 'the target' });
     socket.write(
       buildStartupMessage({
@@ -59,7 +87,7 @@ export async function connectTarget(options: TargetOptions): Promise<TargetConne
         ...Object.fromEntries(options.parameters),
       }),
     );
-    await authenticate(socket, source, options);
+    await authenticate(socket, source, options.user, credentials);
     const greeting: Buffer[] = [];
     let backendKey: TargetConnection['backendKey'];
     for (;;) {
@@ -87,28 +115,6 @@ export async function connectTarget(options: TargetOptions): Promise<TargetConne
           `the gateway lost the target during start-up: ${(error as Error).message}`,
         );
   }
-}
-
-function openSocket(options: TargetOptions): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
-    socket.setTimeout(options.connectTimeoutMs ?? 15_000, () =>
-      socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
-    );
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new PostgresSessionError(
-          '08001',
-          `the gateway cannot reach the target ${options.host}:${options.port}: ${error.code ?? error.message}`,
-        ),
-      ),
-    );
-  });
 }
 
 /** SSLRequest is answered with one unframed byte: 'S' to go on with TLS, 'N' for no. */
@@ -142,7 +148,8 @@ async function startTls(socket: net.Socket, servername: string): Promise<tls.TLS
 async function authenticate(
   socket: Duplex,
   source: FrameSource,
-  options: TargetOptions,
+  user: string,
+  credentials: TargetCredentials,
 ): Promise<void> {
   let scram: ScramClient | undefined;
   for (;;) {
@@ -156,13 +163,13 @@ async function authenticate(
     }
     const message = parseBackend(frame);
     const password = (): string => {
-      if (options.password === undefined) {
+      if (credentials.password === undefined) {
         throw new PostgresSessionError(
           '28000',
           'the target asks for a password and the connection has none configured',
         );
       }
-      return options.password;
+      return credentials.password;
     };
     switch (message.type) {
       case 'authenticationOk':
@@ -171,7 +178,7 @@ async function authenticate(
         socket.write(buildPasswordMessage(password()));
         break;
       case 'authenticationMD5Password':
-        socket.write(buildPasswordMessage(md5Password(options.user, password(), message.salt)));
+        socket.write(buildPasswordMessage(md5Password(user, password(), message.salt)));
         break;
       case 'authenticationSASL':
         if (!message.mechanisms.includes(SCRAM_SHA_256)) {

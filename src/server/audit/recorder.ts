@@ -1,26 +1,19 @@
+import { canonicalEnd } from '../../audit-chain/index.js';
 import { HoopError } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
+import type { ActionOutcome, ActionRecord, TerminalChunk } from '../enforcement/index.js';
 import type { Logger } from '../logger.js';
-import type { SessionContext } from '../protocols/handler.js';
-import type { StatementOutcome } from '../protocols/postgres/statement-gate.js';
-import type {
-  ChainSignature,
-  NewSession,
-  SessionEnd,
-  StatementEvent,
-  Store,
-} from '../store/index.js';
-import { canonicalEnd, canonicalEvent, genesisHash, linkHash } from './chain.js';
+import type { AuditEvent, ChainSignature, NewSession, SessionEnd, Store } from '../store/index.js';
+import { canonicalEvent, genesisHash, linkHash } from './chain.js';
+import { eventOf, terminalEventOf, type UnchainedEvent } from './event-of.js';
 import type { Journal, JournalRecord } from './journal.js';
 import type { AuditSigner } from './signing.js';
-import { isStatementAudit } from './statement-audit.js';
 
 /** The journal is emptied once it holds this much and the store has all of it. */
 const RESET_BYTES = 1024 * 1024;
 /** How long records the store refused wait before they are sent again. */
 const STORE_RETRY_MS = 1000;
 
-export interface StatementRecorderOptions {
+export interface RecorderOptions {
   store: Store;
   /**
    * Where events are durable before the client sees their response. Without
@@ -43,7 +36,7 @@ export interface StatementRecorderOptions {
    */
   batchWindowMs?: number;
   /** Called with each event once it is durable (the live audit tail); must not throw. */
-  onRecorded?: (event: StatementEvent) => void;
+  onRecorded?: (event: AuditEvent) => void;
   /** For failures of the store writer that belong to no session. */
   log?: Logger;
 }
@@ -62,14 +55,14 @@ interface Deferred {
 }
 
 /**
- * Turns the relay's statement outcomes into audit events: numbered per
+ * Turns decided actions and how they ended into audit events: numbered per
  * session from 1, hash-chained (chain.ts), made durable in the journal
  * before the client sees the response, then appended to the store in
  * batches.
  *
  * Group commit: the events of one turn of the event loop share one journal
- * write (`setImmediate`); `onStatement` returns that write's promise and the
- * relay holds the response's completing bytes until it resolves — tens of
+ * write (`setImmediate`); `record` returns that write's promise and the
+ * protocol holds the response's completing bytes until it resolves — tens of
  * microseconds, not the store's milliseconds. The store batches
  * (`batchWindowMs`) then carry hundreds of events per SQLite transaction.
  * When the store has everything the journal holds, the journal is emptied.
@@ -78,7 +71,7 @@ interface Deferred {
  * and at session end over the end record: the signatures go through the
  * journal with the events.
  */
-export class StatementRecorder {
+export class AuditRecorder {
   private readonly chains = new Map<string, Chain>();
   /** Records not yet journaled. */
   private pending: JournalRecord[] = [];
@@ -98,7 +91,7 @@ export class StatementRecorder {
   private readonly signEvery: number;
   private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: StatementRecorderOptions) {
+  constructor(private readonly options: RecorderOptions) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.batchWindowMs = options.batchWindowMs ?? 50;
     this.signEvery = options.signEvery ?? 1000;
@@ -114,47 +107,38 @@ export class StatementRecorder {
   }
 
   /**
-   * The handler's `onStatement` hook. Returns the promise of the journal
-   * write that makes the event durable (the relay holds the response until
-   * then), or nothing when there is nothing to wait for.
+   * Records how a decided action ended, as its session's next event.
+   * Returns the promise of the journal write that makes the event durable
+   * (the protocol holds the response until then), or nothing when there is
+   * nothing to wait for.
    */
-  readonly onStatement = (
-    session: SessionContext,
-    audit: unknown,
-    outcome: StatementOutcome,
-  ): Promise<void> | undefined => {
-    if (!isStatementAudit(audit)) return undefined;
-    const chain = this.chain(session.id);
+  record(
+    sessionId: string,
+    record: ActionRecord,
+    outcome: ActionOutcome,
+  ): Promise<void> | undefined {
+    const event = eventOf(sessionId, record, outcome);
+    return event && this.append(event);
+  }
+
+  /** Records a chunk of a terminal session as its next event. */
+  terminal(sessionId: string, chunk: TerminalChunk): Promise<void> | undefined {
+    return this.append(terminalEventOf(sessionId, chunk));
+  }
+
+  /** Numbers and links an event into its session's chain, then queues it for the journal. */
+  private append(unchained: UnchainedEvent): Promise<void> | undefined {
+    const chain = this.chain(unchained.sessionId);
     const seq = chain.seq + 1;
-    const event: StatementEvent = {
-      id: newId('evt'),
-      sessionId: session.id,
-      seq,
-      at: new Date(),
-      kind: 'statement',
-      text: audit.text,
-      kinds: audit.kinds,
-      tables: audit.tables,
-      decision: audit.decision,
-      policyHash: audit.policyHash,
-      durationMs: outcome.durationMs,
-      ...(audit.fingerprint === undefined ? {} : { fingerprint: audit.fingerprint }),
-      ...(audit.rule === undefined ? {} : { rule: audit.rule }),
-      ...(audit.review ? { reviewId: audit.review.id, reviewOutcome: audit.review.outcome } : {}),
-      ...(outcome.rows === undefined ? {} : { rows: outcome.rows }),
-      ...(outcome.error
-        ? { errorCode: outcome.error.code, errorMessage: outcome.error.message }
-        : {}),
-      ...(outcome.preview ? { preview: outcome.preview } : {}),
-    };
+    const event = { ...unchained, seq } as AuditEvent;
     event.prevHash = chain.head;
     event.hash = linkHash(chain.head, canonicalEvent(event));
     chain.seq = seq;
     chain.head = event.hash;
     this.pending.push({ type: 'event', event });
-    if (seq - chain.signedSeq >= this.signEvery) this.signHead(session.id, chain);
+    if (seq - chain.signedSeq >= this.signEvery) this.signHead(unchained.sessionId, chain);
     return this.scheduleCommit();
-  };
+  }
 
   /**
    * Closes a session's chain: its end record and the signature over it go
@@ -314,7 +298,7 @@ export class StatementRecorder {
 
   /** Appends a batch to the store; false when the store refused it (every part is idempotent, so it can be sent again). */
   private async write(batch: JournalRecord[]): Promise<boolean> {
-    const events: StatementEvent[] = [];
+    const events: AuditEvent[] = [];
     const signatures: ChainSignature[] = [];
     const ends: { sessionId: string; end: SessionEnd }[] = [];
     for (const record of batch) {

@@ -1,20 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import type {
-  ChainSignature,
-  SessionChain,
-  SessionEnd,
-  SessionRecord,
-  StatementEvent,
-} from '../store/index.js';
 import {
   canonicalEnd,
   CANONICAL_EVENT_COLUMNS,
-  canonicalEvent,
   canonicalEventValues,
+  EVENT_COLUMN,
   genesisHash,
   linkHash,
-} from './chain.js';
-import { verifySignature } from './signing.js';
+} from './canonical.js';
+import type { ChainSession, ChainSessionEnd, ChainSignature } from './records.js';
+import { verifySignature } from './signature.js';
 
 /**
  * What is wrong at one place of a session's chain:
@@ -58,23 +52,15 @@ export interface ChainReport {
 
 /**
  * Recomputes a session's chain from its start record and checks every
- * stored hash, link and signature. Pure: the caller reads the store.
+ * stored hash, link and signature, one event at a time (sessions too long
+ * to hold in memory are read page by page): events in stored order (seq,
+ * then id), then `report()`. Pure: the caller reads the store.
  *
  * Two chains are followed at once: the stored one (each event against the
  * hash stored before it, so one edit is reported once, where it is) and the
  * recomputed one (from the genesis, never trusting a stored hash), which is
  * what signatures are checked against: a forger who rewrites every hash
  * after an edit keeps the stored chain consistent but cannot re-sign it.
- */
-export function verifyChain(chain: SessionChain, publicKey: KeyObject): ChainReport {
-  const verifier = new ChainVerifier(chain.session, chain.signatures, publicKey);
-  for (const event of chain.events) verifier.add(event);
-  return verifier.report();
-}
-
-/**
- * {@link verifyChain} one event at a time, for sessions too long to hold in
- * memory: events in stored order (seq, then id), then `report()`.
  */
 export class ChainVerifier {
   private readonly problems: ChainProblem[] = [];
@@ -92,7 +78,7 @@ export class ChainVerifier {
   private count = 0;
 
   constructor(
-    private readonly session: SessionRecord,
+    private readonly session: ChainSession,
     private readonly signatures: readonly ChainSignature[],
     private readonly publicKey: KeyObject,
   ) {
@@ -103,19 +89,15 @@ export class ChainVerifier {
     this.recomputed = this.genesis;
   }
 
-  add(event: StatementEvent): void {
-    this.link(event.seq, event.id, event.prevHash, event.hash, canonicalEvent(event));
-  }
-
   /**
    * A stored row as read: its values in CANONICAL_EVENT_COLUMNS order, then
-   * `prev_hash` and `hash`; hashed from the columns' text (same bytes, faster).
+   * `prev_hash` and `hash`; hashed from the columns' text.
    */
   addValues(values: readonly unknown[]): void {
     const count = CANONICAL_EVENT_COLUMNS.length;
     this.link(
-      Number(values[2]),
-      String(values[0]),
+      Number(values[EVENT_COLUMN.seq]),
+      String(values[EVENT_COLUMN.id]),
       (values[count] as string | null) ?? undefined,
       (values[count + 1] as string | null) ?? undefined,
       canonicalEventValues(values),
@@ -242,13 +224,13 @@ export class ChainVerifier {
 }
 
 /** The session's end record as stored, when it has ended. */
-function endOf(session: SessionRecord): SessionEnd | undefined {
+function endOf(session: ChainSession): ChainSessionEnd | undefined {
   if (!session.endedAt || session.closeReason === undefined) return undefined;
   return {
     endedAt: session.endedAt,
     bytesUp: session.bytesUp,
     bytesDown: session.bytesDown,
-    closeReason: session.closeReason as SessionEnd['closeReason'],
+    closeReason: session.closeReason,
     ...(session.closeDetail === undefined ? {} : { closeDetail: session.closeDetail }),
   };
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
-import { HoopError } from '../../../src/lib/errors.js';
-import type { Authenticator } from '../../../src/server/auth/authenticator.js';
-import type { Identity } from '../../../src/server/auth/identity.js';
-import { SessionGuard } from '../../../src/server/session-guard.js';
+import { HoopError } from '../../../../src/lib/errors.js';
+import type { Authenticator } from '../../../../src/server/auth/authenticator.js';
+import type { Identity } from '../../../../src/server/auth/identity.js';
+import { SessionGuard } from '../../../../src/server/sessions/guard.js';
 
 const WINDOW_MS = 4_000;
 const GRACE_MS = 1_000;

@@ -1,0 +1,88 @@
+import type { OutputLineage } from './lineage.js';
+
+/**
+ * What a protocol asks the enforcer to decide: one request in the protocol's
+ * own terms, already parsed by the protocol (its codec and its language:
+ * a SQL dialect, a shell line, an HTTP request). Policy, reviews, masking
+ * and audit read only this; they never see protocol messages.
+ */
+export type Action = OpenSession | RunSql | RunCommand | HttpRequest | KubernetesRequest;
+
+/** Opening a session on a connection (decided at the tunnel, before any protocol byte). */
+export interface OpenSession {
+  type: 'session';
+}
+
+/** One SQL string as a client sent it (a simple Query, a Parse, a COM_QUERY …). */
+export interface RunSql {
+  type: 'sql';
+  /** The text exactly as the client sent it. */
+  text: string;
+  /** What the protocol's SQL parser found in `text`. */
+  analysis: SqlAnalysis;
+}
+
+/**
+ * A SQL string parsed statement by statement, or the parser's refusal.
+ * Nothing is ever guessed: a string that does not parse is `parsed: false`.
+ */
+export type SqlAnalysis =
+  | { parsed: true; statements: readonly SqlStatement[] }
+  | {
+      parsed: false;
+      /** `position` is 1-based and counts characters, as PostgreSQL's `P` field. */
+      error: { message: string; position?: number };
+    };
+
+/** One statement of a SQL string, as policy and masking read it. */
+export interface SqlStatement {
+  /** The statement's own text, trimmed, without the separating semicolon. */
+  text: string;
+  /** Every kind the statement performs (see the policy reference), its own first. */
+  kinds: readonly string[];
+  /** Every relation it names, as written (`schema.name` or bare `name`). */
+  tables: readonly string[];
+  /** Every function it calls, as written. */
+  functions: readonly string[];
+  /** Equal for statements that differ only in constants, whitespace, comments or case. */
+  fingerprint: string;
+  /** Where each output column derives from; `null` when it returns no rows or was not traced. */
+  lineage: readonly OutputLineage[] | null;
+}
+
+/** A command line run on a host (an SSH exec request). */
+export interface RunCommand {
+  type: 'command';
+  /** The line exactly as the client sent it. */
+  line: string;
+  /** Each simple command the line runs, as its words after parsing. */
+  commands: readonly (readonly string[])[];
+  /** An interactive shell rather than one command line. */
+  shell: boolean;
+  /** The line could not be parsed: what it runs is unknown. */
+  unparsed: boolean;
+}
+
+/** One HTTP request to an internal API. */
+export interface HttpRequest {
+  type: 'http';
+  /** Upper-case method, as the target will read it. */
+  method: string;
+  /** The path as decided: percent-decoded once, dot segments removed. */
+  path: string;
+}
+
+/** One Kubernetes API request, read as the API server reads it (its request-info rules). */
+export interface KubernetesRequest {
+  type: 'kubernetes';
+  /** get, list, watch, create, update, patch, delete, deletecollection, exec, portforward … */
+  verb: string;
+  /** The API group (`''` for the core group). */
+  apiGroup: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** The request path as decided. */
+  path: string;
+}

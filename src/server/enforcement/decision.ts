@@ -1,0 +1,63 @@
+import type { MaskPlan } from './mask.js';
+import type { ActionRecord } from './record.js';
+import type { Hold } from './review.js';
+
+/** How the enforcer decided one action. */
+export type Decision = Allowed | Refused | Held;
+
+/** The action goes to the target, its results masked by `masks` when present. */
+export interface Allowed {
+  effect: 'allow';
+  masks?: MaskPlan;
+  /** What the audit trail keeps; absent when the gateway records nothing for the action (no policy). */
+  record?: ActionRecord;
+}
+
+/**
+ * Why an action was refused, so each protocol can answer in its own words:
+ * `policy` a rule (or the default deny) refused it; `review` its review was
+ * rejected, expired, is pending for a client that cannot wait, or cannot be
+ * used; `syntax` the protocol's parser rejected it and a rule needed to know
+ * what it does.
+ */
+export type RefusalReason = 'policy' | 'review' | 'syntax';
+
+/** The action does not reach the target; the client is told `message`. */
+export interface Refused {
+  effect: 'deny';
+  reason: RefusalReason;
+  /** For the client: names the rule (and the review, for a review) and says why. */
+  message: string;
+  /** The deciding rule, when one decided. */
+  rule?: string;
+  /** A syntax error's 1-based character position in the text, when the parser knows it. */
+  position?: number;
+  record?: ActionRecord;
+}
+
+/**
+ * The action may run once someone approves it. A protocol whose client can
+ * wait hands `hold` to {@link Enforcer.hold}; one that cannot answers with
+ * `message`, which names the review rule (fail closed).
+ */
+export interface Held {
+  effect: 'review';
+  hold: Hold;
+  message: string;
+  record?: ActionRecord;
+}
+
+/**
+ * An allowed action refused after all, by the protocol, because of what the
+ * decision asks for (a COPY whose rows cannot be masked while `rule`
+ * masks): the record says `deny` and names that rule.
+ */
+export function refusedInstead(decision: Allowed, rule: string, message: string): Refused {
+  return {
+    effect: 'deny',
+    reason: 'policy',
+    message,
+    rule,
+    ...(decision.record ? { record: { ...decision.record, decision: 'deny', rule } } : {}),
+  };
+}

@@ -1,0 +1,73 @@
+import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
+import { cachedClassifier, classifySql, toAnalysis, type Classification } from '../../sql/index.js';
+import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
+
+/** How the relay decided one SQL string, with what it needs to forward it. */
+export interface SqlVerdict {
+  decision: Decision;
+  /** With masks: the string's COPY … TO STDOUT statements, in order. */
+  copyOut: readonly CopyOutRequest[];
+  /**
+   * The string may replace prepared statements or portals behind the
+   * protocol's back (PREPARE, DEALLOCATE, DECLARE, CLOSE, EXECUTE, DISCARD):
+   * the relay forgets what it knew of them.
+   */
+  replacesPrepared: boolean;
+}
+
+/**
+ * Decides each SQL string of a session: classified with the real
+ * PostgreSQL parser (cached by text and across numeric constants), then
+ * decided by the session's enforcer. A COPY … TO a file, a program, or
+ * with options the relay cannot follow is refused while masks apply, naming
+ * the mask rule: its rows could not be masked on the wire.
+ */
+export class SqlDecider {
+  private readonly classify = cachedClassifier(classifySql);
+
+  constructor(private readonly enforcer: Enforcer) {}
+
+  decide(text: string): SqlVerdict {
+    const classification = this.classify(text);
+    const decision = this.enforcer.decide({
+      type: 'sql',
+      text,
+      analysis: toAnalysis(classification),
+    });
+    const replacesPrepared = classification.ok && classification.statements.some(replaces);
+    if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
+      return { decision, copyOut: [], replacesPrepared };
+    }
+    const copyOut: CopyOutRequest[] = [];
+    const rule = decision.masks.masks[0]?.rule;
+    for (const statement of copies(classification)) {
+      const request = copyOutRequest(statement.copy?.out);
+      if (request.problem !== undefined && rule !== undefined) {
+        return {
+          decision: refusedInstead(
+            decision,
+            rule,
+            `hoop: refused by policy rule "${rule}": ${request.problem} while masking applies; use SELECT`,
+          ),
+          copyOut: [],
+          replacesPrepared,
+        };
+      }
+      copyOut.push(request);
+    }
+    return { decision, copyOut, replacesPrepared };
+  }
+}
+
+/** The statements that copy rows out of the database, in order. */
+function copies(classification: Extract<Classification, { ok: true }>) {
+  return classification.statements.filter((statement) => statement.copy?.direction === 'out');
+}
+
+/** Statements that create, drop or run prepared statements and cursors by name, or reset the session. */
+function replaces(statement: { kinds: readonly string[]; roleChange: boolean }): boolean {
+  return (
+    statement.roleChange ||
+    statement.kinds.some((kind) => kind === 'prepare' || kind === 'cursor' || kind === 'execute')
+  );
+}
