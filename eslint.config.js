@@ -5,6 +5,7 @@ export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.hoop/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ['**/*.cjs'], languageOptions: { globals: { module: 'writable' } } },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: {

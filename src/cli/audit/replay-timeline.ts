@@ -5,6 +5,8 @@
  * both drive it.
  */
 
+import type { AuditEvent, AuditSessionDetail } from './types.js';
+
 /** One statement on the timeline. */
 export interface TimelineStep {
   /** When it was recorded, in ms after the session started. */
@@ -101,4 +103,14 @@ export function untilNext(state: ReplayState, steps: readonly TimelineStep[]): n
   const step = steps[state.shown];
   if (!step || state.paused) return undefined;
   return Math.max(0, step.delayMs - state.waitedMs);
+}
+
+/** A session's replay: its events, when each is shown, and at what speed. */
+export interface Replay {
+  session: AuditSessionDetail;
+  events: AuditEvent[];
+  steps: TimelineStep[];
+  speed: number;
+  /** True when the session was still open when its events were read: the end of the replay says so. */
+  inProgress: boolean;
 }

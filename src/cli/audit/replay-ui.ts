@@ -1,16 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { previewTable, timelineLine } from './format.js';
-import type { TimelineStep } from './replay-timeline.js';
-import type { AuditEvent, AuditSessionDetail } from './types.js';
+import type { Replay } from './replay-timeline.js';
 
-export interface Replay {
-  session: AuditSessionDetail;
-  events: AuditEvent[];
-  steps: TimelineStep[];
-  speed: number;
-  /** True when the session was still open when its events were read: the end of the replay says so. */
-  inProgress: boolean;
-}
+export type { Replay };
 
 /**
  * Prints the plain timeline, one line per statement, waiting between lines

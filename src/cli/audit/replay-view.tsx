@@ -15,7 +15,7 @@ import {
   type ReplayState,
   type TimelineStep,
 } from './replay-timeline.js';
-import type { Replay } from './replay-ui.js';
+import type { Replay } from './replay-timeline.js';
 import type { AuditEvent } from './types.js';
 
 export interface ReplayViewProps {

@@ -1,6 +1,6 @@
 import type { MaskPlan } from './mask.js';
 import type { ActionRecord } from './record.js';
-import type { Hold } from './review.js';
+import type { ReviewRequirement } from './review.js';
 
 /** How the enforcer decided one action. */
 export type Decision = Allowed | Refused | Held;
@@ -61,3 +61,21 @@ export function refusedInstead(decision: Allowed, rule: string, message: string)
     ...(decision.record ? { record: { ...decision.record, decision: 'deny', rule } } : {}),
   };
 }
+
+/**
+ * An action held until someone approves it: what must be approved, and the
+ * decision that applies once it is (its masks and its record).
+ */
+export interface Hold {
+  requirement: ReviewRequirement;
+  /** The policy version that asked for the review. */
+  policyHash: string;
+  /** What is approved: the action's text as the client sent it … */
+  text: string;
+  /** … and its fingerprint (`;`-joined per statement for SQL). */
+  fingerprint: string;
+  approved: Allowed;
+}
+
+/** How a held action ends: released with its masks, or refused naming the review. */
+export type Released = Allowed | Refused;

@@ -1,8 +1,8 @@
 import type { Action } from './action.js';
-import type { Decision, Held } from './decision.js';
+import type { Decision, Held, Released } from './decision.js';
 import type { MaskPlan, ResultMasker } from './mask.js';
 import type { ActionOutcome, ActionRecord, TerminalChunk } from './record.js';
-import type { HoldIo, Released } from './review.js';
+import type { HoldIo } from './review.js';
 
 /**
  * The one interface between a protocol and enforcement (policy, reviews,

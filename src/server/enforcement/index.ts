@@ -18,8 +18,10 @@ export {
   type Allowed,
   type Decision,
   type Held,
+  type Hold,
   type RefusalReason,
   type Refused,
+  type Released,
 } from './decision.js';
 export type { Enforcer } from './enforcer.js';
 export type { LineageSource, OutputLineage } from './lineage.js';
@@ -46,4 +48,4 @@ export type {
   SqlRecord,
   TerminalChunk,
 } from './record.js';
-export type { Hold, HoldIo, Released, ReviewRequirement } from './review.js';
+export type { HoldIo, ReviewRequirement } from './review.js';

@@ -1,4 +1,4 @@
-import type { OutputLineage } from './lineage.js';
+import type { OutputLineage } from '../enforcement/index.js';
 
 /**
  * What a statement does, as policy rules name it (`match.statements`).

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
-import type { AuditEvent, SessionRecord } from './store.js';
+import type { AuditEvent, SessionRecord } from './records.js';
 
 /** A decision an auditor filters on; `review` means a statement held for review. */
 export type AuditDecision = 'allow' | 'deny' | 'review';

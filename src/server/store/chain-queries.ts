@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditSignaturesTable, Database, EventsTable, SessionsTable } from './schema.js';
-import type { AuditEvent, ChainSignature, SessionRecord } from './store.js';
+import type { AuditEvent, ChainSignature, SessionRecord } from './records.js';
 
 /** One session's whole record, as `hoop audit verify` checks it. */
 export interface SessionChain {

@@ -1,4 +1,4 @@
-import type { AuditEvent } from './store.js';
+import type { AuditEvent } from './records.js';
 
 /** Each detail is serialized once: for its event's hash, the journal and the store. */
 const serialized = new WeakMap<object, string>();

@@ -9,7 +9,7 @@ import type {
   ResultPreview,
   StatementEvent,
   TerminalEvent,
-} from './store.js';
+} from './records.js';
 
 /**
  * An event as its row: what the store inserts, the SQLite store's prepared

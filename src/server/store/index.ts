@@ -4,6 +4,14 @@ import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 export type { AuditDecision, AuditRecords, EventQuery, SessionQuery } from './audit-queries.js';
 export type { ReviewFilter, ReviewRecords, ReviewTransition } from './review-queries.js';
+export type {
+  Review,
+  ReviewKind,
+  ReviewRequester,
+  ReviewStatus,
+  ReviewVote,
+  StoredRequirement,
+} from './review-records.js';
 export type { PurgeRecord, RetentionRecords } from './retention-queries.js';
 
 export type { ChainRecords, SessionChain } from './chain-queries.js';

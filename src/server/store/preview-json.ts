@@ -1,4 +1,4 @@
-import type { ResultPreview } from './store.js';
+import type { ResultPreview } from './records.js';
 
 /** Each preview is serialized once: for its event's hash, the journal and the store. */
 const serialized = new WeakMap<ResultPreview, string>();

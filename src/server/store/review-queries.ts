@@ -1,6 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ReviewRequirement } from '../policy/index.js';
-import type { Review, ReviewKind, ReviewStatus, ReviewVote } from '../reviews/types.js';
+import type {
+  Review,
+  ReviewKind,
+  ReviewStatus,
+  ReviewVote,
+  StoredRequirement,
+} from './review-records.js';
 import type { Database, ReviewVotesTable, ReviewsTable } from './schema.js';
 
 /** Which reviews to list; newest first unless `oldestFirst`. */
@@ -155,7 +160,7 @@ function toReview(row: Selectable<ReviewsTable>, votes: ReviewVote[]): Review {
       groups: JSON.parse(row.requester_groups) as string[],
     },
     connection: row.connection,
-    requirement: JSON.parse(row.requirement) as ReviewRequirement,
+    requirement: JSON.parse(row.requirement) as StoredRequirement,
     policyHash: row.policy_hash,
     createdAt: new Date(row.created_at),
     expiresAt: new Date(row.expires_at),

@@ -3,7 +3,7 @@ import { toSignature } from './chain-queries.js';
 import { toRecord } from './kysely-store.js';
 import type { Selectable } from 'kysely';
 import type { AuditSignaturesTable, SessionsTable } from './schema.js';
-import type { ChainSignature, SessionRecord } from './store.js';
+import type { ChainSignature, SessionRecord } from './records.js';
 
 /**
  * Reads a SQLite store's sessions, signatures and events as stored rows, for
