@@ -115,6 +115,7 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
             classify: (error) => new TunnelClosedError('internal_error', error.message),
             endedFirst: 'target_closed',
             vanished: 'gateway_vanished',
+            closedCleanly: () => stream.closedCleanly,
           },
         ).then((result) => done({ result }));
       },

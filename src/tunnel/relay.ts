@@ -14,6 +14,12 @@ export interface RelaySide {
   vanished: CloseReasonName;
   /** Ends this side when the other one failed; defaults to `stream.destroy(error)`. */
   abort?: (error: TunnelClosedError) => void;
+  /**
+   * Whether the stream's peer ended it deliberately (a WebSocket close
+   * frame saying `done`): a close before both directions ended is then a
+   * clean end, not a peer that vanished.
+   */
+  closedCleanly?: () => boolean;
 }
 
 export interface RelayResult {
@@ -82,15 +88,20 @@ export function relay(a: RelaySide, b: RelaySide): Promise<RelayResult> {
       closed += 1;
       if (settled) return;
       // A stream that closed without an error but before both of its
-      // directions ended was cut off: its peer vanished.
+      // directions ended was cut off: its peer vanished, unless the peer
+      // said it was done (it closed first, cleanly: the other side ends too).
       if (!(side.stream.readableEnded && side.stream.writableFinished)) {
-        fail(
-          side,
-          other,
-        )(new TunnelClosedError(side.vanished, 'closed before the end of the stream'));
-      } else if (closed === 2) {
-        finish();
+        if (!side.closedCleanly?.()) {
+          fail(
+            side,
+            other,
+          )(new TunnelClosedError(side.vanished, 'closed before the end of the stream'));
+          return;
+        }
+        firstEnded ??= side.endedFirst;
+        other.stream.end();
       }
+      if (closed === 2) finish();
     };
 
     pump(a, b, (n) => (result.bytesAToB += n));

@@ -51,6 +51,8 @@ export class WebSocketStream extends Duplex {
   /** The peer said it stopped reading (a `pause` control message) and has not resumed. */
   private peerPaused = false;
   private remoteEnded = false;
+  /** The peer closed the WebSocket saying `done`: whatever was not sent yet, it ended deliberately. */
+  private cleanClose = false;
   /** Write (or final) callback waiting for the send queue to drain, or for the peer's close. */
   private pendingWrite: ((error?: Error | null) => void) | undefined;
 
@@ -137,6 +139,7 @@ export class WebSocketStream extends Duplex {
     this.stopPing();
     const { name, detail } = decodeCloseReason(code, reasonBuffer.toString('utf8'), this.vanished);
     if (name === 'done') {
+      this.cleanClose = true;
       // A clean close implies eof in whatever direction was still open.
       if (!this.remoteEnded) {
         this.remoteEnded = true;
@@ -247,6 +250,11 @@ export class WebSocketStream extends Duplex {
     }
     // A clean close handshake is not an error for our user.
     callback(error instanceof TunnelClosedError && error.reason === 'done' ? null : error);
+  }
+
+  /** Whether the peer closed the tunnel deliberately (`done`), rather than vanishing or failing. */
+  get closedCleanly(): boolean {
+    return this.cleanClose;
   }
 
   /** Closes the tunnel with a reason the peer will see and record. */
