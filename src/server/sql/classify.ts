@@ -17,7 +17,8 @@ import { walkStatement } from './walk.js';
 export function classifySql(sql: string): Classification {
   const parsed = parseSql(sql);
   if (!parsed.ok) {
-    const { message, position } = parsed;
+    const { message } = parsed;
+    const position = parsed.reason === 'syntax' ? parsed.position : undefined;
     return {
       ok: false,
       error: position === undefined ? { message } : { message, position },

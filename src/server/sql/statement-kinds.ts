@@ -1,4 +1,4 @@
-import type { Node } from 'libpg-query';
+import type { Node } from '@libpg-query/parser';
 import type { StatementKind } from './types.js';
 
 type NodeTag = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
