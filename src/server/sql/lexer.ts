@@ -80,14 +80,7 @@ export function forEachToken(sql: string, visit?: TokenVisitor): number {
         kind = 'word';
       }
     } else if (isOperatorChar(c)) {
-      i++;
-      while (i < n && isOperatorChar(sql.charCodeAt(i))) {
-        // A comment start ends an operator (scan.l: `operator` stops before `--` and `/*`).
-        const d = sql.charCodeAt(i);
-        const e = sql.charCodeAt(i + 1);
-        if ((d === 0x2d && e === 0x2d) || (d === 0x2f && e === 0x2a)) break;
-        i++;
-      }
+      i = operatorEnd(sql, i);
       kind = 'operator';
     } else if (c === 0x3a /* : */) {
       // `::` (cast) and `:=` (PL/pgSQL assignment) are single tokens.
@@ -209,6 +202,26 @@ function isDollarTagCont(c: number): boolean {
 
 export function isIdentCont(c: number): boolean {
   return isDollarTagCont(c) || c === 0x24;
+}
+
+/**
+ * The end of the operator at `start` as scan.l's `{operator}` rule reads
+ * it: a run of op_chars that stops before a comment, and that cannot end in
+ * `+` or `-` unless it holds one of ~ ! @ # % ^ & | ` ? (so `x=-1` is `=`
+ * then `-`).
+ */
+function operatorEnd(sql: string, start: number): number {
+  let i = start + 1;
+  while (i < sql.length && isOperatorChar(sql.charCodeAt(i))) {
+    const d = sql.charCodeAt(i);
+    const e = sql.charCodeAt(i + 1);
+    if ((d === 0x2d && e === 0x2d) || (d === 0x2f && e === 0x2a)) break;
+    i++;
+  }
+  if (i - start > 1 && !/[~!@#%^&|`?]/.test(sql.slice(start, i))) {
+    while (i - start > 1 && (sql.charCodeAt(i - 1) === 0x2b || sql.charCodeAt(i - 1) === 0x2d)) i--;
+  }
+  return i;
 }
 
 /** scan.l's op_chars. */

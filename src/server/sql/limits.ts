@@ -135,6 +135,16 @@ export class SqlBudget {
     if (this.tokens < 0) throw new SqlLimitExceeded('maxTokens', this.limits.maxTokens);
   }
 
+  /** Nodes that may still be visited. */
+  get nodesLeft(): number {
+    return this.nodes;
+  }
+
+  /** Tokens that may still be parsed. */
+  get tokensLeft(): number {
+    return this.tokens;
+  }
+
   spendNodes(count: number): void {
     this.nodes -= count;
     if (this.nodes < 0) throw new SqlLimitExceeded('maxNodes', this.limits.maxNodes);

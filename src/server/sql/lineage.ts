@@ -1,6 +1,13 @@
 import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
-import { qualifiedName } from './walk.js';
-import { type AstObject, asArray, asObject, isObject, stringParts, unwrap } from './ast.js';
+import {
+  type AstObject,
+  asArray,
+  asObject,
+  isObject,
+  qualifiedName,
+  stringParts,
+  unwrap,
+} from './ast.js';
 
 /**
  * Where one output value comes from: a base table column (table as written,

@@ -1,0 +1,132 @@
+import { isObject } from './ast.js';
+import { forEachToken } from './lexer.js';
+
+/**
+ * The SQL inside compiled PL/pgSQL (libpg_query's `pg_query_parse_plpgsql`
+ * JSON, which mirrors PostgreSQL's PLpgSQL_function, plpgsql.h): every
+ * embedded statement and expression, wherever it sits (statements in nested
+ * blocks, loops, CASE, exception handlers; expressions in conditions,
+ * assignments, RAISE and ASSERT, FOR bounds, cursor arguments, variable
+ * defaults and cursor declarations), so that nothing the body can run is
+ * left out. Each is a `PLpgSQL_expr` with its text and parse mode; finding
+ * them by that tag rather than statement by statement means a statement
+ * type this file does not name is still searched.
+ *
+ * Parse modes are PostgreSQL's RawParseMode (src/include/parser/parser.h):
+ * a statement is parsed as it is; an expression is PL/pgSQL's `PLpgSQL_Expr`
+ * production, which is a SELECT without its keyword (gram.y), so `SELECT `
+ * is put in front; an assignment `target := value` is split, its target's
+ * subscripts and its value each read as an expression.
+ */
+export interface PlpgsqlPiece {
+  /** SQL to classify: a statement, or `SELECT <expression>`. */
+  sql: string;
+  /** `sql` is `SELECT <expression>`: its own SELECT evaluates, and reads nothing without a FROM. */
+  expression: boolean;
+  /**
+   * Set for an expression whose value is run as SQL (EXECUTE, OPEN … FOR
+   * EXECUTE, FOR … IN EXECUTE, RETURN QUERY EXECUTE): it names the
+   * construct, and the piece's value is SQL built at run time unless it is a
+   * constant string.
+   */
+  executes?: string;
+}
+
+const RAW_PARSE_DEFAULT = 0;
+const RAW_PARSE_TYPE_NAME = 1;
+const RAW_PARSE_PLPGSQL_ASSIGN1 = 3;
+const RAW_PARSE_PLPGSQL_ASSIGN3 = 5;
+
+/** Expressions run as SQL, by the statement that holds them and the field they are in. */
+const EXECUTED: Readonly<Record<string, string>> = {
+  'PLpgSQL_stmt_dynexecute.query': 'EXECUTE',
+  'PLpgSQL_stmt_dynfors.query': 'FOR … IN EXECUTE',
+  'PLpgSQL_stmt_open.dynquery': 'OPEN … FOR EXECUTE',
+  'PLpgSQL_stmt_return_query.dynquery': 'RETURN QUERY EXECUTE',
+};
+
+/**
+ * The pieces of SQL in compiled functions, or why there are none to trust
+ * (a function without a body: the compiler returned a stub).
+ *
+ * @param visit called for every object of the tree, so that its size counts
+ *   against the classifier's node budget.
+ */
+export function plpgsqlPieces(
+  functions: readonly unknown[],
+  visit: () => void,
+): { pieces: PlpgsqlPiece[] } | { problem: string } {
+  const pieces: PlpgsqlPiece[] = [];
+  for (const entry of functions) {
+    const fn = isObject(entry) ? entry.PLpgSQL_function : undefined;
+    if (!isObject(fn) || !isObject(fn.action)) {
+      return { problem: 'the PL/pgSQL compiler returned no body' };
+    }
+  }
+  // Iterative, with the key path's last statement tag and field: bodies nest blocks in blocks.
+  const stack: { value: unknown; holder: string; field: string }[] = [
+    { value: functions, holder: '', field: '' },
+  ];
+  while (stack.length > 0) {
+    const { value, holder, field } = stack.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push({ value: item, holder, field });
+      continue;
+    }
+    if (!isObject(value)) continue;
+    visit();
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'PLpgSQL_expr' && isObject(child)) {
+        pieces.push(...expressionPieces(child, EXECUTED[`${holder}.${field}`]));
+      } else if (key.startsWith('PLpgSQL_')) {
+        stack.push({ value: child, holder: key, field: '' });
+      } else {
+        stack.push({ value: child, holder, field: key });
+      }
+    }
+  }
+  return { pieces };
+}
+
+function expressionPieces(
+  expr: Record<string, unknown>,
+  executes: string | undefined,
+): PlpgsqlPiece[] {
+  const query = typeof expr.query === 'string' ? expr.query : '';
+  const mode = typeof expr.parseMode === 'number' ? expr.parseMode : RAW_PARSE_DEFAULT;
+  if (mode === RAW_PARSE_TYPE_NAME) return [];
+  if (mode === RAW_PARSE_DEFAULT) return [{ sql: query, expression: false }];
+  if (mode >= RAW_PARSE_PLPGSQL_ASSIGN1 && mode <= RAW_PARSE_PLPGSQL_ASSIGN3) {
+    const split = splitAssignment(query);
+    if (split !== undefined) {
+      return [
+        { sql: `SELECT ${split.target}`, expression: true },
+        { sql: `SELECT ${split.value}`, expression: true },
+      ];
+    }
+  }
+  const piece: PlpgsqlPiece = { sql: `SELECT ${query}`, expression: true };
+  if (executes !== undefined) piece.executes = executes;
+  return [piece];
+}
+
+/**
+ * `target := value` (or `=`): the first `:=` or `=` outside brackets ends
+ * the target, which is a name with optional field selections and
+ * subscripts (pl_gram.y, `assign_var`; gram.y, `PLAssignStmt`).
+ */
+function splitAssignment(text: string): { target: string; value: string } | undefined {
+  let depth = 0;
+  let split: { target: string; value: string } | undefined;
+  forEachToken(text, (start, end, kind) => {
+    const token = text.slice(start, end);
+    if (kind === 'punctuation' && (token === '[' || token === '(')) depth++;
+    else if (kind === 'punctuation' && (token === ']' || token === ')')) depth--;
+    else if (depth === 0 && kind === 'operator' && (token === ':=' || token === '=')) {
+      split = { target: text.slice(0, start), value: text.slice(end) };
+      return false;
+    }
+    return true;
+  });
+  return split;
+}
