@@ -90,7 +90,9 @@ function compileRule(rule: Rule): CompiledRule {
     needsAction: m.statements !== undefined || m.tables !== undefined || m.functions !== undefined,
     namesDynamic: m.statements?.includes(DYNAMIC_KIND) === true,
     statements:
-      m.statements === undefined ? undefined : new Set(expandStatementKinds(m.statements)),
+      m.statements === undefined
+        ? undefined
+        : new Set(expandStatementKinds(m.statements, rule.effect === 'allow')),
     tables: m.tables === undefined ? undefined : compileObjects(m.tables, lenient),
     functions:
       m.functions === undefined

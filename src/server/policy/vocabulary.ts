@@ -38,7 +38,27 @@ export function expandFunctionSelectors(selectors: readonly string[]): string[] 
   ];
 }
 
-/** Statement kinds with each family replaced by itself and its members (`copy` → every COPY kind). */
-export function expandStatementKinds(kinds: readonly StatementKind[]): StatementKind[] {
-  return [...new Set(kinds.flatMap((kind) => [kind, ...(KIND_FAMILIES[kind] ?? [])]))];
+/**
+ * Statement kinds as a rule matches them: each family with its members
+ * (`copy` → every COPY direction). For an allow rule (`every`), naming a
+ * member also covers the family's own kind, which every statement of the
+ * family has besides its member: `statements: [copy_from_stdin, insert]`
+ * allows `COPY t FROM STDIN` (kinds copy, copy_from_stdin, insert) and no
+ * other direction. A deny rule naming a member still matches that member
+ * only.
+ */
+export function expandStatementKinds(
+  kinds: readonly StatementKind[],
+  every = false,
+): StatementKind[] {
+  const expanded = new Set(kinds.flatMap((kind) => [kind, ...(KIND_FAMILIES[kind] ?? [])]));
+  if (every) {
+    for (const [family, members] of Object.entries(KIND_FAMILIES) as [
+      StatementKind,
+      readonly StatementKind[],
+    ][]) {
+      if (members.some((member) => expanded.has(member))) expanded.add(family);
+    }
+  }
+  return [...expanded];
 }

@@ -47,7 +47,7 @@ export class Analysis {
     const parsed = parseSql(sql);
     if (!parsed.ok) {
       if (parsed.reason === 'limit') {
-        throw new SqlLimitExceeded('maxDepth', limits.maxDepth, 'the parser ran out of stack');
+        throw new SqlLimitExceeded('maxDepth', limits.maxDepth, parsed.message);
       }
       return parsed;
     }
@@ -123,7 +123,7 @@ export class Analysis {
   private plpgsql(into: Findings, text: string, depth: number, planned: boolean): void {
     const compiled = parsePlpgsql(text);
     if (!compiled.ok && compiled.reason === 'limit') {
-      throw new SqlLimitExceeded('maxDepth', this.limits.maxDepth, 'the parser ran out of stack');
+      throw new SqlLimitExceeded('maxDepth', this.limits.maxDepth, compiled.message);
     }
     const extracted = compiled.ok
       ? plpgsqlPieces(compiled.functions, () => this.budget.spendNodes(1))

@@ -48,7 +48,11 @@ export function forEachToken(sql: string, visit?: TokenVisitor): number {
     }
     const start = i;
     let kind: TokenKind;
-    if (isDigit(c) || (c === 0x2e /* . */ && isDigit(sql.charCodeAt(i + 1)))) {
+    if (c === 0x2e /* . */ && sql.charCodeAt(i + 1) === 0x2e) {
+      // scan.l's dot_dot, PL/pgSQL's FOR range.
+      i += 2;
+      kind = 'punctuation';
+    } else if (isDigit(c) || (c === 0x2e /* . */ && isDigit(sql.charCodeAt(i + 1)))) {
       i++;
       while (i < n && (isIdentCont(sql.charCodeAt(i)) || sql.charCodeAt(i) === 0x2e)) {
         // `1..10` in a PL/pgSQL FOR is two numbers around `..`.

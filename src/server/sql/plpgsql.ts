@@ -63,27 +63,29 @@ export function plpgsqlPieces(
       return { problem: 'the PL/pgSQL compiler returned no body' };
     }
   }
-  // Iterative, with the key path's last statement tag and field: bodies nest blocks in blocks.
-  const stack: { value: unknown; holder: string; field: string }[] = [
-    { value: functions, holder: '', field: '' },
-  ];
+  // Iterative, in document order, with the statement tag and field each value sits under:
+  // bodies nest blocks in blocks as deep as their text does.
+  type Entry = { value: unknown; holder: string; field: string };
+  const stack: Entry[] = [{ value: functions, holder: '', field: '' }];
   while (stack.length > 0) {
     const { value, holder, field } = stack.pop()!;
     if (Array.isArray(value)) {
-      for (const item of value) stack.push({ value: item, holder, field });
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], holder, field });
       continue;
     }
     if (!isObject(value)) continue;
     visit();
+    const children: Entry[] = [];
     for (const [key, child] of Object.entries(value)) {
       if (key === 'PLpgSQL_expr' && isObject(child)) {
         pieces.push(...expressionPieces(child, EXECUTED[`${holder}.${field}`]));
       } else if (key.startsWith('PLpgSQL_')) {
-        stack.push({ value: child, holder: key, field: '' });
+        children.push({ value: child, holder: key, field: '' });
       } else {
-        stack.push({ value: child, holder, field: key });
+        children.push({ value: child, holder, field: key });
       }
     }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
   return { pieces };
 }

@@ -6,6 +6,7 @@ import {
   type ClassifiedStatement,
   type StatementKind,
 } from '../../../../src/server/sql/index.js';
+import { parserSettled } from '../../../../src/server/sql/parser.js';
 
 before(() => initSqlParser());
 
@@ -642,16 +643,18 @@ describe('classifySql: query strings', () => {
     });
   });
 
-  it('refuses a tree too deep to walk rather than guessing', () => {
+  it('refuses a tree too deep to walk rather than guessing', async () => {
     const sum = (n: number): string => `select ${Array.from({ length: n }, () => '1').join(' + ')}`;
-    const shallow = classifySql(sum(1000));
+    const shallow = classifySql(sum(900));
     assert.ok(shallow.ok);
     assert.deepEqual(shallow.statements[0]!.kinds, ['select']);
-    // 5,000 nested operators exhaust the walker's recursion, 30,000 the parser's JSON decoding.
+    // 5,000 nested operators pass the depth limit, 30,000 exhaust the parser's own stack.
     for (const n of [5_000, 30_000]) {
       const deep = classifySql(sum(n));
-      assert.equal(deep.ok, false, `${n} terms`);
+      assert.ok(!deep.ok, `${n} terms`);
+      assert.equal(deep.error.code, 'HOOP_SQL_TOO_DEEP');
     }
+    await parserSettled();
   });
 });
 
