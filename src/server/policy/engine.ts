@@ -272,12 +272,16 @@ export class PolicyEngine {
           unclassified ??= rule;
           continue;
         }
-        if (dynamic && !rule.namesDynamic) {
-          // What the statement will do is known only when it runs: this rule cannot be checked.
-          unknowable ??= rule;
-          continue;
-        }
-        if (!actionMatches(rule, action)) continue;
+        if (dynamic) {
+          if (!rule.namesDynamic) {
+            // What the statement will do is known only when it runs: this rule cannot be checked.
+            unknowable ??= rule;
+            continue;
+          }
+          // A rule naming `dynamic`: an allow judges what it can see; any other rule cannot check
+          // its tables and functions against code not known, so takes them to match (fail closed).
+          if (rule.every && !actionMatches(rule, action)) continue;
+        } else if (!actionMatches(rule, action)) continue;
       }
       if (rule.time !== undefined && !rule.time((at ??= new Date()))) continue;
       if (rule.condition !== undefined) {

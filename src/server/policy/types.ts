@@ -200,8 +200,10 @@ export interface Policy {
    *   statements. If such a rule would otherwise apply, whatever its effect,
    *   the request is refused, naming the first such rule and why the
    *   statement is unknowable (`action.unknown`). A rule that names
-   *   `dynamic` decides it by its kinds, tables and functions like any
-   *   statement: an allow rule covers `dynamic` only by naming it. A deny
+   *   `dynamic` decides it: an allow rule by its kinds, tables and
+   *   functions like any statement (it covers `dynamic` only by naming
+   *   it); a deny, review or mask rule by its `statements` alone, its
+   *   `tables` and `functions` taken to match what cannot be seen. A deny
    *   that needs no classification, a failed condition and an unparsed
    *   statement's refusal come first. Conditions that read `action` count
    *   as limiting rules here too.

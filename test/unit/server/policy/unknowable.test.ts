@@ -117,6 +117,19 @@ describe('decide: statements whose effect cannot be known', () => {
     assert.equal(p.decide(request(alice, 'db', action('select 1'))).effect, 'allow');
   });
 
+  it('takes the tables and functions of a deny naming dynamic to match what it cannot see', () => {
+    const p = parsePolicy(`rules:
+  - name: no-runtime-file-reads
+    match: { statements: [dynamic], functions: ["@server-files"] }
+    effect: deny
+  - name: everyone
+    match: {}
+    effect: allow
+`);
+    assert.equal(p.decide(request(alice, 'db', action(DYNAMIC_DO))).rule, 'no-runtime-file-reads');
+    assert.equal(p.decide(request(alice, 'db', action('select 1'))).effect, 'allow');
+  });
+
   it('counts rules on tables, functions and conditions on the action as limiting, of any effect', () => {
     for (const rule of [
       'match: { tables: [vault.*] }\n    effect: mask\n    mask: { detectors: [email] }',

@@ -226,6 +226,23 @@ const EVASIONS: Evasion[] = [
     kinds: ['delete'],
     tables: ['vault.secrets'],
   },
+  {
+    name: 'COPY TO PROGRAM in a DO block',
+    sql: "do $$ begin copy (select 1) to program 'id'; end $$",
+    kinds: ['copy_to_program'],
+    groups: ['@program-execution'],
+  },
+  {
+    name: 'an untrusted-language function created through EXECUTE',
+    sql: "do $a$ begin execute 'create function f() returns int language plpython3u as ''return 1'''; end $a$",
+    unknown: 'language',
+  },
+  {
+    name: 'LOAD through EXECUTE',
+    sql: "do $$ begin execute 'load ''/tmp/evil.so'''; end $$",
+    functions: ['load'],
+    groups: ['@code-loading'],
+  },
   // Functions that run SQL from strings.
   {
     name: 'query_to_xml of a constant',
