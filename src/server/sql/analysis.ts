@@ -9,7 +9,12 @@ import {
 import { countTokens } from './lexer.js';
 import { SqlBudget, SqlLimitExceeded, type SqlLimits } from './limits.js';
 import { parsePlpgsql, parseSql, type ParseFailure, type RawStatement } from './parser.js';
-import { plpgsqlPieces, type PlpgsqlPiece } from './plpgsql.js';
+import {
+  isUnknownFieldError,
+  plpgsqlPieces,
+  rowTypesAsRecords,
+  type PlpgsqlPiece,
+} from './plpgsql.js';
 import { constantString } from './sql-functions.js';
 import { walkStatement } from './walk.js';
 
@@ -121,7 +126,9 @@ export class Analysis {
 
   /** The PL/pgSQL of a DO block or CREATE FUNCTION (`text`), compiled and every piece of SQL in it classified. */
   private plpgsql(into: Findings, text: string, depth: number, planned: boolean): void {
-    const compiled = parsePlpgsql(text);
+    let compiled = parsePlpgsql(text);
+    const retry = !compiled.ok && isUnknownFieldError(compiled.message) && rowTypesAsRecords(text);
+    if (retry) compiled = parsePlpgsql(retry);
     if (!compiled.ok && compiled.reason === 'limit') {
       throw new SqlLimitExceeded('maxDepth', this.limits.maxDepth, compiled.message);
     }

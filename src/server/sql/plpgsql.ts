@@ -132,3 +132,31 @@ function splitAssignment(text: string): { target: string; value: string } | unde
   });
   return split;
 }
+
+/**
+ * The statement with every `name%ROWTYPE` written `record`, for a second
+ * compile when the first fails on a field of such a variable (`r.col := 1`
+ * gives `"r.col" is not a known variable`): libpg_query compiles without a
+ * catalog, so it cannot give `r t%ROWTYPE` the fields of `t`, where
+ * PostgreSQL would (plpgsql_parse_wordrowtype). A record variable takes any
+ * field.
+ *
+ * The rewrite is textual, so it is kept to spans that can change nothing
+ * around them: unquoted names (letters, digits, `_`), dots, blanks, `%` and
+ * the word `rowtype`. With no quote, `$`, `-` or `/` in the span, no string,
+ * quoted identifier, dollar quote or comment can begin or end differently,
+ * and no table, function or statement can be hidden. A quoted name
+ * (`"T"%ROWTYPE`) is not rewritten, and such a body stays unknowable.
+ */
+export function rowTypesAsRecords(text: string): string | undefined {
+  const rewritten = text.replace(ROW_TYPE, 'record');
+  return rewritten === text ? undefined : rewritten;
+}
+
+const NAME = '[A-Za-z_\\u0080-\\uffff][A-Za-z0-9_\\u0080-\\uffff]*';
+const ROW_TYPE = new RegExp(`\\b${NAME}(?:\\s*\\.\\s*${NAME})*\\s*%\\s*rowtype\\b`, 'gi');
+
+/** The compiler's complaint about an unknown variable with a field: what a `%ROWTYPE` variable gives. */
+export function isUnknownFieldError(message: string): boolean {
+  return /^"[^"]+\.[^"]+" is not a known variable$/.test(message);
+}

@@ -101,6 +101,22 @@ end`;
     ]);
   });
 
+  it('compiles fields of %ROWTYPE variables, which need the catalog, as fields of records', () => {
+    const s = one(
+      "create function f() returns void language plpgsql as $$ declare r app.t%ROWTYPE; begin select * into r from app.t; r.total := pg_read_file('x'); end $$",
+    );
+    assert.deepEqual(s.unknown, []);
+    assert.deepEqual(s.tables, ['app.t']);
+    assert.deepEqual(s.functions, ['pg_read_file']);
+    // A composite type named bare is not rewritten: that body stays unknowable.
+    assert.equal(
+      one(
+        'create function f() returns void language plpgsql as $$ declare r t; begin r.a := 1; end $$',
+      ).unknown[0]?.reason,
+      'unparsed-body',
+    );
+  });
+
   it('names what builds the SQL an EXECUTE runs', () => {
     assert.deepEqual(
       one("do $$ begin execute format('drop table %I', 't') || quote_literal('x'); end $$").unknown,
