@@ -98,6 +98,18 @@ export const ERROR_CODES = {
   HOOP_AUDIT_TAMPERED: { status: 422, exit: 1 },
   /** A statement's event could not be made durable: the session is closed rather than run unrecorded. */
   HOOP_AUDIT_UNRECORDED: { status: 503, exit: 6 },
+  /** A SQL string longer than the classifier's `maxLength`; refused before it is parsed. */
+  HOOP_SQL_TOO_LONG: { status: 413, exit: 3 },
+  /** A SQL string (with the code inside it) holding more lexical tokens than `maxTokens`. */
+  HOOP_SQL_TOO_MANY_TOKENS: { status: 422, exit: 3 },
+  /** A SQL parse tree nested deeper than `maxDepth`, or deep enough to exhaust the parser's stack. */
+  HOOP_SQL_TOO_DEEP: { status: 422, exit: 3 },
+  /** SQL parse trees (the string's and its bodies') with more nodes than `maxNodes`. */
+  HOOP_SQL_TOO_MANY_NODES: { status: 422, exit: 3 },
+  /** A SQL string (or a body inside it) with more statements than `maxStatements`. */
+  HOOP_SQL_TOO_MANY_STATEMENTS: { status: 422, exit: 3 },
+  /** Code nested in code (a body in a body …) deeper than `maxCodeDepth`. */
+  HOOP_SQL_CODE_TOO_DEEP: { status: 422, exit: 3 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;

@@ -1,6 +1,11 @@
 import { compileNames, compileObjects, matchesName } from './glob.js';
 import type { Rule, RuleMatch } from './types.js';
-import { STATEMENT_KINDS } from './vocabulary.js';
+import {
+  expandFunctionSelectors,
+  expandStatementKinds,
+  STATEMENT_KINDS,
+  type StatementKind,
+} from './vocabulary.js';
 
 /*
  * Which requests one rule matches compared with another's, from the rules'
@@ -90,13 +95,23 @@ function connectionsCover(a: readonly string[] | undefined, b: readonly string[]
 
 const ALL_KINDS = STATEMENT_KINDS.length;
 
+/** A rule's statement kinds as it matches them: families (`copy`) with their members. */
+function kinds(match: RuleMatch): StatementKind[] | undefined {
+  return match.statements === undefined ? undefined : expandStatementKinds(match.statements);
+}
+
+/** A rule's function selectors as it matches them: groups (`@server-files`) as their members. */
+function functions(match: RuleMatch): string[] | undefined {
+  return match.functions === undefined ? undefined : expandFunctionSelectors(match.functions);
+}
+
 function statementsCover(a: Rule, b: Rule): boolean {
-  const as = a.match.statements;
+  const as = kinds(a.match);
   if (as === undefined || new Set(as).size === ALL_KINDS) return true;
   // An allow rule needs every kind of a statement in its list; a rule that matches any one kind
   // also matches statements with other kinds, which only a list of every kind would cover.
   if (every(a) && !every(b)) return false;
-  return listCovers(as, b.match.statements);
+  return listCovers(as, kinds(b.match));
 }
 
 /**
@@ -151,7 +166,7 @@ export function covers(a: Rule, b: Rule): boolean {
     listCovers(am.apiKeys, bm.apiKeys, sameIgnoringCase) &&
     statementsCover(a, b) &&
     objectsCover(a, b, (m) => m.tables) &&
-    objectsCover(a, b, (m) => m.functions)
+    objectsCover(a, b, functions)
   );
 }
 
@@ -194,7 +209,7 @@ export function disjoint(a: Rule, b: Rule): boolean {
   if (!intersects(am.types, bm.types)) return true;
   if (!intersects(am.apiKeys, bm.apiKeys, sameIgnoringCase)) return true;
   // A statement an allow rule matches has only kinds from its list; the other rule needs one of its own.
-  const [as, bs] = [am.statements, bm.statements];
+  const [as, bs] = [kinds(am), kinds(bm)];
   if (as !== undefined && bs !== undefined && (every(a) || every(b)) && !intersects(as, bs)) {
     return true;
   }

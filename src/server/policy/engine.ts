@@ -8,6 +8,7 @@ import {
 import { compileNames, compileObjects, matchesName, type NameMatcher } from './glob.js';
 import { MESSAGES } from './messages.js';
 import { compileWindows, type TimeMatcher } from './time-window.js';
+import { DYNAMIC_KIND, expandFunctionSelectors, expandStatementKinds } from './vocabulary.js';
 import { parseDuration } from '../../lib/duration.js';
 import {
   DEFAULT_REVIEW_TIMEOUT_MS,
@@ -43,8 +44,16 @@ interface CompiledRule {
   condition: CompiledCondition | undefined;
   /** True when the rule looks at what is asked (statements, tables, functions). */
   needsAction: boolean;
+  /**
+   * The rule names `dynamic` in its statements: it decides statements whose
+   * effect is known only at run time by their kinds like any other, instead
+   * of refusing them for want of knowing what they do.
+   */
+  namesDynamic: boolean;
+  /** The kinds named, with families expanded (`copy` → every COPY kind). */
   statements: ReadonlySet<string> | undefined;
   tables: RegExp | undefined;
+  /** The functions named, with each `@group` expanded to its members. */
   functions: RegExp | undefined;
   /** Allow rules require every kind, table and function to be covered; the others, any. */
   every: boolean;
@@ -79,9 +88,16 @@ function compileRule(rule: Rule): CompiledRule {
       m.time === undefined ? undefined : compileWindows(Array.isArray(m.time) ? m.time : [m.time]),
     condition: rule.when === undefined ? undefined : condition(rule),
     needsAction: m.statements !== undefined || m.tables !== undefined || m.functions !== undefined,
-    statements: m.statements === undefined ? undefined : new Set(m.statements),
+    namesDynamic: m.statements?.includes(DYNAMIC_KIND) === true,
+    statements:
+      m.statements === undefined
+        ? undefined
+        : new Set(expandStatementKinds(m.statements, rule.effect === 'allow')),
     tables: m.tables === undefined ? undefined : compileObjects(m.tables, lenient),
-    functions: m.functions === undefined ? undefined : compileObjects(m.functions, lenient),
+    functions:
+      m.functions === undefined
+        ? undefined
+        : compileObjects(expandFunctionSelectors(m.functions), lenient),
     every: rule.effect === 'allow',
     message:
       rule.effect === 'deny'
@@ -237,7 +253,13 @@ export class PolicyEngine {
     let review: CompiledRule | undefined;
     let allow: CompiledRule | undefined;
     let unclassified: CompiledRule | undefined;
+    let unknowable: CompiledRule | undefined;
     let failed: { rule: CompiledRule; error: unknown } | undefined;
+    // Parsed, but running code whose effect only the run will tell (kind `dynamic`).
+    const dynamic =
+      action !== undefined &&
+      action.unparsed !== true &&
+      (action.kinds.includes(DYNAMIC_KIND) || (action.unknown?.length ?? 0) > 0);
     // Read once, when a rule first needs it: one decision sees one instant.
     let at = request.at;
     let context: ConditionContext | undefined;
@@ -250,12 +272,25 @@ export class PolicyEngine {
           unclassified ??= rule;
           continue;
         }
-        if (!actionMatches(rule, action)) continue;
+        if (dynamic) {
+          if (!rule.namesDynamic) {
+            // What the statement will do is known only when it runs: this rule cannot be checked.
+            unknowable ??= rule;
+            continue;
+          }
+          // A rule naming `dynamic`: an allow judges what it can see; any other rule cannot check
+          // its tables and functions against code not known, so takes them to match (fail closed).
+          if (rule.every && !actionMatches(rule, action)) continue;
+        } else if (!actionMatches(rule, action)) continue;
       }
       if (rule.time !== undefined && !rule.time((at ??= new Date()))) continue;
       if (rule.condition !== undefined) {
         if (rule.condition.usesAction && action?.unparsed === true) {
           unclassified ??= rule;
+          continue;
+        }
+        if (rule.condition.usesAction && dynamic && !rule.namesDynamic) {
+          unknowable ??= rule;
           continue;
         }
         context ??= conditionContext(request, (at ??= new Date()));
@@ -292,6 +327,15 @@ export class PolicyEngine {
         effect: 'deny',
         rule: unclassified.name,
         message: MESSAGES.unclassified,
+        masks,
+        matched,
+      };
+    }
+    if (unknowable !== undefined) {
+      return {
+        effect: 'deny',
+        rule: unknowable.name,
+        message: MESSAGES.unknowable(unknowable.name, action?.unknown?.[0]?.message),
         masks,
         matched,
       };

@@ -3,6 +3,10 @@ export const MESSAGES = {
   defaultDeny: 'no policy rule allows this request',
   unclassified: 'statement could not be classified',
   denied: (rule: string) => `refused by policy rule ${rule}`,
+  /** `why` completes "the statement …" (`executes SQL built at run time (…)`). */
+  unknowable: (rule: string, why: string | undefined) =>
+    `the statement ${why ?? 'runs code whose effect is known only at run time'}, ` +
+    `so policy rule ${rule} cannot be checked against it`,
   conditionFailed: (rule: string, why: string) =>
     `the condition of policy rule ${rule} failed (${why}), so the rule refuses the request`,
   review: (rule: string, approvers: readonly string[], message: string | undefined) =>

@@ -5,7 +5,14 @@ import { parseDuration } from '../../lib/duration.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { compileCondition } from './condition.js';
 import { DAYS, isTimeZone, parseClock, windowProblem } from './time-window.js';
-import { DETECTORS, STATEMENT_KINDS } from './vocabulary.js';
+import { closest } from '../config/suggest.js';
+import {
+  DETECTORS,
+  FUNCTION_GROUP_NAMES,
+  isFunctionGroup,
+  isGroupSelector,
+  STATEMENT_KINDS,
+} from './vocabulary.js';
 
 /*
  * The shape of a policy (DESIGN.md, "Policy as code"). Objects are strict, so
@@ -30,8 +37,33 @@ export const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
 /** `table`, `schema.table` or `catalog.schema.table`, `*` as a wildcard within one part. */
 const TABLE_SELECTOR = /^[^.\s]+(\.[^.\s]+){0,2}$/;
 
-/** `function` or `schema.function`. */
+/** `function` or `schema.function`, or `@group`. */
 const FUNCTION_SELECTOR = /^[^.\s]+(\.[^.\s]+)?$/;
+
+/** A function selector, or a function group the classifier knows (with a suggestion when not). */
+const functionSelector = z
+  .string({ error: 'expected a function' })
+  .regex(FUNCTION_SELECTOR, {
+    error: 'expected a function as name or schema.name, with * as a wildcard, or a @group',
+  })
+  .superRefine((value, context) => {
+    if (!isGroupSelector(value) || isFunctionGroup(value)) return;
+    const guess = closest(value, FUNCTION_GROUP_NAMES);
+    context.addIssue({
+      code: 'custom',
+      message:
+        `unknown function group ${JSON.stringify(value)}; ` +
+        (guess !== undefined
+          ? `did you mean \`${guess}\`?`
+          : `expected one of ${FUNCTION_GROUP_NAMES.join(', ')}`),
+    });
+  })
+  .meta({
+    description:
+      'A function as name or schema.name, * as a wildcard, or a function group: ' +
+      `${FUNCTION_GROUP_NAMES.join(', ')}.`,
+    examples: ['pg_read_file', 'public.*', '@server-files'],
+  });
 
 const connection = z.string({ error: 'expected a connection name' }).regex(CONNECTION_GLOB, {
   error: 'expected a connection name of letters, digits, ".", "_", "-" and "*" as a wildcard',
@@ -112,12 +144,7 @@ const match = z
       }),
       'tables',
     ).optional(),
-    functions: list(
-      z.string({ error: 'expected a function' }).regex(FUNCTION_SELECTOR, {
-        error: 'expected a function as name or schema.name, with * as a wildcard',
-      }),
-      'functions',
-    ).optional(),
+    functions: list(functionSelector, 'functions').optional(),
   })
   .meta({
     id: 'match',

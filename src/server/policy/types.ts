@@ -27,9 +27,10 @@ export interface PolicyRequest {
 
 /**
  * One classified SQL statement. The SQL classifier's `ClassifiedStatement`
- * maps onto it field for field (`kinds`, `tables`, `functions`); `unparsed`
- * is set when the statement could not be parsed, and then the lists are
- * not to be trusted (see {@link Policy.decide}).
+ * maps onto it field for field (`kinds`, `tables`, `functions`, `unknown`);
+ * `unparsed` is set when the statement could not be classified (it did not
+ * parse, or exceeded a limit), and then the lists are not to be trusted
+ * (see {@link Policy.decide}).
  */
 export interface SqlAction {
   type: 'sql';
@@ -38,6 +39,13 @@ export interface SqlAction {
   tables: readonly string[];
   functions: readonly string[];
   unparsed?: boolean;
+  /**
+   * What the statement runs that cannot be known before it runs (SQL built
+   * at run time, code in another language…), each `message` completing "the
+   * statement …". A statement with kind `dynamic` is unknowable with or
+   * without it; it only words the refusal.
+   */
+  unknown?: readonly { reason: string; message: string }[];
 }
 
 /** What a mask rule asks the masking stage to do with a response. */
@@ -104,7 +112,8 @@ export interface RuleMatch {
   time?: TimeWindow | TimeWindow[];
   /**
    * SQL statement kinds. Rules that name statements, tables or functions
-   * apply to SQL statements only, never to opening a session.
+   * apply to SQL statements only, never to opening a session. `copy` stands
+   * for every COPY direction (`copy_to_program`, …) as well.
    */
   statements?: StatementKind[];
   /**
@@ -118,7 +127,12 @@ export interface RuleMatch {
    * refuses every unqualified table.
    */
   tables?: string[];
-  /** Functions as `name` or `schema.name`, matched like tables. */
+  /**
+   * Functions as `name` or `schema.name`, matched like tables, or function
+   * groups (`@server-files`, `@dynamic-sql`, … see the SQL classifier's
+   * `function-groups.ts`), which stand for their members whatever their
+   * schema and for the operations that are statements (`copy program`).
+   */
   functions?: string[];
 }
 
@@ -174,6 +188,20 @@ export interface Policy {
    *   decided is unknown, so fail closed. A deny that needs no
    *   classification still takes precedence with its own message. The
    *   same holds for a rule whose `when` condition reads `action`.
+   * - A statement that parsed but runs code whose effect is known only at
+   *   run time (kind `dynamic`: SQL built at run time, a body in a language
+   *   the gateway cannot analyse…) matches no rule that names `statements`,
+   *   `tables` or `functions` without naming `dynamic` among its
+   *   statements. If such a rule would otherwise apply, whatever its effect,
+   *   the request is refused, naming the first such rule and why the
+   *   statement is unknowable (`action.unknown`). A rule that names
+   *   `dynamic` decides it: an allow rule by its kinds, tables and
+   *   functions like any statement (it covers `dynamic` only by naming
+   *   it); a deny, review or mask rule by its `statements` alone, its
+   *   `tables` and `functions` taken to match what cannot be seen. A deny
+   *   that needs no classification, a failed condition and an unparsed
+   *   statement's refusal come first. Conditions that read `action` count
+   *   as limiting rules here too.
    * - Otherwise a matching `review` decides `review`, with the first such
    *   rule's approvers, approvals and timeout (deny beats review beats
    *   allow): the caller holds the request until it is approved, or refuses

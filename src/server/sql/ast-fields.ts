@@ -9,7 +9,7 @@
  * function could hide in it.
  *
  * Generated from `@pgsql/types` (the TypeScript mirror of parsenodes.h that
- * ships with libpg-query); `test/unit/server/sql/ast-fields.test.ts` re-derives
+ * ships with @libpg-query/parser); `test/unit/server/sql/ast-fields.test.ts` re-derives
  * it from the installed types and fails, printing the new table, when the
  * parser is upgraded and the two differ.
  */

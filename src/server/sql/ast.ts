@@ -32,3 +32,8 @@ export function stringParts(list: unknown): string[] {
     return typeof s === 'string' ? [s] : [];
   });
 }
+
+/** Name parts joined by dots; a part holding a dot or a quote is quoted so the result parses back. */
+export function qualifiedName(parts: readonly string[]): string {
+  return parts.map((p) => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)).join('.');
+}

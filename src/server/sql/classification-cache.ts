@@ -88,7 +88,9 @@ function reusable(statement: ClassifiedStatement): boolean {
     statement.prepared === undefined &&
     statement.planned === undefined &&
     !statement.opaque &&
-    !statement.roleChange
+    !statement.roleChange &&
+    statement.prepares === undefined &&
+    statement.settings.length === 0
   );
 }
 

@@ -1,40 +1,79 @@
+import { type AstObject, unwrap } from './ast.js';
+import { Analysis } from './analysis.js';
 import { copyOut } from './copy-out.js';
+import type { Findings } from './findings.js';
+import { FUNCTION_GROUP_NAMES } from './function-groups.js';
 import { fingerprint } from './fingerprint.js';
 import { statementLineage } from './lineage.js';
-import { parseSql } from './parser.js';
+import { resolveLimits, SqlLimitExceeded, type SqlLimits } from './limits.js';
 import { WRITE_KINDS } from './statement-kinds.js';
-import type { Classification, ClassifiedStatement } from './types.js';
-import { walkStatement } from './walk.js';
+import type { Classification, ClassifiedStatement, StatementKind } from './types.js';
+
+export interface ClassifyOptions {
+  /** Limits on the text (see `limits.ts`); each one left out has its default. */
+  limits?: Partial<SqlLimits>;
+}
 
 /**
  * Classifies every statement of a simple-query string (or one extended-query
- * Parse) from PostgreSQL's own parse tree. Pure and synchronous; call
- * `initSqlParser()` once before. Unparseable text is `ok: false`, which the
- * caller must treat as refused: nothing is ever guessed.
+ * Parse) from PostgreSQL's own parse tree, including the code the
+ * statements carry (function bodies, DO blocks, SQL given to functions as
+ * strings). Pure and synchronous; call `initSqlParser()` once before.
+ *
+ * A string that does not parse, or that exceeds a limit, is `ok: false`,
+ * which the caller must treat as refused: nothing is ever guessed. A string
+ * that parses but runs code whose effect is unknowable has statements with
+ * kind `dynamic` and `unknown` saying why.
  *
  * @throws HoopError `HOOP_INTERNAL` when the parser has not been initialised.
+ * @throws RangeError when a limit in `options` is not a positive whole number.
  */
-export function classifySql(sql: string): Classification {
-  const parsed = parseSql(sql);
-  if (!parsed.ok) {
-    const { message, position } = parsed;
-    return {
-      ok: false,
-      error: position === undefined ? { message } : { message, position },
-      text: sql,
-    };
-  }
+export function classifySql(sql: string, options: ClassifyOptions = {}): Classification {
+  return classifyWithin(sql, resolveLimits(options.limits));
+}
+
+/** A classifier with its limits resolved once (for `cachedClassifier`). */
+export function sqlClassifier(options: ClassifyOptions = {}): (sql: string) => Classification {
+  const limits = resolveLimits(options.limits);
+  return (sql) => classifyWithin(sql, limits);
+}
+
+function classifyWithin(sql: string, limits: SqlLimits): Classification {
+  const analysis = new Analysis(limits);
   try {
+    const parsed = analysis.parse(sql);
+    if (!parsed.ok) {
+      const { message, position } =
+        parsed.reason === 'syntax' ? parsed : { ...parsed, position: undefined };
+      return {
+        ok: false,
+        reason: 'syntax',
+        error: position === undefined ? { message } : { message, position },
+        text: sql,
+      };
+    }
     return {
       ok: true,
-      statements: parsed.statements.map(({ stmt, text }) => classify(stmt, text)),
+      statements: parsed.statements.map(({ stmt, text }) => classified(analysis, stmt, text)),
     };
   } catch (err) {
-    // A tree too deep for the walker's recursion (thousands of nested operators): refuse it.
+    if (err instanceof SqlLimitExceeded) {
+      return {
+        ok: false,
+        reason: 'limit',
+        error: { message: err.message, code: err.code },
+        text: sql,
+      };
+    }
+    // The depth limit keeps every recursion far from the stack's end; this is the backstop.
     if (err instanceof RangeError) {
       return {
         ok: false,
-        error: { message: 'statement is too deeply nested to classify' },
+        reason: 'limit',
+        error: {
+          message: 'the statement is too deeply nested to classify',
+          code: 'HOOP_SQL_TOO_DEEP',
+        },
         text: sql,
       };
     }
@@ -42,13 +81,12 @@ export function classifySql(sql: string): Classification {
   }
 }
 
-function classify(stmt: Record<string, unknown>, text: string): ClassifiedStatement {
+/** A top-level statement (or a PREPARE's inner one) with everything the protocol layer reads. */
+function classified(analysis: Analysis, stmt: AstObject, text: string): ClassifiedStatement {
   const [tag = ''] = Object.keys(stmt);
-  const node = stmt[tag];
-  const body = typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : {};
-  const found = walkStatement(tag, body);
-  // A top-level node the tables do not know still gets a kind: never an empty list.
-  const kinds = found.kinds.size > 0 ? [...found.kinds] : (['utility'] as const).slice();
+  const node = unwrap(stmt, tag) ?? {};
+  const found = analysis.findings(tag, node, text, 0);
+  const kinds = statementKinds(found);
   const copy = found.copy;
   const statement: ClassifiedStatement = {
     text,
@@ -56,22 +94,40 @@ function classify(stmt: Record<string, unknown>, text: string): ClassifiedStatem
     tables: [...found.tables],
     functions: [...found.functions],
     dangerousFunctions: [...found.dangerous],
+    functionGroups: FUNCTION_GROUP_NAMES.filter((group) => found.groups.has(group)),
+    routines: [...found.routines.values()],
+    unknown: found.unknown,
+    settings: found.settings,
     writes:
       kinds.some((kind) => WRITE_KINDS.has(kind)) ||
-      found.opaque ||
       (copy !== undefined && (copy.program || copy.serverFile)),
-    opaque: found.opaque,
+    opaque: found.unknown.length > 0,
     roleChange: found.roleChange,
     fingerprint: fingerprint(stmt),
-    lineage: statementLineage(tag, body),
+    lineage: statementLineage(tag, node),
   };
   if (copy) {
     statement.copy =
       copy.direction === 'out' && !copy.program && !copy.serverFile
-        ? { ...copy, out: copyOut(node as Record<string, unknown>, text) }
+        ? { ...copy, out: copyOut(node, text) }
         : copy;
   }
   if (found.prepared !== undefined) statement.prepared = found.prepared;
+  if (found.prepares !== undefined) {
+    const { name, tag: innerTag, node: inner } = found.prepares;
+    statement.prepares = { name, statement: classified(analysis, { [innerTag]: inner }, text) };
+  }
   if (found.planned) statement.planned = [...found.planned];
   return statement;
+}
+
+/**
+ * The statement's kinds, its own first; `utility` for a statement the kind
+ * table does not know (never an empty list), and `dynamic` whenever something
+ * in it is unknowable.
+ */
+function statementKinds(found: Findings): StatementKind[] {
+  const kinds: StatementKind[] = found.kinds.size > 0 ? [...found.kinds] : ['utility'];
+  if (found.unknown.length > 0 && !kinds.includes('dynamic')) kinds.push('dynamic');
+  return kinds;
 }

@@ -9,20 +9,44 @@ const POSITION_KEYS = new Set(['location', 'stmt_location', 'stmt_len']);
  * pg_stat_statements' query jumbling: keyword case, whitespace, comments and
  * constant values do not change it; identifiers, operators and structure do.
  * Keys are sorted so the hash does not depend on the JSON's field order.
+ *
+ * The canonical text is written piece by piece into one list and joined
+ * once: building it by nesting strings level by level copied every subtree
+ * once per level above it, quadratic in the depth of an operator chain.
  */
 export function fingerprint(stmt: unknown): string {
-  return createHash('sha256').update(canonical(stmt)).digest('hex').slice(0, 32);
+  const out: string[] = [];
+  canonical(stmt, out);
+  return createHash('sha256').update(out.join('')).digest('hex').slice(0, 32);
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+function canonical(value: unknown, out: string[]): void {
+  if (Array.isArray(value)) {
+    out.push('[');
+    value.forEach((item, i) => {
+      if (i > 0) out.push(',');
+      canonical(item, out);
+    });
+    out.push(']');
+    return;
+  }
+  if (typeof value !== 'object' || value === null) {
+    out.push(JSON.stringify(value) ?? 'null');
+    return;
+  }
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object)
     .filter((key) => !POSITION_KEYS.has(key))
     .sort();
-  const fields = keys.map((key) =>
-    key === 'A_Const' ? '"A_Const":"?"' : `${JSON.stringify(key)}:${canonical(object[key])}`,
-  );
-  return `{${fields.join(',')}}`;
+  out.push('{');
+  keys.forEach((key, i) => {
+    if (i > 0) out.push(',');
+    if (key === 'A_Const') {
+      out.push('"A_Const":"?"');
+      return;
+    }
+    out.push(JSON.stringify(key), ':');
+    canonical(object[key], out);
+  });
+  out.push('}');
 }

@@ -1,9 +1,16 @@
 import type { LineageSource, OutputLineage } from '../enforcement/index.js';
 import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
+import {
+  type AstObject,
+  asArray,
+  asObject,
+  isObject,
+  qualifiedName,
+  stringParts,
+  unwrap,
+} from './ast.js';
 
 export type { LineageSource, OutputLineage };
-import { qualifiedName } from './walk.js';
-import { type AstObject, asArray, asObject, isObject, stringParts, unwrap } from './ast.js';
 
 /**
  * Lineage of the outputs of one statement, or `null` when it returns no rows

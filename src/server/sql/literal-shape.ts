@@ -5,7 +5,7 @@
  * which is what lets a classification be reused across them
  * (`classification-cache.ts`).
  *
- * A small scanner after PostgreSQL's own (`scan.l`): comments (nested block
+ * A scanner after PostgreSQL's own (`scan.l`, helpers in `lexer.ts`): comments (nested block
  * comments too), string constants in every prefix form, dollar-quoted
  * strings, quoted identifiers, identifiers and parameters are skipped; the
  * numbers left are plain decimal integers, decimals and reals. Anything the
@@ -13,6 +13,16 @@
  * digit separators, trailing junk, non-ASCII text), and the caller classifies
  * such a string by parsing it, as always.
  */
+
+import {
+  blockCommentEnd,
+  dollarEnd,
+  isDigit,
+  isIdentCont,
+  isIdentStart,
+  isSpace,
+  quotedEnd,
+} from './lexer.js';
 
 /** One numeric constant in the text. */
 export interface NumberSpan {
@@ -154,84 +164,4 @@ function scanNumber(
   if (isIdentCont(after) || after === 0x2e) return undefined;
   const text = sql.slice(start, i);
   return { end: i, integer, value: integer ? Number(text) : NaN };
-}
-
-/** The index after the closing quote; a doubled quote is part of the text; `backslash` for E'…'. */
-function quotedEnd(
-  sql: string,
-  from: number,
-  quote: number,
-  backslash: boolean,
-): number | undefined {
-  let i = from;
-  for (;;) {
-    if (i >= sql.length) return undefined;
-    const c = sql.charCodeAt(i);
-    if (backslash && c === 0x5c /* \ */) {
-      i += 2;
-      continue;
-    }
-    if (c === quote) {
-      if (sql.charCodeAt(i + 1) === quote) {
-        i += 2;
-        continue;
-      }
-      return i + 1;
-    }
-    i++;
-  }
-}
-
-/** `$tag$…$tag$`: the index after the closing delimiter; a parameter `$1` ends after its digits. */
-function dollarEnd(sql: string, start: number): number | undefined {
-  let i = start + 1;
-  if (isDigit(sql.charCodeAt(i))) {
-    while (isDigit(sql.charCodeAt(i))) i++;
-    return isIdentCont(sql.charCodeAt(i)) ? undefined : i;
-  }
-  while (i < sql.length && isIdentStart(sql.charCodeAt(i))) {
-    i++;
-    while (i < sql.length && isDollarTagCont(sql.charCodeAt(i))) i++;
-    break;
-  }
-  if (sql.charCodeAt(i) !== 0x24) return undefined;
-  const tag = sql.slice(start, i + 1);
-  const close = sql.indexOf(tag, i + 1);
-  return close === -1 ? undefined : close + tag.length;
-}
-
-function blockCommentEnd(sql: string, start: number): number | undefined {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql.charCodeAt(i) === 0x2f && sql.charCodeAt(i + 1) === 0x2a) {
-      depth++;
-      i += 2;
-    } else if (sql.charCodeAt(i) === 0x2a && sql.charCodeAt(i + 1) === 0x2f) {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else i++;
-  }
-  return undefined;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isIdentStart(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-}
-
-function isDollarTagCont(c: number): boolean {
-  return isIdentStart(c) || isDigit(c);
-}
-
-function isIdentCont(c: number): boolean {
-  return isDollarTagCont(c) || c === 0x24;
 }

@@ -1,4 +1,4 @@
-import type { Node } from 'libpg-query';
+import type { Node } from '@libpg-query/parser';
 import type { StatementKind } from './types.js';
 
 type NodeTag = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
@@ -135,7 +135,7 @@ const KINDS: Record<StatementTag, readonly StatementKind[]> = {
   SecLabelStmt: ['ddl'],
   ViewStmt: ['ddl'],
 
-  // LOAD loads a shared library into the backend; also listed as dangerous.
+  // LOAD loads a shared library into the backend; also in the `@code-loading` group.
   LoadStmt: ['utility'],
   // Only PL/pgSQL's own parse modes produce these, and RawStmt wraps the others.
   PLAssignStmt: ['utility'],
@@ -174,4 +174,9 @@ export const WRITE_KINDS: ReadonlySet<StatementKind> = new Set<StatementKind>([
   'execute',
   'vacuum',
   'utility',
+  'dynamic',
+  'copy_from_file',
+  'copy_to_file',
+  'copy_from_program',
+  'copy_to_program',
 ]);

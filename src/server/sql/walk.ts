@@ -1,81 +1,111 @@
 import { BARE_FIELD_TYPES } from './ast-fields.js';
-import { DANGEROUS_OPERATIONS, isDangerousFunction } from './dangerous.js';
-import { isStatementTag, statementKinds } from './statement-kinds.js';
-import type { CopyInfo, StatementKind } from './types.js';
-import { type AstObject, asArray, isObject, stringParts, unwrap } from './ast.js';
+import { type AstObject, asArray, isObject, qualifiedName, stringParts, unwrap } from './ast.js';
+import {
+  addFunction,
+  addRoutine,
+  addUnknown,
+  type Findings,
+  type NestedCodeBody,
+  newFindings,
+} from './findings.js';
+import { functionEffect } from './function-effects.js';
+import { SqlLimitExceeded } from './limits.js';
+import { setConfigChange, isSettingFunction } from './settings.js';
+import { regclassName, sqlArgument } from './sql-functions.js';
+import { statementEffects, type StatementSink } from './statement-effects.js';
+import { isStatementTag } from './statement-kinds.js';
+import type { RoutineRef, StatementKind } from './types.js';
 
-/** What one walk of a statement's parse tree found. */
-export interface Findings {
-  kinds: Set<StatementKind>;
-  planned: Set<StatementKind> | undefined;
-  tables: Set<string>;
-  functions: Set<string>;
-  dangerous: Set<string>;
-  opaque: boolean;
-  roleChange: boolean;
-  copy: CopyInfo | undefined;
-  prepared: string | undefined;
-}
+export { qualifiedName } from './ast.js';
+export type { Findings } from './findings.js';
 
 type Scope = ReadonlySet<string>;
 
 const NO_CTES: Scope = new Set();
 /** Statements whose `relation` is a target: PostgreSQL never resolves it to a CTE (setTargetTable). */
 const DML_TAGS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
-/** DROP object types that name a relation (a List of name parts). */
-const DROPPED_RELATIONS = new Set([
-  'OBJECT_TABLE',
-  'OBJECT_VIEW',
-  'OBJECT_MATVIEW',
-  'OBJECT_SEQUENCE',
-  'OBJECT_FOREIGN_TABLE',
-  'OBJECT_INDEX',
-]);
-/** DROP object types named `relation parts…, own name`: the relation is touched. */
-const DROPPED_ON_RELATION = new Set(['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY']);
 const MERGE_ACTIONS: Record<string, StatementKind> = {
   CMD_INSERT: 'insert',
   CMD_UPDATE: 'update',
   CMD_DELETE: 'delete',
 };
+/** A_Expr kinds whose `name` is a keyword, not an operator (BETWEEN and its variants). */
+const KEYWORD_EXPRESSIONS = new Set([
+  'AEXPR_BETWEEN',
+  'AEXPR_NOT_BETWEEN',
+  'AEXPR_BETWEEN_SYM',
+  'AEXPR_NOT_BETWEEN_SYM',
+]);
+
+/** Settings that change who the session acts as (and `*`, a name not known here). */
+const ROLE_SETTINGS = new Set(['role', 'session_authorization', '*']);
+
+export interface WalkOptions {
+  /** Nesting of objects and lists before the walk refuses the tree (`maxDepth`). */
+  maxDepth: number;
+  /** Objects the walk may visit before it refuses the tree (what is left of `maxNodes`). */
+  maxNodes: number;
+  /** The statement is a PL/pgSQL expression read as `SELECT <expression>` (see `plpgsql.ts`). */
+  expression?: boolean;
+}
+
+const UNLIMITED: WalkOptions = { maxDepth: Infinity, maxNodes: Infinity };
 
 /**
  * Walks every field of every node of one statement's parse tree, so that no
  * relation, function call or nested statement is missed whatever position it
  * is in (DEFAULT expressions, LATERAL, RETURNING, CHECK, rule actions…).
+ *
+ * @returns the findings and how many objects the tree holds.
+ * @throws SqlLimitExceeded when the tree is deeper or larger than `limits` allow.
  */
-export function walkStatement(tag: string, node: AstObject): Findings {
-  const walker = new Walker();
+export function walkStatement(
+  tag: string,
+  node: AstObject,
+  limits: WalkOptions = UNLIMITED,
+): Findings & { nodes: number } {
+  const walker = new Walker(limits);
   walker.visit(tag, node, NO_CTES);
-  return walker.found;
+  return Object.assign(walker.found, { nodes: walker.nodes });
 }
 
-class Walker {
-  readonly found: Findings = {
-    kinds: new Set(),
-    planned: undefined,
-    tables: new Set(),
-    functions: new Set(),
-    dangerous: new Set(),
-    opaque: false,
-    roleChange: false,
-    copy: undefined,
-    prepared: undefined,
-  };
+class Walker implements StatementSink {
+  readonly found: Findings = newFindings();
+  nodes = 0;
+  private depth = 0;
   /** Where kinds go: `found.kinds`, or `found.planned` under a plain EXPLAIN. */
   private sink = this.found.kinds;
   private nested = false;
+  private root = true;
+
+  readonly expression: boolean;
+
+  constructor(private readonly limits: WalkOptions) {
+    this.expression = limits.expression === true;
+  }
+
+  get planning(): boolean {
+    return this.sink !== this.found.kinds;
+  }
 
   visit(tag: string, node: AstObject, ctes: Scope): void {
+    if (++this.nodes > this.limits.maxNodes) {
+      throw new SqlLimitExceeded('maxNodes', this.limits.maxNodes);
+    }
     if (tag === 'RangeVar') this.relation(node, ctes);
     else if (tag === 'FuncCall') this.call(node);
+    else if (tag === 'A_Expr' && !KEYWORD_EXPRESSIONS.has(String(node.kind))) {
+      this.operator(node.name);
+    } else if (tag === 'SubLink') this.operator(node.operName);
+    else if (tag === 'SortBy') this.operator(node.useOp);
     else if (tag === 'MergeWhenClause') this.add(MERGE_ACTIONS[String(node.commandType)]);
     else if (tag === 'LockingClause') return; // lockedRels are aliases (FOR UPDATE OF c), not relations
 
     if (isStatementTag(tag)) {
-      const nested = this.nested;
+      const { nested, root } = this;
       this.nested = true;
-      this.statement(tag, node, nested);
+      this.root = false;
+      statementEffects(this, tag, node, nested, root);
       if (tag === 'ExplainStmt' && !explainExecutes(node)) {
         this.found.planned ??= new Set();
         const sink = this.sink;
@@ -97,19 +127,27 @@ class Walker {
   }
 
   private value(value: unknown, type: string | undefined, ctes: Scope): void {
+    if (typeof value !== 'object' || value === null) return;
+    // Every object and list is a level of the JSON tree, and of this walk's recursion.
+    if (++this.depth > this.limits.maxDepth) {
+      throw new SqlLimitExceeded('maxDepth', this.limits.maxDepth);
+    }
     if (Array.isArray(value)) {
       for (const item of value) this.value(item, type, ctes);
-      return;
+    } else if (type !== undefined) {
+      this.visit(type, value as AstObject, ctes);
+    } else {
+      const object = value as AstObject;
+      const keys = Object.keys(object);
+      const only = keys.length === 1 ? keys[0] : undefined;
+      // A wrapped node is `{ "TypeName": {...} }`; field names are never capitalised.
+      if (only !== undefined && /^[A-Z]/.test(only) && isObject(object[only])) {
+        this.visit(only, object[only], ctes);
+      } else {
+        this.visit('', object, ctes);
+      }
     }
-    if (!isObject(value)) return;
-    if (type !== undefined) return this.visit(type, value, ctes);
-    const keys = Object.keys(value);
-    const only = keys.length === 1 ? keys[0] : undefined;
-    // A wrapped node is `{ "TypeName": {...} }`; field names are never capitalised.
-    if (only !== undefined && /^[A-Z]/.test(only) && isObject(value[only])) {
-      return this.visit(only, value[only], ctes);
-    }
-    this.visit('', value, ctes);
+    this.depth--;
   }
 
   /** WITH: each CTE sees the ones before it (all of them if RECURSIVE); the statement sees all. */
@@ -125,85 +163,6 @@ class Walker {
     return all;
   }
 
-  private statement(tag: string, node: AstObject, nested: boolean): void {
-    const found = this.found;
-    if (tag === 'SelectStmt') {
-      if (node.intoClause) this.add('ddl'); // SELECT … INTO creates a table
-      // VALUES under INSERT supplies rows; it reads nothing by itself.
-      if (!(nested && node.valuesLists)) this.add('select');
-      if (node.lockingClause) this.add('lock');
-      return;
-    }
-    // SET nested in ALTER SYSTEM/DATABASE/ROLE … SET configures, it does not change this session.
-    if (nested && tag === 'VariableSetStmt') return;
-    // RETURN in a BEGIN ATOMIC body only yields a value; subqueries in it count by themselves.
-    if (nested && tag === 'ReturnStmt') return;
-    for (const kind of statementKinds(tag)) this.add(kind);
-    switch (tag) {
-      case 'CopyStmt':
-        this.copy(node);
-        break;
-      case 'DoStmt':
-        found.opaque = true;
-        break;
-      case 'CreateFunctionStmt':
-        // AS '…' is a body in some language, kept as a string; BEGIN ATOMIC is parsed (sql_body).
-        if (asArray(node.options).some((o) => unwrap(o, 'DefElem')?.defname === 'as')) {
-          found.opaque = true;
-        }
-        break;
-      case 'VariableSetStmt':
-        if (node.name === 'role' || node.name === 'session_authorization') found.roleChange = true;
-        if (node.kind === 'VAR_RESET_ALL') found.roleChange = true;
-        break;
-      case 'DiscardStmt':
-        if (node.target === 'DISCARD_ALL') found.roleChange = true; // includes SET SESSION AUTHORIZATION DEFAULT
-        break;
-      case 'ExecuteStmt':
-        found.prepared = String(node.name ?? '');
-        break;
-      case 'DropStmt':
-        this.dropped(node);
-        break;
-      case 'AlterTableStmt':
-        if (
-          asArray(node.cmds).some((c) => unwrap(c, 'AlterTableCmd')?.subtype === 'AT_DropColumn')
-        ) {
-          this.add('drop');
-        }
-        break;
-      case 'LoadStmt':
-        found.dangerous.add(DANGEROUS_OPERATIONS.load);
-        break;
-      case 'AlterSystemStmt':
-        found.dangerous.add(DANGEROUS_OPERATIONS.alterSystem);
-        break;
-    }
-  }
-
-  private copy(node: AstObject): void {
-    const program = node.is_program === true;
-    const serverFile = !program && typeof node.filename === 'string';
-    const direction = node.is_from === true ? 'in' : 'out';
-    this.found.copy = { direction, program, serverFile };
-    // COPY FROM inserts rows and COPY t TO reads them: rules on insert/select must see that.
-    if (direction === 'in') this.add('insert');
-    else if (node.relation) this.add('select');
-    if (program) this.found.dangerous.add(DANGEROUS_OPERATIONS.copyProgram);
-    if (serverFile) this.found.dangerous.add(DANGEROUS_OPERATIONS.copyFile);
-  }
-
-  private dropped(node: AstObject): void {
-    const type = String(node.removeType);
-    const relation = DROPPED_RELATIONS.has(type);
-    if (!relation && !DROPPED_ON_RELATION.has(type)) return;
-    for (const object of asArray(node.objects)) {
-      const parts = stringParts(unwrap(object, 'List')?.items);
-      if (!relation) parts.pop();
-      if (parts.length > 0) this.found.tables.add(qualifiedName(parts));
-    }
-  }
-
   private relation(node: AstObject, ctes: Scope): void {
     const name = typeof node.relname === 'string' ? node.relname : '';
     if (node.schemaname === undefined && node.catalogname === undefined && ctes.has(name)) return;
@@ -213,16 +172,58 @@ class Walker {
     this.found.tables.add(qualifiedName(parts));
   }
 
+  /** A function call: its name and groups, what it does, and any SQL it runs from a string. */
   private call(node: AstObject): void {
     const parts = stringParts(node.funcname);
     const name = qualifiedName(parts);
-    this.found.functions.add(name);
-    const own = parts.at(-1);
-    if (own !== undefined && isDangerousFunction(own)) this.found.dangerous.add(name);
+    const own = parts.at(-1) ?? '';
+    addFunction(this.found, name, own);
+    this.routine({ name, how: 'call' });
+    const effect = functionEffect(own);
+    if (effect) {
+      for (const kind of effect.kinds) this.add(kind);
+      for (const table of effect.tables ?? []) this.found.tables.add(table);
+    }
+    if (isSettingFunction(own)) {
+      const change = setConfigChange(node);
+      this.found.settings.push(change);
+      // set_config('role', …) is SET ROLE; a name built at run time may be it.
+      if (ROLE_SETTINGS.has(change.name)) this.found.roleChange = true;
+    }
+    const sql = sqlArgument(own, node);
+    if (sql?.kind === 'query') this.code({ type: 'sql', sql: sql.sql, origin: `${own}()` });
+    else if (sql?.kind === 'table') {
+      const table = regclassName(sql.name);
+      if (table === undefined) {
+        this.unknown(`reads a table named at run time through ${own}()`);
+      } else {
+        this.found.tables.add(table);
+        this.add('select');
+      }
+    } else if (sql?.kind === 'dynamic') this.unknown(sql.message);
   }
 
-  private add(kind: StatementKind | undefined): void {
+  /** An operator runs the function it is bound to; the catalog knows which. */
+  private operator(list: unknown): void {
+    const parts = stringParts(list);
+    if (parts.length > 0) this.routine({ name: qualifiedName(parts), how: 'operator' });
+  }
+
+  add(kind: StatementKind | undefined): void {
     if (kind !== undefined) this.sink.add(kind);
+  }
+
+  routine(routine: RoutineRef): void {
+    addRoutine(this.found, routine);
+  }
+
+  code(code: NestedCodeBody): void {
+    this.found.code.push({ ...code, planned: this.planning });
+  }
+
+  /** SQL built at run time; under a plain EXPLAIN it is planned, not run. */
+  unknown(message: string): void {
+    if (!this.planning) addUnknown(this.found, { reason: 'dynamic-sql', message });
   }
 }
 
@@ -243,9 +244,4 @@ function explainExecutes(node: AstObject): boolean {
     if (bool) return bool.boolval === true;
     return true;
   });
-}
-
-/** Name parts joined by dots; a part holding a dot or a quote is quoted so the result parses back. */
-export function qualifiedName(parts: readonly string[]): string {
-  return parts.map((p) => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)).join('.');
 }

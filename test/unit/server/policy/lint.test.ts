@@ -261,3 +261,38 @@ describe('lintPolicy', () => {
     });
   });
 });
+
+describe('lintPolicy: function groups and COPY directions', () => {
+  it('sees a rule on a group take the rules on its members', () => {
+    assert.deepEqual(
+      lint(`rules:
+  - { name: files, match: { functions: ["@server-files"] }, effect: deny }
+  - { name: read-file, match: { functions: [pg_read_file] }, effect: deny }`),
+      ['shadowed read-file files'],
+    );
+  });
+
+  it('does not take a glob that spells a group’s name for the group', () => {
+    assert.deepEqual(
+      lint(`rules:
+  - { name: files, match: { functions: ["*file*"] }, effect: deny }
+  - { name: group, match: { functions: ["@server-files"] }, effect: deny }`),
+      [],
+    );
+  });
+
+  it('sees copy take every direction, and not the other way round', () => {
+    assert.deepEqual(
+      lint(`rules:
+  - { name: no-copy, match: { statements: [copy] }, effect: deny }
+  - { name: no-program, match: { statements: [copy_to_program] }, effect: deny }`),
+      ['shadowed no-program no-copy'],
+    );
+    assert.deepEqual(
+      lint(`rules:
+  - { name: no-program, match: { statements: [copy_to_program] }, effect: deny }
+  - { name: no-copy, match: { statements: [copy] }, effect: deny }`),
+      [],
+    );
+  });
+});

@@ -111,8 +111,10 @@ rules:
       assert.deepEqual(invalid(text), [
         'policy.yaml:3:14: rules[0].match.conections: unknown key, did you mean `connections`?',
         'policy.yaml:3:50: rules[0].match.statements[0]: expected one of select, insert, update, ' +
-          'delete, merge, ddl, drop, truncate, grant, copy, call, do, explain, transaction, set, ' +
-          'show, prepare, execute, lock, vacuum, listen, notify, cursor, utility, got "selct"; did you mean `select`?',
+          'delete, merge, ddl, drop, truncate, grant, copy, copy_from_stdin, copy_to_stdout, ' +
+          'copy_from_file, copy_to_file, copy_from_program, copy_to_program, call, do, explain, ' +
+          'transaction, set, show, prepare, execute, lock, vacuum, listen, notify, cursor, utility, ' +
+          'dynamic, got "selct"; did you mean `select`?',
         'policy.yaml:3:73: rules[0].match.tables[0]: expected a table, got 1',
         'policy.yaml:7:5: rules[1].effect: expected one of allow, deny, review, mask, got "alow"; ' +
           'did you mean `allow`?',

