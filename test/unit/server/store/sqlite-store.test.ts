@@ -64,6 +64,7 @@ describe('SQLite store', () => {
       '0004_reviews',
       '0005_audit_chain',
       '0006_audit_purges',
+      '0007_event_detail',
     ]);
   });
 
@@ -89,6 +90,7 @@ describe('SQLite store', () => {
         '0004_reviews',
         '0005_audit_chain',
         '0006_audit_purges',
+        '0007_event_detail',
       ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);

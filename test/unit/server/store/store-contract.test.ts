@@ -366,6 +366,7 @@ for (const backend of storeBackends()) {
                 '0004_reviews',
                 '0005_audit_chain',
                 '0006_audit_purges',
+                '0007_event_detail',
               ],
             );
           } finally {
