@@ -42,6 +42,9 @@ const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
  * stream with a {@link TunnelClosedError} sends that reason to the peer; a
  * received abnormal close surfaces as a `TunnelClosedError` 'error'.
  */
+/** The largest data frame sent: the smallest `tunnel.maxFrameBytes` a gateway may be configured with. */
+const MAX_FRAME_BYTES = 64 * 1024;
+
 export class WebSocketStream extends Duplex {
   private readonly ws: WebSocket;
   private readonly highWaterMark: number;
@@ -198,15 +201,24 @@ export class WebSocketStream extends Duplex {
       this.awaitClose(callback);
       return;
     }
+    // A chunk larger than any peer's frame limit (tunnel.maxFrameBytes is at
+    // least 64 KiB) goes as several frames: a 2 MB query from `hoop exec` is
+    // as legitimate as the same bytes read from a local socket in pieces.
+    let offset = 0;
+    while (chunk.length - offset > MAX_FRAME_BYTES) {
+      this.ws.send(chunk.subarray(offset, offset + MAX_FRAME_BYTES), { binary: true });
+      offset += MAX_FRAME_BYTES;
+    }
+    const last = offset === 0 ? chunk : chunk.subarray(offset);
     if (this.ws.bufferedAmount < this.highWaterMark) {
-      this.ws.send(chunk, { binary: true });
+      this.ws.send(last, { binary: true });
       callback();
       return;
     }
     // Over the mark: finish this write only once this chunk has left, which
     // is what makes a slow peer push back on our source.
     this.pendingWrite = callback;
-    this.ws.send(chunk, { binary: true }, this.onSent);
+    this.ws.send(last, { binary: true }, this.onSent);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

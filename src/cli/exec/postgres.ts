@@ -39,10 +39,16 @@ export class SqlError extends Error {
   /**
    * DESIGN.md's exit code: 3 for a refusal by policy (the gateway answers
    * 42501 with a message starting `hoop:`; a 42501 from the target itself is
-   * the target's error), 6 when the target cannot be reached (class 08,
-   * connection exception, and 57P0x, the server going away), 1 otherwise.
+   * the target's error), the code's own for the gateway's limits on input
+   * (54000 naming a `HOOP_SQL_…` code), 6 when the target cannot be reached
+   * (class 08, connection exception, and 57P0x, the server going away), 1
+   * otherwise (a syntax error, 42601, included).
    */
   get exitCode(): number {
+    if (this.code === '54000' && this.message.startsWith('hoop:')) {
+      const code = /\((HOOP_[A-Z_]+)\)/.exec(this.message)?.[1];
+      if (isErrorCode(code)) return ERROR_CODES[code].exit;
+    }
     if (this.code === '42501' && this.message.startsWith('hoop:')) {
       // The gateway's review answers: waiting for one (4), or a review that cannot be used (its code's).
       if (this.message.startsWith('hoop: waiting for review ')) return 4;

@@ -23,15 +23,18 @@ export interface RunSql {
 }
 
 /**
- * A SQL string parsed statement by statement, or the parser's refusal.
- * Nothing is ever guessed: a string that does not parse is `parsed: false`.
+ * A SQL string parsed statement by statement, or why it was not: the
+ * dialect's grammar refuses it (`syntax`), or it exceeds one of the
+ * analyser's explicit limits on untrusted input (`limit`, `error.code` says
+ * which). Nothing is ever guessed: a string not analysed is `parsed: false`.
  */
 export type SqlAnalysis =
   | { parsed: true; statements: readonly SqlStatement[] }
   | {
       parsed: false;
+      reason: 'syntax' | 'limit';
       /** `position` is 1-based and counts characters, as PostgreSQL's `P` field. */
-      error: { message: string; position?: number };
+      error: { message: string; position?: number; code?: string };
     };
 
 /** One statement of a SQL string, as policy and masking read it. */
@@ -48,6 +51,12 @@ export interface SqlStatement {
   fingerprint: string;
   /** Where each output column derives from; `null` when it returns no rows or was not traced. */
   lineage: readonly OutputLineage[] | null;
+  /**
+   * What it runs that cannot be known from its text (SQL built at run time,
+   * code in a language the analyser does not read): non-empty when `kinds`
+   * holds `dynamic`. `message` completes "the statement …".
+   */
+  unknown?: readonly { reason: string; message: string }[];
 }
 
 /** A command line run on a host (an SSH exec request). */

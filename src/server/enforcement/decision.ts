@@ -18,9 +18,10 @@ export interface Allowed {
  * `policy` a rule (or the default deny) refused it; `review` its review was
  * rejected, expired, is pending for a client that cannot wait, or cannot be
  * used; `syntax` the protocol's parser rejected it and a rule needed to know
- * what it does.
+ * what it does; `limit` it exceeds one of the gateway's explicit limits on
+ * untrusted input (the message names the limit and its code).
  */
-export type RefusalReason = 'policy' | 'review' | 'syntax';
+export type RefusalReason = 'policy' | 'review' | 'syntax' | 'limit';
 
 /** The action does not reach the target; the client is told `message`. */
 export interface Refused {
@@ -48,17 +49,26 @@ export interface Held {
 }
 
 /**
- * An allowed action refused after all, by the protocol, because of what the
- * decision asks for (a COPY whose rows cannot be masked while `rule`
- * masks): the record says `deny` and names that rule.
+ * A decision the protocol overrides with a refusal because of what it
+ * knows of its own wire (a COPY whose rows cannot be masked while `rule`
+ * masks; SQL that would make the target read text differently from the
+ * gateway): the record says `deny`, naming `rule` when one made it matter.
  */
-export function refusedInstead(decision: Allowed, rule: string, message: string): Refused {
+export function refusedInstead(decision: Decision, message: string, rule?: string): Refused {
   return {
     effect: 'deny',
     reason: 'policy',
     message,
-    rule,
-    ...(decision.record ? { record: { ...decision.record, decision: 'deny', rule } } : {}),
+    ...(rule === undefined ? {} : { rule }),
+    ...(decision.record
+      ? {
+          record: {
+            ...decision.record,
+            decision: 'deny' as const,
+            ...(rule === undefined ? {} : { rule }),
+          },
+        }
+      : {}),
   };
 }
 

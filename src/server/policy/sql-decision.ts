@@ -7,6 +7,7 @@ import type {
   SqlRecord,
   SqlStatement,
 } from '../enforcement/index.js';
+import { MESSAGES } from './messages.js';
 import { decideStatements } from './statement-decisions.js';
 import type {
   Decision as RuleDecision,
@@ -42,15 +43,25 @@ export function decideSql(
   const decided = decideStatements(policy, base, action.analysis);
   if (!decided.parsed) {
     const { decision } = decided;
+    const analysis = action.analysis as Extract<RunSql['analysis'], { parsed: false }>;
     const record: SqlRecord = {
       type: 'sql',
       text: action.text,
       kinds: [],
       tables: [],
-      decision: decision.effect === 'allow' ? 'allow' : 'deny',
+      decision: decision.effect === 'allow' && analysis.reason === 'syntax' ? 'allow' : 'deny',
       policyHash: policy.hash,
       ...(decision.rule === undefined ? {} : { rule: decision.rule }),
     };
+    // Past an explicit limit on untrusted input: never forwarded, whatever the rules.
+    if (analysis.reason === 'limit') {
+      return {
+        effect: 'deny',
+        reason: 'limit',
+        message: `hoop: ${analysis.error.message}${analysis.error.code ? ` (${analysis.error.code})` : ''}`,
+        record,
+      };
+    }
     // An unparsable string that policy lets through reaches the target, whose own syntax error is exact.
     if (decision.effect === 'allow') {
       return allowed(
@@ -58,6 +69,18 @@ export function decideSql(
         undefined,
         record,
       );
+    }
+    // A rule needed to know what it does: the client is told why it does not parse, never
+    // "refused by" a rule that may have nothing to do with it (the record names the rule).
+    if (decision.message === MESSAGES.unclassified) {
+      return {
+        effect: 'deny',
+        reason: 'syntax',
+        message: analysis.error.message,
+        ...(analysis.error.position === undefined ? {} : { position: analysis.error.position }),
+        ...(decision.rule === undefined ? {} : { rule: decision.rule }),
+        record,
+      };
     }
     return {
       effect: 'deny',

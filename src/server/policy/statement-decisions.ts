@@ -40,6 +40,7 @@ export function statementRequest(base: PolicyRequest, statement: SqlStatement): 
       kinds: statement.kinds,
       tables: statement.tables,
       functions: statement.functions,
+      ...(statement.unknown && statement.unknown.length > 0 ? { unknown: statement.unknown } : {}),
     },
   };
 }

@@ -10,5 +10,5 @@ export type StatementAnalysis =
 export function toAnalysis(classification: Classification): StatementAnalysis {
   return classification.ok
     ? { parsed: true, statements: classification.statements }
-    : { parsed: false, error: classification.error };
+    : { parsed: false, reason: classification.reason, error: classification.error };
 }

@@ -16,6 +16,7 @@ import { ResultFilter } from './result-filter.js';
 import { abortSqlState, sessionAbortOf } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { SharedCatalogs } from './shared-catalogs.js';
+import { SessionLexer } from './lexer-guard.js';
 import { SqlDecider } from './sql-decider.js';
 import { readStartup, StartupAbandoned } from './startup.js';
 import { StatementOutcomes } from './statement-outcomes.js';
@@ -111,6 +112,18 @@ function postgresHandler(connector: TargetConnector, options: PostgresOptions): 
           connection: target,
           parameters: parameterStatuses(target.greeting),
         };
+        // The session must start lexing SQL as the gateway does (a role's or database's defaults could differ).
+        const lexer = new SessionLexer();
+        for (const frame of idle.parameters.values()) {
+          const [name, value] = parameterOf(frame);
+          lexer.report(name, value);
+        }
+        if (enforcer.active && lexer.unsafe) {
+          throw new PostgresSessionError(
+            '42501',
+            `hoop: ${lexer.unsafe}; the gateway reads SQL with standard_conforming_strings on and client_encoding UTF8, so this session is refused (an administrator should reset the role's or database's setting)`,
+          );
+        }
         client.write(buildAuthenticationOk());
         if (target.backendKey) {
           // A new key per session, reused backend or not: an earlier session's key cancels nothing.
@@ -149,7 +162,8 @@ function postgresHandler(connector: TargetConnector, options: PostgresOptions): 
           target: target.socket,
           early: startup.leftover,
           counts,
-          decider: new SqlDecider(enforcer),
+          decider: new SqlDecider(enforcer, lexer),
+          lexer,
           exchange,
           ...(filter ? { filter } : {}),
           ...(enforcer.active ? { outcomes: new StatementOutcomes(enforcer) } : {}),
@@ -224,8 +238,16 @@ function parameterStatuses(greeting: Buffer[]): Map<string, Buffer> {
   const parameters = new Map<string, Buffer>();
   for (const bytes of greeting) {
     if (bytes[0] !== BackendCode.ParameterStatus) continue;
-    const name = bytes.toString('utf8', 5, bytes.indexOf(0, 5));
-    parameters.set(name.toLowerCase(), bytes);
+    parameters.set(parameterOf(bytes)[0].toLowerCase(), bytes);
   }
   return parameters;
+}
+
+/** A ParameterStatus message's name and value (§55.7: Byte1('S'), Int32, String name, String value). */
+function parameterOf(bytes: Buffer): [string, string] {
+  const nameEnd = bytes.indexOf(0, 5);
+  return [
+    bytes.toString('utf8', 5, nameEnd),
+    bytes.toString('utf8', nameEnd + 1, bytes.length - 1),
+  ];
 }

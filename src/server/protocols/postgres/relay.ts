@@ -6,6 +6,7 @@ import type { CopyOutRequest } from './copy-out-request.js';
 import type { DecidedSql, Exchange } from './exchange.js';
 import type { ResultFilter } from './result-filter.js';
 import { frameOf } from './result-preview.js';
+import type { SessionLexer } from './lexer-guard.js';
 import type { SqlDecider } from './sql-decider.js';
 import type { StatementOutcomes } from './statement-outcomes.js';
 import {
@@ -26,6 +27,18 @@ import {
 /** The relay's ending; `idle` when the client said Terminate while the target was idle and the target was left untouched. */
 export type RelayOutcome = SessionOutcome & { idle?: boolean };
 
+/**
+ * The SQLSTATE a refusal is answered with: 42501 insufficient_privilege for
+ * policy and reviews, 42601 syntax_error with the parser's message and
+ * position, 54000 program_limit_exceeded for the gateway's limits on input.
+ */
+const SQLSTATE_OF: Record<Refused['reason'], string> = {
+  policy: '42501',
+  review: '42501',
+  syntax: '42601',
+  limit: '54000',
+};
+
 /** A Query or a Parse: the messages that carry SQL for the enforcer to decide. */
 type SqlMessage = { type: 'query'; sql: string } | { type: 'parse'; sql: string; name: string };
 
@@ -39,6 +52,8 @@ export interface RelayOptions {
   counts: { bytesUp: number; bytesDown: number };
   decider: SqlDecider;
   exchange: Exchange;
+  /** Follows the target's reports of the settings that decide how it lexes SQL. */
+  lexer: SessionLexer;
   /** Masks results; none when no policy is configured. */
   filter?: ResultFilter;
   /** Records how statements ended; none when nothing is recorded. */
@@ -239,7 +254,7 @@ export class PostgresRelay {
       return this.refuse(
         message,
         {
-          sqlState: decision.reason === 'syntax' ? '42601' : '42501',
+          sqlState: SQLSTATE_OF[decision.reason],
           message: decision.message,
           ...(decision.position === undefined ? {} : { position: decision.position }),
         },
@@ -511,13 +526,16 @@ export class PostgresRelay {
     );
   }
 
-  /** With pooling: the target's latest value of each parameter, as a new client must be told it. */
+  /**
+   * A parameter the target reports: the lexing settings are followed, and
+   * with pooling the latest value of each is kept, as a new client must be
+   * told it.
+   */
   private noteParameter(frame: Frame): void {
-    const { parameters } = this.options;
-    if (!parameters) return;
     const message = parseBackend(frame);
-    if (message.type === 'parameterStatus')
-      parameters.set(message.name.toLowerCase(), Buffer.from(frameBytes(frame)));
+    if (message.type !== 'parameterStatus') return;
+    this.options.lexer.report(message.name, message.value);
+    this.options.parameters?.set(message.name.toLowerCase(), Buffer.from(frameBytes(frame)));
   }
 
   private targetIdle(): boolean {

@@ -1,6 +1,7 @@
 import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
 import { cachedClassifier, classifySql, toAnalysis, type Classification } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
+import { lexerChange, type SessionLexer } from './lexer-guard.js';
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
 export interface SqlVerdict {
@@ -25,7 +26,10 @@ export interface SqlVerdict {
 export class SqlDecider {
   private readonly classify = cachedClassifier(classifySql);
 
-  constructor(private readonly enforcer: Enforcer) {}
+  constructor(
+    private readonly enforcer: Enforcer,
+    private readonly lexer: SessionLexer,
+  ) {}
 
   decide(text: string): SqlVerdict {
     const classification = this.classify(text);
@@ -35,6 +39,10 @@ export class SqlDecider {
       analysis: toAnalysis(classification),
     });
     const replacesPrepared = classification.ok && classification.statements.some(replaces);
+    if (this.enforcer.active && decision.effect !== 'deny') {
+      const why = this.lexerProblem(classification);
+      if (why) return { decision: refusedInstead(decision, why), copyOut: [], replacesPrepared };
+    }
     if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
       return { decision, copyOut: [], replacesPrepared };
     }
@@ -46,8 +54,8 @@ export class SqlDecider {
         return {
           decision: refusedInstead(
             decision,
-            rule,
             `hoop: refused by policy rule "${rule}": ${request.problem} while masking applies; use SELECT`,
+            rule,
           ),
           copyOut: [],
           replacesPrepared,
@@ -56,6 +64,22 @@ export class SqlDecider {
       copyOut.push(request);
     }
     return { decision, copyOut, replacesPrepared };
+  }
+
+  /** Why the string cannot run without the server reading SQL differently from the gateway. */
+  private lexerProblem(classification: Classification): string | undefined {
+    const broken = this.lexer.unsafe;
+    if (broken) {
+      return `hoop: refused: ${broken}, so the gateway can no longer read this session's SQL as the server does; open a new session`;
+    }
+    if (!classification.ok) return undefined;
+    for (const statement of classification.statements) {
+      const change = lexerChange(statement);
+      if (change) {
+        return `hoop: refused: the statement ${change}, which would make the server read SQL text differently from the gateway (it keeps standard_conforming_strings on and client_encoding UTF8)`;
+      }
+    }
+    return undefined;
   }
 }
 

@@ -1,0 +1,83 @@
+import type { ClassifiedStatement } from '../../sql/index.js';
+
+/**
+ * The server lexes SQL text by session settings (the PostgreSQL manual,
+ * "Lexical Structure"): with `standard_conforming_strings` off a backslash
+ * escapes inside '…', and in client encodings such as SJIS, BIG5, GBK,
+ * GB18030, UHC and JOHAB the second byte of a character can be a quote or a
+ * backslash. The gateway parses with the defaults, so it keeps every
+ * session at them: the text it decided is the text the server runs.
+ *
+ * - the target's start-up asks for `client_encoding` UTF8 (or a client's
+ *   own SQL_ASCII, which splits text the same way);
+ * - a statement that would set one of these settings to anything else, at
+ *   any scope (SET, set_config, ALTER ROLE/DATABASE/SYSTEM … SET, a
+ *   function's SET clause), or to a value only known at run time, is
+ *   refused;
+ * - the server's own reports (ParameterStatus, GUC_REPORT) are followed: a
+ *   session in which they ever differ from the defaults is refused from
+ *   then on (the login too, for a role or database whose defaults differ).
+ */
+
+/** The values of each lexing setting under which the server splits text as the gateway does. */
+const SAFE: Readonly<Record<string, (value: string) => boolean>> = {
+  standard_conforming_strings: (value) => ['on', 'true', 'yes', '1'].includes(value.toLowerCase()),
+  // `on` lets \' through in any client encoding; with UTF-8 it is safe_encoding's behaviour, but it
+  // is what the setting exists to turn on, so it is not allowed either.
+  backslash_quote: (value) =>
+    ['safe_encoding', 'off', 'false', 'no', '0'].includes(value.toLowerCase()),
+  client_encoding: (value) => isSafeEncoding(value),
+};
+
+/** PostgreSQL compares encoding names without case and ignoring what is not a letter or digit (`clean_encoding_name`). */
+export function isSafeEncoding(name: string): boolean {
+  const clean = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return clean === 'utf8' || clean === 'unicode' || clean === 'sqlascii';
+}
+
+/** Why a statement would change how the server lexes text, or undefined when it would not. */
+export function lexerChange(statement: ClassifiedStatement): string | undefined {
+  // set_config(name, value) with either built at run time reads as a change without a constant.
+  const computed = statement.functions.some((name) => name.split('.').pop() === 'set_config');
+  for (const change of statement.settings) {
+    if (!change.lexer) continue;
+    if (change.name === '*') {
+      // RESET ALL and DISCARD ALL return to the values the session started with, checked at login.
+      if (change.value === undefined && !computed) continue;
+      return 'sets a setting whose name is known only at run time';
+    }
+    if (change.value === undefined) {
+      // RESET and SET … TO DEFAULT return to the start-up value, checked at login.
+      if (!computed) continue;
+      return `sets ${change.name} to a value known only at run time`;
+    }
+    const safe = SAFE[change.name];
+    if (safe && !safe(change.value)) {
+      const where =
+        change.scope === 'session' || change.scope === 'transaction'
+          ? ''
+          : ` as the ${change.scope}'s default`;
+      return `sets ${change.name} to ${change.value}${where}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * One session's lexing settings as the server reports them. `unsafe` says
+ * why the session can no longer be decided, once a report differs from the
+ * defaults.
+ */
+export class SessionLexer {
+  private broken: string | undefined;
+
+  /** A ParameterStatus from the target (at login or later). */
+  report(name: string, value: string): void {
+    const safe = SAFE[name.toLowerCase()];
+    if (safe && !safe(value) && !this.broken) this.broken = `the server reports ${name} = ${value}`;
+  }
+
+  get unsafe(): string | undefined {
+    return this.broken;
+  }
+}
