@@ -22,11 +22,13 @@ import {
   LEXER,
   MISCLASSIFIED,
   PROCEDURAL,
+  SUPERUSER_EXTRAS,
   SYNTAX,
 } from './statement-cases.js';
 
 const CATEGORIES: [string, Omit<AttackCase, 'category'>[]][] = [
   ['procedural code', PROCEDURAL],
+  ['what a superuser target role adds', SUPERUSER_EXTRAS],
   ['dynamic SQL and functions that run SQL from a string', DYNAMIC_SQL],
   ['COPY, server files and large objects', COPY],
   ['lexer differences', LEXER],

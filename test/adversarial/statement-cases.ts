@@ -419,6 +419,43 @@ export const PROCEDURAL: Case[] = [
   },
 ];
 
+export const SUPERUSER_EXTRAS: Case[] = [
+  {
+    name: 'superuser: session_preload_libraries set for the role loads a library into every new session',
+    connection: 'pg-super',
+    steps: ["alter role app_super set session_preload_libraries = 'auto_explain'"],
+    probes: [
+      {
+        sql: "select current_setting('auto_explain.log_min_duration', true)",
+        expect: 'NULL',
+        fresh: true,
+      },
+    ],
+  },
+  {
+    name: 'superuser: CREATE TABLESPACE writes directories on the server',
+    connection: 'pg-super',
+    steps: ["create tablespace adv_ts location '@SANDBOX@'"],
+  },
+  {
+    name: "superuser: a LANGUAGE C alias of adminpack's pg_file_write",
+    connection: 'pg-super',
+    steps: [
+      "create function adv_w(text, text, boolean) returns bigint language c strict as '$libdir/adminpack', 'pg_file_write_v1_1'",
+      "select adv_w('@SANDBOX@/c-alias', 'pwned', false)",
+    ],
+  },
+  {
+    name: 'superuser: UPDATE pg_proc turns a harmless function into pg_terminate_backend',
+    connection: 'pg-super',
+    steps: [
+      "create function adv_h(integer, bigint) returns boolean language sql as 'select false'",
+      "update pg_proc set prolang = (select oid from pg_language where lanname = 'internal'), prosrc = 'pg_terminate_backend', prosqlbody = null where proname = 'adv_h'",
+      `select adv_h(pid, 0) ${VICTIMS}`,
+    ],
+  },
+];
+
 export const DYNAMIC_SQL: Case[] = [
   {
     name: 'EXECUTE format() with %I builds DROP',

@@ -218,6 +218,12 @@ export async function startAdversarialTarget(): Promise<AdversarialTarget> {
       await admin.query(`drop role if exists ${admin.escapeIdentifier(rolname)}`);
     }
     await admin.query('select lo_unlink(oid) from pg_largeobject_metadata');
+    const tablespaces = await admin.query<{ spcname: string }>(
+      "select spcname from pg_tablespace where spcname not in ('pg_default', 'pg_global')",
+    );
+    for (const { spcname } of tablespaces.rows) {
+      await admin.query(`drop tablespace if exists ${admin.escapeIdentifier(spcname)}`);
+    }
     await grants();
     await baseline();
     await rm(sandbox, { recursive: true, force: true });
