@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The personal data planted in the target, and the ways it could reach a
  * client in disguise. A leak check looks for every secret in every form
  * below in the raw bytes a client received: the value as stored, case-folded,
  * reversed, its digits alone (also with any one-to-three non-digit
- * separators between them, so `536x90x4381` counts), and each of those in
- * hex and in base64 at every byte alignment.
+ * separators between them, so `536x90x4381` counts), each of those in hex
+ * and in base64 at every byte alignment, and its md5 and sha256 hashes.
  */
 
 export interface PlantedCustomer {
@@ -90,6 +92,8 @@ interface Form {
 }
 
 const reverse = (s: string): string => [...s].reverse().join('');
+const digest = (algorithm: string, s: string): string =>
+  createHash(algorithm).update(s, 'utf8').digest('hex');
 const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 
 /**
@@ -130,6 +134,15 @@ function formsOf(secret: Secret): Form[] {
         forms.push({ name: `${name} in base64`, needle: interior, caseSensitive: true });
       }
     }
+  }
+  // An unkeyed hash of a value this small is as good as the value (a dictionary recovers it).
+  for (const text of new Set([
+    secret.value,
+    secret.value.toLowerCase(),
+    secret.digits ?? secret.value,
+  ])) {
+    forms.push({ name: 'md5 hash', needle: digest('md5', text) });
+    forms.push({ name: 'sha256 hash', needle: digest('sha256', text) });
   }
   if (secret.digits) {
     forms.push({ name: 'digits with separators', needle: separatedDigits(secret.digits) });
