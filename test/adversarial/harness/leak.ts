@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { CALIBRATE, fillPlaceholders } from './attack.js';
 import type { AdversarialGateway } from './gateway.js';
-import { describeLeaks, findLeaks, matchSecret } from './secrets.js';
+import { BackendCode, Framer } from '../../../src/server/protocols/postgres/protocol/index.js';
+import { describeLeaks, findLeaks, matchSecret, type Leak } from './secrets.js';
 import type { AdversarialTarget } from './target.js';
 import { WireClient, errorsIn, type Received } from './wire-client.js';
 
@@ -200,11 +201,33 @@ async function runLeak(
   return { results, received };
 }
 
+const MESSAGE_NAMES = new Map<number, string>(
+  Object.entries(BackendCode).map(([name, code]) => [code, name]),
+);
+
+/**
+ * The backend message a byte offset of the recorded stream falls in
+ * (`DataRow`, `ErrorResponse`, `ParameterStatus` …); undefined when the
+ * bytes are not a message stream (hoop exec's output).
+ */
+function messageAt(stream: Buffer, offset: number): string | undefined {
+  try {
+    for (const frame of new Framer({ maxMessageBytes: 1 << 30 }).push(stream)) {
+      if (offset >= frame.start && offset < frame.end) return MESSAGE_NAMES.get(frame.code);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
 /** What leaked in `received` and through the case's decoder, one line each. */
-function leaksIn(attack: LeakCase, received: Buffer, rows: Row[]): string[] {
-  const lines = describeLeaks(findLeaks(received))
-    .split('\n')
-    .filter((line) => line !== '');
+function leaksIn(attack: LeakCase, received: Buffer, rows: Row[], wire = true): string[] {
+  const found: Leak[] = findLeaks(received);
+  const lines = found.map((leak) => {
+    const where = wire ? messageAt(received, leak.offset) : undefined;
+    return `${describeLeaks([leak])}${where ? ` (in a ${where})` : ''}`;
+  });
   for (const candidate of attack.recover?.(rows) ?? []) {
     const secret = matchSecret(candidate);
     if (secret)
