@@ -18,7 +18,7 @@ import { pino } from 'pino';
 
 import type { Identity } from '../src/server/auth/identity.js';
 import { parsePolicy, requestFor, type Policy } from '../src/server/policy/index.js';
-import { SessionLexer } from '../src/server/protocols/postgres/lexer-guard.js';
+import { SessionPins } from '../src/server/protocols/postgres/session-pins.js';
 import { SqlDecider } from '../src/server/protocols/postgres/sql-decider.js';
 import { sessionEnforcer } from '../src/server/sessions/enforcer.js';
 import { initSqlParser } from '../src/server/sql/index.js';
@@ -177,7 +177,7 @@ async function main(): Promise<number> {
       log: pino({ level: 'silent' }),
     },
   );
-  const decider = new SqlDecider(enforcer, new SessionLexer());
+  const decider = new SqlDecider(enforcer, new SessionPins());
   const gate = (sql: string) => decider.decide(sql).decision;
   const cached = newStatement(1_000_000_000);
   const first = gate(cached);

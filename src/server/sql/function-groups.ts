@@ -24,6 +24,10 @@ export const DANGEROUS_OPERATIONS = {
   createExtension: 'create extension',
   createLanguage: 'create language',
   languageC: 'language c',
+  /** CREATE TABLESPACE: makes directories and files on the server at a path the statement names. */
+  createTablespace: 'create tablespace',
+  /** INSERT, UPDATE, DELETE or MERGE on a system catalog: can redefine functions, roles, anything. */
+  catalogWrite: 'catalog write',
 } as const;
 
 // prettier-ignore
@@ -35,7 +39,7 @@ export const FUNCTION_GROUPS = {
     'pg_ls_logicalsnapdir', 'pg_ls_replslotdir', 'pg_current_logfile', 'lo_import', 'lo_export',
     // adminpack (PostgreSQL 16 and earlier)
     'pg_file_write', 'pg_file_rename', 'pg_file_unlink', 'pg_file_sync', 'pg_logdir_ls',
-    DANGEROUS_OPERATIONS.copyFile,
+    DANGEROUS_OPERATIONS.copyFile, DANGEROUS_OPERATIONS.createTablespace,
   ],
   /** Run a program on the database server's host. */
   '@program-execution': [DANGEROUS_OPERATIONS.copyProgram],
@@ -77,11 +81,14 @@ export const FUNCTION_GROUPS = {
     'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
     'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml',
     'database_to_xmlschema', 'database_to_xml_and_xmlschema', 'ts_stat', 'ts_rewrite',
+    // tablefunc and xml2: a query given as text, or SQL built from a "relation" and fields.
+    'crosstab*', 'connectby', 'xpath_table',
   ],
   /** Load native code into the server: shared libraries, extensions' scripts, C functions. */
   '@code-loading': [
     DANGEROUS_OPERATIONS.load, DANGEROUS_OPERATIONS.createExtension,
     DANGEROUS_OPERATIONS.createLanguage, DANGEROUS_OPERATIONS.languageC,
+    DANGEROUS_OPERATIONS.catalogWrite,
   ],
 } as const satisfies Record<`@${string}`, readonly string[]>;
 

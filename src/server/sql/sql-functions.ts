@@ -63,7 +63,72 @@ const wholeSchema: Finder = (_args, name) => ({
   message: `reads every table of a schema or database through ${name}()`,
 });
 
+/**
+ * tablefunc's crosstab(source_sql text [, category_sql text]) and
+ * crosstab2/3/4(source_sql): each text argument is a query it runs.
+ */
+const crosstab: Finder = (args, name) => {
+  const first = sqlIn(args[0], name, 'query');
+  if (args.length !== 2 || unwrap(args[1], 'A_Const')?.ival !== undefined) return first;
+  const second = sqlIn(args[1], name, 'query');
+  if (first.kind !== 'query') return first;
+  if (second.kind !== 'query') return second;
+  return { kind: 'query', sql: `${first.sql}\n;\n${second.sql}` };
+};
+
+/**
+ * SQL a function builds by splicing its text arguments into a template:
+ * what it runs is that text, so it is classified as such when every piece
+ * is a constant, and is dynamic otherwise. tablefunc's `connectby(relname,
+ * keyid_fld, parent_keyid_fld [, orderby_fld], start_with, max_depth [,
+ * branch_delim])` selects the key columns from `relname`; xml2's
+ * `xpath_table(key, document, relation, xpaths, criteria)` runs `SELECT
+ * key, document FROM relation WHERE criteria`.
+ */
+function spliced(
+  build: (pieces: readonly string[]) => string,
+  positions: readonly number[],
+): Finder {
+  return (args, name) => {
+    const pieces = positions.map((index) => constantString(args[index]));
+    if (pieces.some((piece) => piece === undefined)) {
+      return {
+        kind: 'dynamic',
+        message: `executes SQL built at run time from the text given to ${name}()`,
+      };
+    }
+    return { kind: 'query', sql: build(pieces as string[]) };
+  };
+}
+
+const connectby: Finder = (args, name) => {
+  // The ordered form has orderby_fld before start_with: seven arguments, or six whose fifth is no integer.
+  const ordered =
+    args.length === 7 || (args.length === 6 && unwrap(args[4], 'A_Const')?.ival === undefined);
+  return ordered
+    ? spliced(
+        ([rel, key, parent, order]) => `select ${key}, ${parent}, ${order} from ${rel}`,
+        [0, 1, 2, 3],
+      )(args, name)
+    : spliced(([rel, key, parent]) => `select ${key}, ${parent} from ${rel}`, [0, 1, 2])(
+        args,
+        name,
+      );
+};
+
+const xpathTable: Finder = spliced(
+  ([key, document, relation, , criteria]) =>
+    `select ${key}, ${document} from ${relation} where ${criteria}`,
+  [0, 1, 2, 3, 4],
+);
+
 const FINDERS: ReadonlyMap<string, Finder> = new Map<string, Finder>([
+  ['crosstab', crosstab],
+  ['crosstab2', crosstab],
+  ['crosstab3', crosstab],
+  ['crosstab4', crosstab],
+  ['connectby', connectby],
+  ['xpath_table', xpathTable],
   ['query_to_xml', queryAt(0)],
   ['query_to_xmlschema', queryAt(0)],
   ['query_to_xml_and_xmlschema', queryAt(0)],

@@ -37,7 +37,64 @@ const OPERATIONS: Readonly<Record<string, string>> = {
   AlterSystemStmt: DANGEROUS_OPERATIONS.alterSystem,
   CreateExtensionStmt: DANGEROUS_OPERATIONS.createExtension,
   CreatePLangStmt: DANGEROUS_OPERATIONS.createLanguage,
+  CreateTableSpaceStmt: DANGEROUS_OPERATIONS.createTablespace,
 };
+
+/**
+ * Settings that load code into the server (runtime-config-client.html,
+ * "Shared Library Preloading"): setting them, at any scope, is loading a
+ * library.
+ */
+const CODE_LOADING_SETTINGS = new Set([
+  'session_preload_libraries',
+  'local_preload_libraries',
+  'shared_preload_libraries',
+  'dynamic_library_path',
+  'jit_provider',
+]);
+
+/**
+ * Statements that act on a routine named by its signature (ObjectWithArgs):
+ * renaming, moving, re-owning, altering, dropping, commenting on, granting
+ * on it. The routine counts among the statement's functions, so a rule on
+ * `pg_terminate_backend` (or its group) also covers renaming it to a name
+ * no rule knows.
+ */
+const ROUTINE_OBJECT_STATEMENTS = new Set([
+  'RenameStmt',
+  'AlterOwnerStmt',
+  'AlterObjectSchemaStmt',
+  'AlterObjectDependsStmt',
+  'AlterFunctionStmt',
+  'DropStmt',
+  'CommentStmt',
+  'SecLabelStmt',
+  'GrantStmt',
+]);
+
+/** Object types of routines, in the statements above. */
+const ROUTINE_TYPES = new Set([
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_ROUTINE',
+  'OBJECT_AGGREGATE',
+]);
+
+/** Statements whose target relation the walker names `relation`, and which write it. */
+const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/** Statements that define or change a foreign-data wrapper, server or table, whose options file_fdw reads. */
+const FOREIGN_OPTION_HOLDERS = new Set([
+  'CreateForeignTableStmt',
+  'CreateForeignServerStmt',
+  'AlterForeignServerStmt',
+  'CreateFdwStmt',
+  'AlterFdwStmt',
+  'CreateUserMappingStmt',
+  'AlterUserMappingStmt',
+  'AlterTableStmt',
+  'ImportForeignSchemaStmt',
+]);
 
 /** Where the SET inside another statement takes effect. */
 const NESTED_SET_SCOPES = {
@@ -80,6 +137,9 @@ export function statementEffects(
     sink.routine(routine);
     addFunction(found, routine.name, ownName);
   }
+  if (WRITES.has(tag)) catalogWrite(found, unwrap(node.relation, 'RangeVar') ?? node.relation);
+  if (ROUTINE_OBJECT_STATEMENTS.has(tag)) routineObjects(found, node);
+  if (FOREIGN_OPTION_HOLDERS.has(tag)) foreignOptions(found, node);
   switch (tag) {
     case 'CopyStmt':
       copy(sink, node);
@@ -133,6 +193,81 @@ export function statementEffects(
       }
       break;
   }
+}
+
+/** Adds the routines a statement acts on by signature (see ROUTINE_OBJECT_STATEMENTS). */
+function routineObjects(found: Findings, node: AstObject): void {
+  const type = node.renameType ?? node.objectType ?? node.objtype ?? node.removeType;
+  if (typeof type !== 'string' || !ROUTINE_TYPES.has(type)) return;
+  const signatures = [node.func, node.object, ...asArray(node.objects)].map(
+    (value) => unwrap(value, 'ObjectWithArgs') ?? (value as AstObject | undefined),
+  );
+  for (const signature of signatures) {
+    const parts = stringParts(signature?.objname);
+    const own = parts.at(-1);
+    if (own !== undefined) addFunction(found, qualifiedName(parts), own);
+  }
+}
+
+/**
+ * After the statement's own effects: a setting that loads code counts as
+ * LOAD, wherever it is set (SET, ALTER ROLE/DATABASE/SYSTEM … SET, a
+ * function's SET clause).
+ */
+export function settingEffects(found: Findings): void {
+  for (const change of found.settings) {
+    if (CODE_LOADING_SETTINGS.has(change.name)) {
+      addFunction(found, DANGEROUS_OPERATIONS.load, DANGEROUS_OPERATIONS.load);
+    }
+  }
+}
+
+/**
+ * A write to a system catalog (`pg_catalog.pg_proc`, or a bare `pg_…` name,
+ * which resolves to pg_catalog first) can redefine anything: functions,
+ * roles, settings. `pg_settings` is the view `set_config` stands behind: a
+ * write to it changes a setting named by its rows, known only at run time.
+ */
+function catalogWrite(found: Findings, relation: unknown): void {
+  const range = relation as AstObject | undefined;
+  const name = typeof range?.relname === 'string' ? range.relname : '';
+  const schema = typeof range?.schemaname === 'string' ? range.schemaname : undefined;
+  if (!name.startsWith('pg_') || (schema !== undefined && schema !== 'pg_catalog')) return;
+  if (name === 'pg_settings') {
+    found.settings.push({
+      name: '*',
+      scope: 'session',
+      value: '(a row of pg_settings)',
+      lexer: true,
+    });
+    addFunction(found, 'set_config', 'set_config');
+    return;
+  }
+  addFunction(found, DANGEROUS_OPERATIONS.catalogWrite, DANGEROUS_OPERATIONS.catalogWrite);
+}
+
+/**
+ * file_fdw reads a server file (`filename`) or runs a program (`program`)
+ * named by a table's or server's options, every time the table is read:
+ * giving such an option is COPY FROM a file or a program.
+ */
+function foreignOptions(found: Findings, node: unknown): void {
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    const def = unwrap(record, 'DefElem');
+    if (def?.defname === 'program') {
+      addFunction(found, DANGEROUS_OPERATIONS.copyProgram, DANGEROUS_OPERATIONS.copyProgram);
+    } else if (def?.defname === 'filename') {
+      addFunction(found, DANGEROUS_OPERATIONS.copyFile, DANGEROUS_OPERATIONS.copyFile);
+    }
+    for (const child of Object.values(record)) visit(child);
+  };
+  visit(node);
 }
 
 function copy(sink: StatementSink, node: AstObject): void {

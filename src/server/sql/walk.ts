@@ -12,7 +12,7 @@ import { functionEffect } from './function-effects.js';
 import { SqlLimitExceeded } from './limits.js';
 import { setConfigChange, isSettingFunction } from './settings.js';
 import { regclassName, sqlArgument } from './sql-functions.js';
-import { statementEffects, type StatementSink } from './statement-effects.js';
+import { settingEffects, statementEffects, type StatementSink } from './statement-effects.js';
 import { isStatementTag } from './statement-kinds.js';
 import type { RoutineRef, StatementKind } from './types.js';
 
@@ -66,6 +66,7 @@ export function walkStatement(
 ): Findings & { nodes: number } {
   const walker = new Walker(limits);
   walker.visit(tag, node, NO_CTES);
+  settingEffects(walker.found);
   return Object.assign(walker.found, { nodes: walker.nodes });
 }
 

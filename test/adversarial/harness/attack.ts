@@ -287,8 +287,15 @@ export async function runAttack(
   const probes: string[] = [];
   try {
     for (const step of attack.steps) {
-      if (typeof step === 'string') await session.sql(step);
-      else await step(session);
+      try {
+        if (typeof step === 'string') await session.sql(step);
+        else await step(session);
+      } catch (error) {
+        // The gateway refusing a session's start-up (a FATAL before ReadyForQuery) refuses the step.
+        const refused = /^start-up refused: (\S+) (.*)$/s.exec((error as Error).message);
+        if (!refused) throw error;
+        outcomes.push({ step: 'start-up', error: { code: refused[1]!, message: refused[2]! } });
+      }
     }
     for (const probe of attack.probes ?? []) {
       // Probes read the session's state; they are never skipped.
@@ -313,12 +320,15 @@ export async function runAttack(
   return { outcomes, received, probes };
 }
 
-/** Whether an outcome is the gateway refusing (42501 naming hoop, 42601), a protocol refusal, or a hold. */
+/**
+ * Whether an outcome is the gateway refusing (42501 naming hoop, 42601, 54000
+ * naming one of its limits on input), a protocol refusal, or a hold.
+ */
 export function isRefusal(outcome: StepOutcome): boolean {
   if (outcome.held) return true;
   const code = outcome.error?.code;
   if (code === '42601' || code === '08P01') return true;
-  return code === '42501' && /^hoop:/.test(outcome.error?.message ?? '');
+  return (code === '42501' || code === '54000') && /^hoop:/.test(outcome.error?.message ?? '');
 }
 
 /** The differences between two snapshots, one line each, in words. */

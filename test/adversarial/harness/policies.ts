@@ -1,4 +1,4 @@
-import { DANGEROUS_FUNCTIONS } from '../../../src/server/sql/dangerous.js';
+import { FUNCTION_GROUP_NAMES } from '../../../src/server/sql/function-groups.js';
 
 /**
  * The policy an operator would write to keep an agent from destroying data
@@ -15,7 +15,8 @@ export const STATEMENT_POLICY = [
   },
   {
     name: 'no-dangerous-functions',
-    match: { functions: [...DANGEROUS_FUNCTIONS, 'dblink*'] },
+    // Every group of the documented list of dangerous functions and operations (README, "Function groups").
+    match: { functions: [...FUNCTION_GROUP_NAMES] },
     effect: 'deny',
   },
   {

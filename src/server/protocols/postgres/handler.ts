@@ -16,7 +16,7 @@ import { ResultFilter } from './result-filter.js';
 import { abortSqlState, sessionAbortOf } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { SharedCatalogs } from './shared-catalogs.js';
-import { SessionLexer } from './lexer-guard.js';
+import { SessionPins } from './session-pins.js';
 import { SqlDecider } from './sql-decider.js';
 import { readStartup, StartupAbandoned } from './startup.js';
 import { StatementOutcomes } from './statement-outcomes.js';
@@ -113,7 +113,7 @@ function postgresHandler(connector: TargetConnector, options: PostgresOptions): 
           parameters: parameterStatuses(target.greeting),
         };
         // The session must start lexing SQL as the gateway does (a role's or database's defaults could differ).
-        const lexer = new SessionLexer();
+        const lexer = new SessionPins();
         for (const frame of idle.parameters.values()) {
           const [name, value] = parameterOf(frame);
           lexer.report(name, value);

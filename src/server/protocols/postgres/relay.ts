@@ -6,7 +6,7 @@ import type { CopyOutRequest } from './copy-out-request.js';
 import type { DecidedSql, Exchange } from './exchange.js';
 import type { ResultFilter } from './result-filter.js';
 import { frameOf } from './result-preview.js';
-import type { SessionLexer } from './lexer-guard.js';
+import type { SessionPins } from './session-pins.js';
 import type { SqlDecider } from './sql-decider.js';
 import type { StatementOutcomes } from './statement-outcomes.js';
 import {
@@ -53,7 +53,7 @@ export interface RelayOptions {
   decider: SqlDecider;
   exchange: Exchange;
   /** Follows the target's reports of the settings that decide how it lexes SQL. */
-  lexer: SessionLexer;
+  lexer: SessionPins;
   /** Masks results; none when no policy is configured. */
   filter?: ResultFilter;
   /** Records how statements ended; none when nothing is recorded. */

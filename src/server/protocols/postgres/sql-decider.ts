@@ -1,7 +1,7 @@
 import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
 import { cachedClassifier, classifySql, toAnalysis, type Classification } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
-import { lexerChange, type SessionLexer } from './lexer-guard.js';
+import { pinnedChange, type SessionPins } from './session-pins.js';
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
 export interface SqlVerdict {
@@ -28,7 +28,7 @@ export class SqlDecider {
 
   constructor(
     private readonly enforcer: Enforcer,
-    private readonly lexer: SessionLexer,
+    private readonly pins: SessionPins,
   ) {}
 
   decide(text: string): SqlVerdict {
@@ -40,7 +40,7 @@ export class SqlDecider {
     });
     const replacesPrepared = classification.ok && classification.statements.some(replaces);
     if (this.enforcer.active && decision.effect !== 'deny') {
-      const why = this.lexerProblem(classification);
+      const why = this.pinProblem(classification);
       if (why) return { decision: refusedInstead(decision, why), copyOut: [], replacesPrepared };
     }
     if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
@@ -66,17 +66,20 @@ export class SqlDecider {
     return { decision, copyOut, replacesPrepared };
   }
 
-  /** Why the string cannot run without the server reading SQL differently from the gateway. */
-  private lexerProblem(classification: Classification): string | undefined {
-    const broken = this.lexer.unsafe;
+  /**
+   * Why the string cannot run without the server reading SQL differently
+   * from the gateway, or the session acting as another role (see session-pins.ts).
+   */
+  private pinProblem(classification: Classification): string | undefined {
+    const broken = this.pins.unsafe;
     if (broken) {
       return `hoop: refused: ${broken}, so the gateway can no longer read this session's SQL as the server does; open a new session`;
     }
     if (!classification.ok) return undefined;
     for (const statement of classification.statements) {
-      const change = lexerChange(statement);
+      const change = pinnedChange(statement);
       if (change) {
-        return `hoop: refused: the statement ${change}, which would make the server read SQL text differently from the gateway (it keeps standard_conforming_strings on and client_encoding UTF8)`;
+        return `hoop: refused: the statement ${change}; the gateway keeps every session lexing SQL as it does (standard_conforming_strings on, client_encoding UTF8) and acting as the connection's role`;
       }
     }
     return undefined;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { TargetInfo } from '../../targets/connector.js';
 import { FrameSource, PeerClosedError } from './frame-source.js';
-import { isSafeEncoding } from './lexer-guard.js';
+import { isSafeEncoding } from './session-pins.js';
 import { PostgresSessionError } from './session-error.js';
 import {
   PgProtocolError,
@@ -105,16 +105,22 @@ export async function readStartup(client: Duplex, target: TargetInfo): Promise<S
               'the start-up parameter "options" is not allowed through the gateway; use SET after connecting',
             );
           }
+          if (lower === 'role' || lower === 'session_authorization') {
+            throw new PostgresSessionError(
+              '42501',
+              `hoop: the start-up parameter ${name} is refused: a session acts as the role its connection logs in with`,
+            );
+          }
           if (lower === 'client_encoding' && !isSafeEncoding(value)) {
             throw new PostgresSessionError(
               '42501',
-              `the start-up parameter client_encoding=${value} is refused: the gateway reads SQL as UTF-8 (or SQL_ASCII), and in other encodings the server could split a string differently; use UTF8`,
+              `hoop: the start-up parameter client_encoding=${value} is refused: the gateway reads SQL as UTF-8 (or SQL_ASCII), and in other encodings the server could split a string differently; use UTF8`,
             );
           }
           if (FORWARDED_PARAMETERS.has(lower)) parameters.set(name, value);
         }
         // The target reads the session's text as UTF-8 unless the client asked for SQL_ASCII,
-        // whatever the database's or the role's own default (see lexer-guard.ts).
+        // whatever the database's or the role's own default (see session-pins.ts).
         if (![...parameters.keys()].some((name) => name.toLowerCase() === 'client_encoding'))
           parameters.set('client_encoding', 'UTF8');
         const user = message.parameters.get('user') ?? '';

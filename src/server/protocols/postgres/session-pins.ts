@@ -1,6 +1,10 @@
 import type { ClassifiedStatement } from '../../sql/index.js';
 
 /**
+ * What the gateway keeps fixed in every session, whatever its policy says,
+ * because its decisions rest on them: how the server lexes SQL, and as whom
+ * the session acts.
+ *
  * The server lexes SQL text by session settings (the PostgreSQL manual,
  * "Lexical Structure"): with `standard_conforming_strings` off a backslash
  * escapes inside '…', and in client encodings such as SJIS, BIG5, GBK,
@@ -17,7 +21,19 @@ import type { ClassifiedStatement } from '../../sql/index.js';
  * - the server's own reports (ParameterStatus, GUC_REPORT) are followed: a
  *   session in which they ever differ from the defaults is refused from
  *   then on (the login too, for a role or database whose defaults differ).
+ *
+ * The session acts as the role the connection logs in with: SET ROLE and SET
+ * SESSION AUTHORIZATION to another role, or a role or database default that
+ * would do it at the next login, are refused (RESET ROLE, SET ROLE NONE and
+ * … DEFAULT go back to the login role and pass). The credentials the
+ * gateway holds are the only access a caller gets.
  */
+
+/** Settings that change who the session acts as. */
+const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
+
+/** Values of those settings that return to the login role. */
+const BACK_TO_LOGIN = new Set(['none', 'default']);
 
 /** The values of each lexing setting under which the server splits text as the gateway does. */
 const SAFE: Readonly<Record<string, (value: string) => boolean>> = {
@@ -35,11 +51,22 @@ export function isSafeEncoding(name: string): boolean {
   return clean === 'utf8' || clean === 'unicode' || clean === 'sqlascii';
 }
 
-/** Why a statement would change how the server lexes text, or undefined when it would not. */
-export function lexerChange(statement: ClassifiedStatement): string | undefined {
+/**
+ * Why a statement would change how the server lexes text or whom the
+ * session acts as, or undefined when it would not.
+ */
+export function pinnedChange(statement: ClassifiedStatement): string | undefined {
   // set_config(name, value) with either built at run time reads as a change without a constant.
   const computed = statement.functions.some((name) => name.split('.').pop() === 'set_config');
   for (const change of statement.settings) {
+    if (ROLE_SETTINGS.has(change.name) && change.value !== undefined) {
+      if (BACK_TO_LOGIN.has(change.value.toLowerCase())) continue;
+      const where =
+        change.scope === 'session' || change.scope === 'transaction'
+          ? ''
+          : ` as the ${change.scope}'s default`;
+      return `sets ${change.name} to ${change.value}${where}, acting as another role than the connection's`;
+    }
     if (!change.lexer) continue;
     if (change.name === '*') {
       // RESET ALL and DISCARD ALL return to the values the session started with, checked at login.
@@ -68,7 +95,7 @@ export function lexerChange(statement: ClassifiedStatement): string | undefined 
  * why the session can no longer be decided, once a report differs from the
  * defaults.
  */
-export class SessionLexer {
+export class SessionPins {
   private broken: string | undefined;
 
   /** A ParameterStatus from the target (at login or later). */
