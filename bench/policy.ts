@@ -19,7 +19,8 @@ import { pino } from 'pino';
 import type { Identity } from '../src/server/auth/identity.js';
 import { parsePolicy, requestFor, type Policy } from '../src/server/policy/index.js';
 import { SessionPins } from '../src/server/protocols/postgres/session-pins.js';
-import { SqlDecider } from '../src/server/protocols/postgres/sql-decider.js';
+import { PostgresClassifier } from '../src/server/protocols/postgres/sql-classifier.js';
+import { SqlDecider, type SqlVerdict } from '../src/server/protocols/postgres/sql-decider.js';
 import { sessionEnforcer } from '../src/server/sessions/enforcer.js';
 import { initSqlParser } from '../src/server/sql/index.js';
 import { percentile, table } from './lib/stats.js';
@@ -177,8 +178,14 @@ async function main(): Promise<number> {
       log: pino({ level: 'silent' }),
     },
   );
-  const decider = new SqlDecider(enforcer, new SessionPins());
-  const gate = (sql: string) => decider.decide(sql).decision;
+  const classifier = new PostgresClassifier({
+    limits: {},
+    parseTimeoutMs: 5_000,
+    offThreadLength: 8_192,
+  });
+  const decider = new SqlDecider(enforcer, new SessionPins(), classifier);
+  // The bench's statements are short: classified on the event loop, never a promise.
+  const gate = (sql: string) => (decider.decide(sql) as SqlVerdict).decision;
   const cached = newStatement(1_000_000_000);
   const first = gate(cached);
   if (first.effect !== 'allow') {

@@ -110,6 +110,8 @@ export const ERROR_CODES = {
   HOOP_SQL_TOO_MANY_STATEMENTS: { status: 422, exit: 3 },
   /** Code nested in code (a body in a body …) deeper than `maxCodeDepth`. */
   HOOP_SQL_CODE_TOO_DEEP: { status: 422, exit: 3 },
+  /** A SQL string whose classification took longer than the gateway allows (`sql.parseTimeout`). */
+  HOOP_SQL_TOO_SLOW: { status: 422, exit: 3 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;

@@ -95,7 +95,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connector = new LocalConnector(config.connections);
   const handlers = new Map<string, ProtocolHandler>();
   for (const [type, factory] of Object.entries(options.protocols ?? PROTOCOLS)) {
-    if (factory) handlers.set(type, factory({ connector }));
+    if (factory) {
+      handlers.set(
+        type,
+        factory({ connector, sql: config.sql, maxMessageBytes: config.postgres.maxMessageBytes }),
+      );
+    }
   }
   const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config));
   const connections = new Connections(config.connections);

@@ -129,6 +129,31 @@ describe('postgres statement control: syntax, limits, lexing', () => {
     await canaryIntact();
   });
 
+  it('classifies a large statement off the event loop: another session is answered meanwhile', async () => {
+    const other = await client();
+    try {
+      // About 200 KB and 80,000 tokens: within the limits, a good fraction of a second to parse.
+      const chain = `delete from canary where ${Array.from({ length: 20_000 }, (_, i) => `id = ${i}`).join(' or ')}; drop table canary`;
+      const started = Date.now();
+      const refused = refusal(chain);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const ping = Date.now();
+      await other.query('select 1');
+      const answered = Date.now() - ping;
+      const error = await refused;
+      const parsed = Date.now() - started;
+      assert.equal(error.code, '42501');
+      assert.match(error.message, /no-drops/);
+      assert.ok(
+        answered < Math.max(200, parsed / 2),
+        `another session waited ${answered} ms of ${parsed}`,
+      );
+    } finally {
+      await other.end();
+    }
+    await canaryIntact();
+  });
+
   for (const sql of [
     'set standard_conforming_strings = off',
     'set session standard_conforming_strings to false',

@@ -53,6 +53,18 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       pingIntervalMs: input.tunnel?.pingInterval ?? DEFAULTS.tunnel.pingIntervalMs,
       maxBufferedBytes: input.tunnel?.maxBufferedBytes ?? DEFAULTS.tunnel.maxBufferedBytes,
     },
+    sql: {
+      limits: Object.fromEntries(
+        SQL_LIMIT_KEYS.flatMap((key) =>
+          input.sql?.[key] === undefined ? [] : [[key, input.sql[key]]],
+        ),
+      ),
+      parseTimeoutMs: input.sql?.parseTimeout ?? DEFAULTS.sql.parseTimeoutMs,
+      offThreadLength: input.sql?.offThreadLength ?? DEFAULTS.sql.offThreadLength,
+    },
+    postgres: {
+      maxMessageBytes: input.postgres?.maxMessageBytes ?? DEFAULTS.postgres.maxMessageBytes,
+    },
     reviews: {
       approvedStatementTtlMs:
         input.reviews?.approvedStatementTtl ?? DEFAULTS.reviews.approvedStatementTtlMs,
@@ -78,6 +90,16 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
   };
 }
+
+/** The `sql` keys that are the classifier's limits. */
+const SQL_LIMIT_KEYS = [
+  'maxLength',
+  'maxTokens',
+  'maxDepth',
+  'maxNodes',
+  'maxStatements',
+  'maxCodeDepth',
+] as const;
 
 type ConnectionInput = NonNullable<ConfigInput['connections']>[number];
 

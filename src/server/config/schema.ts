@@ -224,6 +224,29 @@ const audit = z.strictObject({
     .optional(),
 });
 
+/**
+ * Limits on the SQL the gateway reads from clients (each has a default and
+ * its own error code, README "Limits on what the classifier reads").
+ */
+const sql = z.strictObject({
+  maxLength: integer(1, 1024 * 1024 * 1024, 'a whole number of characters').optional(),
+  maxTokens: integer(1, Number.MAX_SAFE_INTEGER, 'a whole number of tokens').optional(),
+  maxDepth: integer(1, 100_000, 'a whole number of levels').optional(),
+  maxNodes: integer(1, Number.MAX_SAFE_INTEGER, 'a whole number of parse-tree nodes').optional(),
+  maxStatements: integer(1, 1_000_000, 'a whole number of statements').optional(),
+  maxCodeDepth: integer(0, 64, 'a whole number of levels from 0 to 64').optional(),
+  /** How long classifying one string off the event loop may take before it is refused. */
+  parseTimeout: duration.optional(),
+  /** Strings of at least this many characters are parsed on a worker thread. */
+  offThreadLength: integer(0, Number.MAX_SAFE_INTEGER, 'a whole number of characters').optional(),
+});
+
+/** What the PostgreSQL protocol handler accepts from clients. */
+const postgres = z.strictObject({
+  /** The largest protocol message accepted from a client (a Bind of large values, a COPY row). */
+  maxMessageBytes: bytes.optional(),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.optional(),
   store: store.optional(),
@@ -247,6 +270,8 @@ export const configSchema = z.strictObject({
     .optional(),
   reviews: reviews.optional(),
   audit: audit.optional(),
+  sql: sql.optional(),
+  postgres: postgres.optional(),
   tunnel: z
     .strictObject({
       // The CLI forwards each TCP read (up to 64 KiB) as one frame.

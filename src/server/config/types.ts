@@ -64,9 +64,27 @@ export interface GatewayConfig {
   /** An absolute path to a policy file, or an inline list of rules kept as written. */
   policy?: string | unknown[];
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
+  sql: SqlConfig;
+  postgres: { maxMessageBytes: number };
   reviews: ReviewsConfig;
   audit: AuditConfig;
   log: { level: LogLevel };
+}
+
+/** Limits on the SQL read from clients; a limit left out keeps the classifier's default. */
+export interface SqlConfig {
+  limits: {
+    maxLength?: number;
+    maxTokens?: number;
+    maxDepth?: number;
+    maxNodes?: number;
+    maxStatements?: number;
+    maxCodeDepth?: number;
+  };
+  /** How long classifying one string off the event loop may take. */
+  parseTimeoutMs: number;
+  /** Strings of at least this many characters are classified on a worker thread. */
+  offThreadLength: number;
 }
 
 /** The audit trail's settings (see schema.ts). */
@@ -108,6 +126,8 @@ export const DEFAULTS = {
   revocationWindowMs: 60_000,
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
+  sql: { parseTimeoutMs: 5_000, offThreadLength: 8_192 },
+  postgres: { maxMessageBytes: 64 * 1024 * 1024 },
   logLevel: 'info',
   audit: {
     preview: { rows: 100, bytes: 64 * 1024 },

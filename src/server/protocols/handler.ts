@@ -59,9 +59,29 @@ export interface ProtocolHandler {
   close?(): void | Promise<void>;
 }
 
-/** What a handler is built with: the connector every target socket goes through, and handler options. */
+/** Limits on the SQL a protocol reads from clients (config `sql`). */
+export interface SqlSettings {
+  /** The classifier's limits; one left out keeps its default. */
+  limits: {
+    maxLength?: number;
+    maxTokens?: number;
+    maxDepth?: number;
+    maxNodes?: number;
+    maxStatements?: number;
+    maxCodeDepth?: number;
+  };
+  /** How long classifying one string off the event loop may take. */
+  parseTimeoutMs: number;
+  /** Strings of at least this many characters are classified on a worker thread. */
+  offThreadLength: number;
+}
+
+/** What a handler is built with: the connector every target socket goes through, and its limits. */
 export interface HandlerContext {
   connector: TargetConnector;
+  sql: SqlSettings;
+  /** The largest message a client may send, for protocols that frame messages. */
+  maxMessageBytes: number;
 }
 
 /** Builds a protocol's handler; the registry holds one per connection type. */

@@ -21,6 +21,7 @@ export {
   type SqlLimits,
 } from './limits.js';
 export { initSqlParser } from './parser.js';
+export { OffThreadClassifier, type OffThreadOptions } from './off-thread.js';
 export { LEXER_SETTINGS } from './settings.js';
 export type {
   Classification,

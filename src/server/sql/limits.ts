@@ -70,7 +70,8 @@ export const SQL_LIMIT_CODES = {
   maxCodeDepth: 'HOOP_SQL_CODE_TOO_DEEP',
 } as const satisfies Record<keyof SqlLimits, ErrorCode>;
 
-export type SqlLimitCode = (typeof SQL_LIMIT_CODES)[keyof SqlLimits];
+/** The code of a limit on the text, or of the time limit on classifying it off the event loop. */
+export type SqlLimitCode = (typeof SQL_LIMIT_CODES)[keyof SqlLimits] | 'HOOP_SQL_TOO_SLOW';
 
 const WHAT: Record<keyof SqlLimits, string> = {
   maxLength: 'characters',

@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import type { TargetConnector } from '../../targets/connector.js';
 import type {
   HandlerContext,
   ProtocolHandler,
@@ -17,6 +16,7 @@ import { abortSqlState, sessionAbortOf } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { SharedCatalogs } from './shared-catalogs.js';
 import { SessionPins } from './session-pins.js';
+import { PostgresClassifier } from './sql-classifier.js';
 import { SqlDecider } from './sql-decider.js';
 import { readStartup, StartupAbandoned } from './startup.js';
 import { StatementOutcomes } from './statement-outcomes.js';
@@ -31,8 +31,6 @@ import {
 } from './protocol/index.js';
 
 export interface PostgresOptions {
-  /** Largest message accepted from the client. */
-  maxMessageBytes?: number;
   /** Table columns shared across sessions; defaults to one cache per handler (30 s TTL). */
   catalogCache?: CatalogCache;
   /**
@@ -53,19 +51,22 @@ export interface PostgresOptions {
  * is decided by the session's enforcer first (see {@link PostgresRelay}).
  */
 export function postgresProtocol(options: PostgresOptions = {}) {
-  return (context: HandlerContext): ProtocolHandler => postgresHandler(context.connector, options);
+  return (context: HandlerContext): ProtocolHandler => postgresHandler(context, options);
 }
 
-function postgresHandler(connector: TargetConnector, options: PostgresOptions): ProtocolHandler {
+function postgresHandler(context: HandlerContext, options: PostgresOptions): ProtocolHandler {
+  const { connector } = context;
   const cancelKeys = new CancelKeys();
+  const classifier = new PostgresClassifier(context.sql);
   const catalogs = new SharedCatalogs({ cache: options.catalogCache ?? new CatalogCache() });
   const pool = options.pool === false ? undefined : new TargetPool(options.pool);
 
   return {
     type: 'postgres',
-    close() {
+    async close() {
       pool?.close();
       catalogs.close();
+      await classifier.close();
     },
     async serve(session: ProtocolSession, client: Duplex): Promise<SessionOutcome> {
       const counts = { bytesUp: 0, bytesDown: 0 };
@@ -162,14 +163,12 @@ function postgresHandler(connector: TargetConnector, options: PostgresOptions): 
           target: target.socket,
           early: startup.leftover,
           counts,
-          decider: new SqlDecider(enforcer, lexer),
+          decider: new SqlDecider(enforcer, lexer, classifier),
           lexer,
           exchange,
           ...(filter ? { filter } : {}),
           ...(enforcer.active ? { outcomes: new StatementOutcomes(enforcer) } : {}),
-          ...(options.maxMessageBytes === undefined
-            ? {}
-            : { maxMessageBytes: options.maxMessageBytes }),
+          maxMessageBytes: context.maxMessageBytes,
           // Bytes that reached the client around the relay would go untracked: such a connection is not reused.
           ...(pool && target.leftover.length === 0 ? { parameters: idle.parameters } : {}),
           maxHeldBytes: options.maxHeldBytes ?? 1024 * 1024,

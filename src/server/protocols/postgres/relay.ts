@@ -7,7 +7,7 @@ import type { DecidedSql, Exchange } from './exchange.js';
 import type { ResultFilter } from './result-filter.js';
 import { frameOf } from './result-preview.js';
 import type { SessionPins } from './session-pins.js';
-import type { SqlDecider } from './sql-decider.js';
+import type { SqlDecider, SqlVerdict } from './sql-decider.js';
 import type { StatementOutcomes } from './statement-outcomes.js';
 import {
   BackendCode,
@@ -167,14 +167,21 @@ export class PostgresRelay {
             const message = parseFrontend(frame);
             if (message.type !== 'query' && message.type !== 'parse') break;
             const verdict = this.options.decider.decide(message.sql);
-            const { decision } = verdict;
-            if (decision.effect === 'review') {
+            if (verdict instanceof Promise || verdict.decision.effect === 'review') {
+              // Decided later (a large string classified off the event loop, a review):
+              // what came before goes now, what follows waits behind it, in order.
               if (out.length > 0) this.writeTarget(out);
-              this.startHold(message, frame, decision, verdict.copyOut, frames.slice(index + 1));
+              this.held = frames.slice(index + 1);
+              this.heldBytes = 0;
+              if (verdict instanceof Promise) {
+                verdict.then(
+                  (decided) => this.continueWith(message, frame, decided),
+                  (error: unknown) => this.protocolFailure(error as Error),
+                );
+              } else this.continueWith(message, frame, verdict);
               return;
             }
-            out.push(this.forward(message, frame, decision, verdict.copyOut));
-            if (decision.effect === 'allow' && verdict.replacesPrepared) exchange.forget();
+            out.push(this.apply(message, frame, verdict));
             continue;
           }
           case FrontendCode.FunctionCall:
@@ -243,6 +250,47 @@ export class PostgresRelay {
     if (out.length > 0) this.writeTarget(out);
   }
 
+  /** The bytes to forward for a verdict that is not a hold; what the string does to prepared statements is noted. */
+  private apply(message: SqlMessage, frame: Frame, verdict: SqlVerdict): Buffer {
+    const { decision } = verdict;
+    if (decision.effect === 'review') throw new Error('a held statement is applied once released');
+    const bytes = this.forward(message, frame, decision, verdict.copyOut);
+    if (decision.effect === 'allow' && verdict.replacesPrepared) this.options.exchange.forget();
+    return bytes;
+  }
+
+  /**
+   * Goes on with a message decided while the client's later frames waited
+   * in `held`: a hold waits for its review first; then the message is
+   * forwarded (or refused) and the queue relayed from there.
+   */
+  private continueWith(message: SqlMessage, frame: Frame, verdict: SqlVerdict): void {
+    if (this.settled) return;
+    if (verdict.decision.effect === 'review') {
+      this.startHold(message, frame, verdict.decision, verdict.copyOut);
+      return;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = this.apply(message, frame, verdict);
+    } catch (error) {
+      this.protocolFailure(error as Error);
+      return;
+    }
+    this.resumeWith(bytes);
+  }
+
+  /** Sends the bytes a waiting message became, then relays the frames queued behind it. */
+  private resumeWith(bytes: Buffer): void {
+    const { client, target } = this.options;
+    const queued = this.held ?? [];
+    this.held = undefined;
+    this.heldBytes = 0;
+    if (!target.write(bytes)) client.pause();
+    else client.resume();
+    this.relayFrames(queued);
+  }
+
   /** The bytes to forward for a decided Query or Parse, telling the exchange (and the filter) what was decided. */
   private forward(
     message: SqlMessage,
@@ -304,11 +352,8 @@ export class PostgresRelay {
     frame: Frame,
     decision: Held,
     copyOut: readonly CopyOutRequest[],
-    rest: Frame[],
   ): void {
-    const { session, client, target } = this.options;
-    this.held = rest;
-    this.heldBytes = 0;
+    const { session, client } = this.options;
     const controller = new AbortController();
     this.heldAbort = controller;
     const fallback: Refused = {
@@ -345,12 +390,7 @@ export class PostgresRelay {
           this.protocolFailure(error as Error);
           return;
         }
-        const queued = this.held ?? [];
-        this.held = undefined;
-        this.heldBytes = 0;
-        if (!target.write(bytes)) client.pause();
-        else client.resume();
-        this.relayFrames(queued);
+        this.resumeWith(bytes);
       });
   }
 

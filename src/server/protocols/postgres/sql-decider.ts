@@ -1,7 +1,8 @@
 import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
-import { cachedClassifier, classifySql, toAnalysis, type Classification } from '../../sql/index.js';
+import { toAnalysis, type Classification } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
 import { pinnedChange, type SessionPins } from './session-pins.js';
+import type { PostgresClassifier } from './sql-classifier.js';
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
 export interface SqlVerdict {
@@ -18,21 +19,27 @@ export interface SqlVerdict {
 
 /**
  * Decides each SQL string of a session: classified with the real
- * PostgreSQL parser (cached by text and across numeric constants), then
- * decided by the session's enforcer. A COPY … TO a file, a program, or
+ * PostgreSQL parser (see {@link PostgresClassifier}), then decided by the
+ * session's enforcer. A COPY … TO a file, a program, or
  * with options the relay cannot follow is refused while masks apply, naming
  * the mask rule: its rows could not be masked on the wire.
  */
 export class SqlDecider {
-  private readonly classify = cachedClassifier(classifySql);
-
   constructor(
     private readonly enforcer: Enforcer,
     private readonly pins: SessionPins,
+    private readonly classifier: PostgresClassifier,
   ) {}
 
-  decide(text: string): SqlVerdict {
-    const classification = this.classify(text);
+  /** The verdict on one string; a promise when its classification runs off the event loop. */
+  decide(text: string): SqlVerdict | Promise<SqlVerdict> {
+    const classification = this.classifier.classify(text);
+    return classification instanceof Promise
+      ? classification.then((classified) => this.decideClassified(text, classified))
+      : this.decideClassified(text, classification);
+  }
+
+  private decideClassified(text: string, classification: Classification): SqlVerdict {
     const decision = this.enforcer.decide({
       type: 'sql',
       text,
