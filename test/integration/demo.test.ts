@@ -72,9 +72,9 @@ describe('hoop demo', () => {
     );
     assert.equal(result.code, 0, result.stderr);
     const [first] = JSON.parse(result.stdout).results;
-    const [row] = first.rows;
-    assert.match(row.email, /^[a-z]\*\*\*@example\.(com|org|net)$/);
-    assert.match(row.card_number, /^\*+\d{4}$/);
+    const [[email, card]] = first.rows;
+    assert.match(email, /^[a-z]\*\*\*@example\.(com|org|net)$/);
+    assert.match(card, /^\*+\d{4}$/);
   });
 
   it('seeds customers, orders and the view joining them', async () => {
@@ -90,9 +90,7 @@ describe('hoop demo', () => {
       env,
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).results[0].rows, [
-      { customers: '50', orders: '200', joined: '200' },
-    ]);
+    assert.deepEqual(JSON.parse(result.stdout).results[0].rows, [[50, 200, 200]]);
   });
 
   it('refuses a drop with exit code 3', async () => {

@@ -313,6 +313,53 @@ describe('reviews', () => {
     assert.deepEqual(await direct('select note from orders where id = 3'), [{ note: 'exec' }]);
   });
 
+  it('hoop reviews list lists as `hoop reviews` does; exec --review without input runs the approved text', async () => {
+    const env = (who: string) => ({ HOOP_TOKEN: gw.keys[who] ?? '', HOOP_GATEWAY: gw.url });
+    const sql = "update orders set note = 'by review' where id = 2";
+    const waiting = await runHoop(['exec', 'pg', '-i', sql], env('agent-1'));
+    assert.equal(waiting.code, 4, waiting.stderr);
+    const id = /rev_[0-9a-z]+/.exec(waiting.stderr)?.[0] ?? '';
+
+    const listed = await runHoop(['reviews', 'list', '--json'], env('dba-1'));
+    assert.equal(listed.code, 0, listed.stderr);
+    const found = (JSON.parse(listed.stdout) as Json[]).find((r) => r.id === id);
+    assert.equal(found?.text, sql);
+    const bare = await runHoop(['reviews', '--json'], env('dba-1'));
+    assert.deepEqual(JSON.parse(bare.stdout), JSON.parse(listed.stdout));
+    const table = await runHoop(['reviews', 'list'], env('dba-1'));
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^ID\s+KIND\s+STATUS/);
+    assert.match(table.stdout, new RegExp(`^${id}\\s+statement\\s+pending`, 'm'));
+    const mine = await runHoop(['reviews', 'list', '--mine', '--json'], env('agent-1'));
+    assert.ok(
+      (JSON.parse(mine.stdout) as Json[]).some((r) => r.id === id),
+      mine.stdout,
+    );
+
+    const early = await runHoop(['exec', 'pg', '--review', id], env('agent-1'));
+    assert.equal(early.code, 4, `still pending: ${early.stderr}`);
+    const approved = await runHoop(['reviews', 'approve', id, '--reason', 'ok'], env('dba-1'));
+    assert.equal(approved.code, 0, approved.stderr);
+    const other = await runHoop(
+      ['exec', 'pg', '--review', id, '-i', "update orders set note = 'other' where id = 2"],
+      env('agent-1'),
+    );
+    assert.equal(other.code, 3, other.stderr);
+    assert.match(other.stderr, /HOOP_REVIEW_MISMATCH/);
+    const wrongConnection = await runHoop(['exec', 'pg-prod', '--review', id], env('agent-1'));
+    assert.equal(wrongConnection.code, 3, wrongConnection.stderr);
+    assert.match(wrongConnection.stderr, /approves a statement on pg, not on pg-prod/);
+
+    const ran = await runHoop(['exec', 'pg', '--review', id, '-o', 'json'], env('agent-1'));
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, new RegExp(`Running what ${id} approved: update orders`));
+    assert.equal(JSON.parse(ran.stdout).results[0].tag, 'UPDATE 1');
+    assert.deepEqual(await direct('select note from orders where id = 2'), [{ note: 'by review' }]);
+    const again = await runHoop(['exec', 'pg', '--review', id], env('agent-1'));
+    assert.equal(again.code, 3, again.stderr);
+    assert.match(again.stderr, /HOOP_REVIEW_CONSUMED/);
+  });
+
   it('hoop exec --wait holds until an approver decides, then prints the result', async () => {
     const env = (who: string) => ({ HOOP_TOKEN: gw.keys[who] ?? '', HOOP_GATEWAY: gw.url });
     const sql = "update orders set note = 'waited' where id = 3";
