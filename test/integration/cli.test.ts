@@ -154,6 +154,48 @@ describe('hoop CLI against a gateway', () => {
     });
   });
 
+  describe('help and mistyped commands', () => {
+    it('describes every topic in `hoop --help`', async () => {
+      const result = await runHoop(['--help']);
+      assert.equal(result.code, 0, result.stderr);
+      const topics = result.stdout.slice(
+        result.stdout.indexOf('TOPICS'),
+        result.stdout.indexOf('COMMANDS'),
+      );
+      for (const [topic, words] of [
+        ['audit', /Recorded sessions/],
+        ['keys', /Machine identities/],
+        ['policy', /Check, test and explain/],
+        ['reviews', /Just-in-time approvals/],
+      ] as const) {
+        assert.match(topics, new RegExp(`^  ${topic}\\s+${words.source}`, 'm'), topics);
+      }
+    });
+
+    it('suggests the command meant and exits 2, in the two-line error format', async () => {
+      for (const [typed, meant] of [
+        [['conect', 'pg-prod'], 'connect'],
+        [['audit', 'lst'], 'audit list'],
+        [['reviews', 'lst'], 'reviews list'],
+        [['policy', 'explian'], 'policy explain'],
+      ] as const) {
+        const result = await runHoop([...typed], env());
+        assertFailure(
+          result,
+          2,
+          new RegExp(
+            `\`${typed.slice(0, meant.split(' ').length).join(' ')}\` is not a hoop command`,
+          ),
+          new RegExp(`^Did you mean \`hoop ${meant}\`\\?`),
+        );
+      }
+      const nothing = await runHoop(['xyzzy'], env());
+      assertFailure(nothing, 2, /`xyzzy` is not a hoop command/, /^See `hoop --help`/);
+      const far = await runHoop(['audit', 'frob', 'x'], env());
+      assertFailure(far, 2, /`audit frob` is not a hoop command/, /^See `hoop --help`/);
+    });
+  });
+
   describe('hoop connect', () => {
     it('exits 3 for a connection outside the caller’s groups', async () => {
       const result = await runHoop(['connect', 'secret-echo', '--port', '0'], env());
