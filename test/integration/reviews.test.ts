@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { verifyWebhook } from '../../src/server/reviews/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
+import { tool } from '../helpers/tools.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 import { runHoop } from '../helpers/cli.js';
@@ -157,7 +158,7 @@ describe('reviews', () => {
 
   const psql = (port: number, sql: string) =>
     execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${port}/${postgres.database}`,
         '-X',
