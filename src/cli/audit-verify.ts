@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { HoopError } from '../lib/errors.js';
 import type { ChainProblem, ChainReport } from '../server/audit/index.js';
+import { publicKeyFingerprint } from './key-fingerprint.js';
 
 /** The outcome of `hoop audit verify`, as `--json` prints it. */
 export interface VerifyResult {
@@ -14,8 +15,12 @@ export interface VerifyResult {
   /** Sessions without an end signature that legitimately have none (still open, or closed by a gateway restart). */
   open: number;
   problems: ChainProblem[];
-  /** The key the signatures were checked with. */
-  publicKey: string;
+  /**
+   * The public key the signatures were checked with: its fingerprint (as
+   * `hoop audit public-key` prints it), and the file it came from when
+   * given with `--public-key` (else it is the config's signing key's).
+   */
+  publicKey: { fingerprint: string; file?: string };
 }
 
 /**
@@ -35,7 +40,6 @@ export async function verifyAudit(options: {
   ]);
   const config = await loadConfig(options.configFile);
   let key: KeyObject;
-  let source: string;
   if (options.publicKeyFile !== undefined) {
     let pem: string;
     try {
@@ -48,10 +52,13 @@ export async function verifyAudit(options: {
       );
     }
     key = audit.publicKeyFromPem(pem, options.publicKeyFile);
-    source = options.publicKeyFile;
   } else {
-    ({ key, source } = audit.configuredPublicKey(config.audit, config.store, config.file));
+    ({ key } = audit.configuredPublicKey(config.audit, config.store, config.file));
   }
+  const publicKey = {
+    fingerprint: publicKeyFingerprint(key),
+    ...(options.publicKeyFile === undefined ? {} : { file: options.publicKeyFile }),
+  };
 
   const reports: ChainReport[] = [];
   const take = (report: ChainReport | { sessionId: string; notFound: true }): void => {
@@ -91,10 +98,10 @@ export async function verifyAudit(options: {
       await store.close();
     }
   }
-  return summarize(reports, source);
+  return summarize(reports, publicKey);
 }
 
-function summarize(reports: ChainReport[], publicKey: string): VerifyResult {
+function summarize(reports: ChainReport[], publicKey: VerifyResult['publicKey']): VerifyResult {
   const result: VerifyResult = {
     intact: true,
     sessions: reports.length,
@@ -124,10 +131,11 @@ export function verifyText(result: VerifyResult): string {
   const counts =
     `${result.sessions} session${result.sessions === 1 ? '' : 's'}, ${result.events} events, ` +
     `${result.signatures} signatures (${result.sealed} sealed, ${result.open} open or closed by a gateway restart)`;
+  const key = `public key ${result.publicKey.fingerprint} (${result.publicKey.file ?? "the gateway's signing key"})`;
   lines.push(
     result.intact
-      ? `intact: ${counts}, checked with ${result.publicKey}`
-      : `NOT INTACT: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${counts}`,
+      ? `intact: ${counts}, checked with ${key}`
+      : `NOT INTACT: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${counts}, checked with ${key}`,
   );
   return lines.join('\n');
 }

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag } from '../../cli/flags.js';
+import { publicKeyFingerprint } from '../../cli/key-fingerprint.js';
 
 export default class AuditPublicKey extends BaseCommand {
   static override description =
@@ -7,9 +9,11 @@ export default class AuditPublicKey extends BaseCommand {
 
   static override examples = [
     '<%= config.bin %> audit public-key --config hoop.yaml > gateway.pub',
+    '<%= config.bin %> audit public-key --config hoop.yaml --json',
   ];
 
   static override flags = {
+    ...jsonFlag,
     config: Flags.string({
       char: 'c',
       description: 'the gateway config file',
@@ -26,7 +30,16 @@ export default class AuditPublicKey extends BaseCommand {
       import('../../server/audit/index.js'),
     ]);
     const config = await loadConfig(flags.config);
-    const { pem } = configuredPublicKey(config.audit, config.store, config.file);
+    const { key, pem } = configuredPublicKey(config.audit, config.store, config.file);
+    const fingerprint = publicKeyFingerprint(key);
+    if (flags.json) {
+      this.log(JSON.stringify({ fingerprint, pem }, null, 2));
+      return;
+    }
     process.stdout.write(pem);
+    // On stderr, so that `> gateway.pub` keeps the PEM alone.
+    process.stderr.write(
+      `fingerprint ${fingerprint} (hoop audit verify prints the one it checked with)\n`,
+    );
   }
 }
