@@ -106,7 +106,11 @@ describe('hoop login, whoami and logout against the development IdP', { timeout:
     const logout = await runHoop(['logout', '--json'], alice.env);
     assert.equal(logout.code, 0, logout.stderr);
     assert.match(logout.stderr, /the login was revoked at the identity provider/);
-    assert.deepEqual(JSON.parse(logout.stdout), { gateway: gw.url, loggedOut: true, revoked: true });
+    assert.deepEqual(JSON.parse(logout.stdout), {
+      gateway: gw.url,
+      loggedOut: true,
+      revoked: true,
+    });
     await assert.rejects(storedLogin(alice.credentials, gw.url), /no login stored/);
 
     // Revoked at the IdP, not just forgotten: the refresh token no longer works.
