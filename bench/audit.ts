@@ -107,7 +107,8 @@ async function startSide(dir: string, target: PgEndpoint, record: boolean): Prom
     { HOOP_BENCH_PG_PASSWORD: target.password },
   );
   const [, url] = await gateway.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
-  const cli = spawnHoop(`hoop connect (${label})`, ['connect', 'pg', '--port', '0'], {
+  // --no-tls: the direct path these figures are compared with is plaintext too.
+  const cli = spawnHoop(`hoop connect (${label})`, ['connect', 'pg', '--port', '0', '--no-tls'], {
     HOOP_GATEWAY: url!,
     HOOP_TOKEN: token,
     HOOP_CONFIG_DIR: path.join(dir, 'cli'),

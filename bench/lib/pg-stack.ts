@@ -94,7 +94,12 @@ export async function startPgStack(options: PgStackOptions): Promise<PgStack> {
     url,
     cliEnv,
     async connect(name) {
-      const cli = spawnHoop(`hoop connect ${name}`, ['connect', name, '--port', '0'], cliEnv);
+      // --no-tls: the direct path these figures are compared with is plaintext too.
+      const cli = spawnHoop(
+        `hoop connect ${name}`,
+        ['connect', name, '--port', '0', '--no-tls'],
+        cliEnv,
+      );
       clis.push(cli);
       const forwarding = await cli.waitFor(/Forwarding 127\.0\.0\.1:(\d+)/);
       return { cli, port: Number(forwarding[1]) };

@@ -20,7 +20,13 @@ export type {
   ChainSessionStart,
   ChainSignature,
 } from './records.js';
-export { keyIdOf, publicKeyFromPem, signedMessage, verifySignature } from './signature.js';
+export {
+  keyIdOf,
+  publicKeyFingerprint,
+  publicKeyFromPem,
+  signedMessage,
+  verifySignature,
+} from './signature.js';
 export {
   ChainVerifier,
   type ChainProblem,

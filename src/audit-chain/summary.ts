@@ -11,12 +11,19 @@ export interface VerifyResult {
   /** Sessions without an end signature that legitimately have none (still open, or closed by a gateway restart). */
   open: number;
   problems: ChainProblem[];
-  /** The key the signatures were checked with. */
-  publicKey: string;
+  /**
+   * The public key the signatures were checked with: its fingerprint (as
+   * `hoop audit public-key` prints it), and the file it came from when
+   * given with `--public-key` (else it is the config's signing key's).
+   */
+  publicKey: { fingerprint: string; file?: string };
 }
 
 /** Adds up the reports of every session verified. */
-export function summarize(reports: readonly ChainReport[], publicKey: string): VerifyResult {
+export function summarize(
+  reports: readonly ChainReport[],
+  publicKey: VerifyResult['publicKey'],
+): VerifyResult {
   const result: VerifyResult = {
     intact: true,
     sessions: reports.length,

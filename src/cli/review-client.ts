@@ -3,6 +3,7 @@ import https from 'node:https';
 import { HoopError } from '../lib/errors.js';
 import { refusalError } from '../tunnel/index.js';
 import type { GatewayClient } from './gateway-client.js';
+import { formatTable } from './output.js';
 
 /** A review as the gateway sends it (`GET /api/reviews/ID`); dates are ISO strings. */
 export interface ReviewInfo {
@@ -85,6 +86,22 @@ export class ReviewClient {
       request.end(text);
     });
   }
+}
+
+/** The table `hoop reviews list` prints: one review a line, its request cut to 60 characters. */
+export function reviewTable(reviews: readonly ReviewInfo[]): string {
+  return formatTable(
+    ['id', 'kind', 'status', 'requester', 'connection', 'rule', 'request'],
+    reviews.map((r) => [
+      r.id,
+      r.kind,
+      r.status,
+      r.requester.name,
+      r.connection,
+      r.requirement.rule,
+      (r.text ?? r.reason ?? '').slice(0, 60),
+    ]),
+  );
 }
 
 /** One review in a few lines, for `hoop reviews show`. */

@@ -15,6 +15,8 @@ export interface StoredLogin extends Tokens {
 export interface TokenStore {
   /** Where logins are kept: the OS keychain, or a 0600 file. */
   readonly kind: 'keychain' | 'file';
+  /** Where, for people: `the OS keychain`, or the file's path. */
+  readonly location: string;
   load(gateway: string): Promise<StoredLogin | undefined>;
   save(login: StoredLogin): Promise<void>;
   remove(gateway: string): Promise<void>;
@@ -106,6 +108,9 @@ function keychainTokenStore(keychain: Keychain, file: TokenStore): TokenStore {
     get kind() {
       return kind;
     },
+    get location() {
+      return kind === 'keychain' ? 'the OS keychain' : file.location;
+    },
     async load(gateway) {
       const found = attempt(() => keychain.get(gateway));
       if (found.ok && found.value) {
@@ -177,6 +182,7 @@ export function fileTokenStore(file: string): TokenStore {
   };
   return {
     kind: 'file',
+    location: file,
     async load(gateway) {
       return (await readAll())[gateway];
     },

@@ -2,11 +2,11 @@ import { Args, Flags } from '@oclif/core';
 import { adviceFor } from '../cli/advice.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { connectHint } from '../cli/connect-hint.js';
-import { gatewayFlags } from '../cli/flags.js';
+import { gatewayFlags, jsonFlag } from '../cli/flags.js';
 import { fetchAuthConfig } from '../cli/auth-config.js';
 import { resolveCredentials } from '../cli/credentials.js';
 import { GatewayClient } from '../cli/gateway-client.js';
-import { gatewayUrl } from '../cli/settings.js';
+import { configDir, gatewayUrl } from '../cli/settings.js';
 import { startTokenRefresher } from '../cli/token-refresher.js';
 import { waitForSignal } from '../cli/signals.js';
 import { HoopError } from '../lib/errors.js';
@@ -20,6 +20,7 @@ export default class Connect extends BaseCommand {
     '<%= config.bin %> connect pg-prod',
     '<%= config.bin %> connect pg-prod --port 15432',
     '<%= config.bin %> connect echo --bind 0.0.0.0',
+    '<%= config.bin %> connect pg-prod --no-tls',
   ];
 
   static override args = { name: Args.string({ description: 'connection name', required: true }) };
@@ -33,6 +34,13 @@ export default class Connect extends BaseCommand {
       max: 65535,
     }),
     bind: Flags.string({ description: 'local address to listen on', default: '127.0.0.1' }),
+    tls: Flags.boolean({
+      description:
+        'postgres: answer SSLRequest and serve TLS locally with a certificate signed by a CA kept in $HOOP_CONFIG_DIR/tls (--no-tls: answer N, as without)',
+      default: true,
+      allowNo: true,
+    }),
+    ...jsonFlag,
   };
 
   async run(): Promise<void> {
@@ -61,9 +69,15 @@ export default class Connect extends BaseCommand {
         process.stderr.write(`Could not refresh your login: ${error.message}${advice}\n`);
       },
     });
+    // TLS ends here, on this machine; the tunnel (wss:// to a TLS gateway) carries the rest.
+    const tls =
+      connection.type === 'postgres' && flags.tls
+        ? await (await import('../cli/local-tls/index.js')).postgresTls(configDir())
+        : undefined;
     const listener = await startLocalListener({
       host: flags.bind,
       port: flags.port ?? connection.localPort,
+      ...(tls ? { prepare: tls.prepare } : {}),
       dial: () => dial({ url: client.tunnelUrl(connection.name), token: refresher.token() }),
       onTunnelClosed: ({ client: peer, result, error }) => {
         if (error) process.stderr.write(`${peer}: tunnel not opened: ${error.message}\n`);
@@ -77,12 +91,38 @@ export default class Connect extends BaseCommand {
     });
     const { address, port } = listener.address;
     const host = address.includes(':') ? `[${address}]` : address;
-    this.log(
+    const hint = connectHint(
+      connection,
+      address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host,
+      port,
+    );
+    // With --json the one line a script reads is on stdout; the people's lines go to stderr.
+    const say = flags.json
+      ? (line: string) => process.stderr.write(`${line}\n`)
+      : (line: string) => this.log(line);
+    say(
       `Forwarding ${host}:${port} to ${connection.name} (${connection.type}) through ${client.baseUrl}`,
     );
-    this.log(
-      `Connect with: ${connectHint(connection, address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host, port)}`,
-    );
+    say(`Connect with: ${hint}`);
+    if (tls) {
+      if (tls.created) process.stderr.write(`Created a local CA for TLS: ${tls.caFile}\n`);
+      say(
+        `Local TLS: sslmode=require works; to verify the server too: sslmode=verify-full sslrootcert=${tls.caFile}`,
+      );
+    }
+    if (flags.json) {
+      this.log(
+        JSON.stringify({
+          connection: connection.name,
+          type: connection.type,
+          address,
+          port,
+          gateway: client.baseUrl,
+          connect: hint,
+          tls: tls ? { caFile: tls.caFile } : null,
+        }),
+      );
+    }
     process.stderr.write('Press Ctrl-C to stop.\n');
     await waitForSignal();
     refresher.stop();

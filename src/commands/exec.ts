@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { OUTPUT_FORMATS, type OutputFormat } from '../cli/exec/format.js';
+import { outputFormat } from '../cli/exec/argv.js';
+import { OUTPUT_FORMATS } from '../cli/exec/format.js';
 import { gatewayFlags } from '../cli/flags.js';
 
 // bin/run.js runs plain `hoop exec` invocations without oclif (src/cli/exec/argv.ts): a flag
@@ -13,6 +14,7 @@ export default class Exec extends BaseCommand {
     '<%= config.bin %> exec pg-prod -i "select id, email from customers limit 5"',
     '<%= config.bin %> exec pg-prod -f report.sql --output csv > report.csv',
     'echo "select count(*) from orders" | <%= config.bin %> exec pg-prod --output json',
+    '<%= config.bin %> exec pg-prod --review rev_01h…',
   ];
 
   static override args = { name: Args.string({ description: 'connection name', required: true }) };
@@ -23,17 +25,19 @@ export default class Exec extends BaseCommand {
     file: Flags.string({ char: 'f', description: 'read the request from FILE (- for stdin)' }),
     output: Flags.string({
       char: 'o',
-      description: 'output format',
+      description:
+        'output format (default: table); json is described by schema/exec-output.schema.json',
       options: [...OUTPUT_FORMATS],
-      default: 'table',
     }),
+    json: Flags.boolean({ description: 'print JSON for scripts: the same as --output json' }),
     wait: Flags.boolean({
       description:
         'when the request needs a review, wait for it (and print the result) instead of exiting 4',
       exclusive: ['review'],
     }),
     review: Flags.string({
-      description: 'run the request review ID approved: exactly its text, once',
+      description:
+        'run what review ID approved, once: without -i, -f or stdin its own text; other text is refused',
       helpValue: 'ID',
     }),
   };
@@ -46,7 +50,7 @@ export default class Exec extends BaseCommand {
       name: args.name,
       input: flags.input,
       file: flags.file,
-      output: flags.output as OutputFormat,
+      output: outputFormat(flags.output, flags.json),
       gateway: flags.gateway,
       review: flags.review,
       wait: flags.wait,

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { gatewayFlags } from '../cli/flags.js';
+import { gatewayFlags, jsonFlag } from '../cli/flags.js';
 import { configDir, gatewayUrl } from '../cli/settings.js';
 import { openTokenStore } from '../cli/token-store.js';
 
@@ -9,7 +9,7 @@ export default class Logout extends BaseCommand {
 
   static override examples = ['<%= config.bin %> logout'];
 
-  static override flags = { ...gatewayFlags };
+  static override flags = { ...gatewayFlags, ...jsonFlag };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Logout);
@@ -18,6 +18,8 @@ export default class Logout extends BaseCommand {
     const login = await store.load(gateway);
     if (!login) {
       process.stderr.write(`Not logged in to ${gateway}.\n`);
+      if (flags.json)
+        this.log(JSON.stringify({ gateway, loggedOut: false, revoked: false }, null, 2));
       return;
     }
     let revoked = false;
@@ -35,5 +37,6 @@ export default class Logout extends BaseCommand {
     );
     if (process.env.HOOP_TOKEN)
       process.stderr.write('Note: HOOP_TOKEN is set and still authenticates your commands.\n');
+    if (flags.json) this.log(JSON.stringify({ gateway, loggedOut: true, revoked }, null, 2));
   }
 }

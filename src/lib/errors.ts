@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   HOOP_USAGE: { status: 400, exit: 2 },
   /** The local port for `hoop connect` cannot be bound. */
   HOOP_PORT_UNAVAILABLE: { status: 500, exit: 2 },
+  /** `hoop connect` cannot make or read its local TLS certificate (`$HOOP_CONFIG_DIR/tls`). */
+  HOOP_LOCAL_TLS_UNAVAILABLE: { status: 500, exit: 2 },
   /** The gateway cannot be reached from the CLI. */
   HOOP_GATEWAY_UNREACHABLE: { status: 502, exit: 6 },
   /** The gateway cannot reach the connection's target. */

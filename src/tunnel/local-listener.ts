@@ -15,6 +15,14 @@ export interface LocalListenerOptions {
   port: number;
   /** Opens the tunnel WebSocket for one accepted TCP connection. */
   dial: () => Promise<WebSocket>;
+  /**
+   * Readies an accepted connection before its bytes go through the tunnel,
+   * while the tunnel opens: resolves with the stream to tunnel instead of
+   * the socket (`hoop connect` answers PostgreSQL's SSLRequest here and
+   * ends TLS locally), or rejects when the client failed or left. The
+   * socket comes paused; what the function leaves unread is tunnelled.
+   */
+  prepare?: (socket: net.Socket) => Promise<net.Socket>;
   pingIntervalMs?: number;
   highWaterMark?: number;
   /**
@@ -71,61 +79,75 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
       clientGone = error;
     };
     socket.on('error', onEarlyError);
-    options.dial().then(
-      (ws) => {
-        socket.off('error', onEarlyError);
-        if (clientGone || socket.destroyed) {
-          // Tell the gateway why, so the session it recorded ends with the
-          // right reason: a reset, or our own shutdown destroyed the socket.
-          const reason = clientGone
-            ? clientError(clientGone)
+    const preparing = options.prepare ? options.prepare(socket) : Promise.resolve(socket);
+    void Promise.allSettled([options.dial(), preparing]).then(([dialed, prepared]) => {
+      socket.off('error', onEarlyError);
+      const local = prepared.status === 'fulfilled' ? prepared.value : socket;
+      entry.client = local;
+      if (dialed.status === 'rejected') {
+        socket.on('error', () => {});
+        local.on('error', () => {});
+        local.destroy();
+        socket.destroy();
+        done({ error: dialed.reason as Error });
+        return;
+      }
+      const ws = dialed.value;
+      const failed = prepared.status === 'rejected' ? (prepared.reason as Error) : undefined;
+      if (clientGone || failed || socket.destroyed) {
+        // Tell the gateway why, so the session it recorded ends with the
+        // right reason: a reset, a client that left or failed while its
+        // connection was readied, or our own shutdown destroyed the socket.
+        const reason = clientGone
+          ? clientError(clientGone)
+          : failed
+            ? clientError(failed, 'client_closed')
             : new TunnelClosedError('client_shutdown');
-          // dial hands the WebSocket over paused; the gateway's closing frame must be read.
-          ws.resume();
-          ws.close(
-            CLOSE_REASONS[reason.reason].code,
-            encodeCloseReason(reason.reason, reason.detail),
-          );
-          done({
-            error: clientGone ?? new Error('the local client went away before the tunnel opened'),
-          });
-          return;
-        }
-        const stream = new WebSocketStream(ws, {
-          vanished: 'gateway_vanished',
-          ...(options.pingIntervalMs === undefined
-            ? {}
-            : { pingIntervalMs: options.pingIntervalMs }),
-          ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-        });
-        entry.stream = stream;
-        entry.ws = ws;
-        stream.on('error', () => {});
-        relay(
-          {
-            stream: socket,
-            classify: (error) => clientError(error),
-            endedFirst: 'client_closed',
-            vanished: 'client_vanished',
-            // Pass a target reset on as a TCP reset, so the client sees the same thing it would see directly.
-            abort: (error) => resetOrDestroy(socket, error.reason),
-          },
-          {
-            stream,
-            classify: (error) => new TunnelClosedError('internal_error', error.message),
-            endedFirst: 'target_closed',
-            vanished: 'gateway_vanished',
-            closedCleanly: () => stream.closedCleanly,
-          },
-        ).then((result) => done({ result }));
-      },
-      (error: Error) => {
-        socket.off('error', onEarlyError);
+        // dial hands the WebSocket over paused; the gateway's closing frame must be read.
+        ws.resume();
+        ws.close(
+          CLOSE_REASONS[reason.reason].code,
+          encodeCloseReason(reason.reason, reason.detail),
+        );
         socket.on('error', () => {});
         socket.destroy();
-        done({ error });
-      },
-    );
+        done({
+          error:
+            clientGone ??
+            failed ??
+            new Error('the local client went away before the tunnel opened'),
+        });
+        return;
+      }
+      const stream = new WebSocketStream(ws, {
+        vanished: 'gateway_vanished',
+        ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+        ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
+      });
+      entry.stream = stream;
+      entry.ws = ws;
+      stream.on('error', () => {});
+      relay(
+        {
+          stream: local,
+          classify: (error) => clientError(error),
+          endedFirst: 'client_closed',
+          vanished: 'client_vanished',
+          // Pass a target reset on as a TCP reset, so the client sees the same thing it would see directly.
+          abort: (error) => {
+            resetOrDestroy(socket, error.reason);
+            if (local !== socket) local.destroy();
+          },
+        },
+        {
+          stream,
+          classify: (error) => new TunnelClosedError('internal_error', error.message),
+          endedFirst: 'target_closed',
+          vanished: 'gateway_vanished',
+          closedCleanly: () => stream.closedCleanly,
+        },
+      ).then((result) => done({ result }));
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -157,6 +179,7 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
       const closing: WebSocket[] = [];
       for (const entry of open) {
         if (entry.stream) entry.stream.closeWith('client_shutdown');
+        entry.client?.destroy();
         entry.socket.destroy();
         if (entry.ws && entry.ws.readyState !== entry.ws.CLOSED) closing.push(entry.ws);
       }
@@ -174,16 +197,20 @@ export async function startLocalListener(options: LocalListenerOptions): Promise
   };
 }
 
-/** One accepted connection; `stream` and `ws` once its tunnel is open. */
+/** One accepted connection; `client` (what `prepare` made of it), `stream` and `ws` once its tunnel is open. */
 interface Tunnel {
   socket: net.Socket;
+  client?: net.Socket;
   stream?: WebSocketStream;
   ws?: WebSocket;
 }
 
-function clientError(error: NodeJS.ErrnoException): TunnelClosedError {
+function clientError(
+  error: NodeJS.ErrnoException,
+  otherwise: CloseReasonName = 'internal_error',
+): TunnelClosedError {
   return new TunnelClosedError(
-    error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'client_reset' : 'internal_error',
+    error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'client_reset' : otherwise,
     error.message,
   );
 }

@@ -1,10 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onExit } from './cleanup.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built CLI, as a user runs it (`npm test` builds before testing). */
 export const HOOP_BIN = path.join(ROOT, 'bin/run.js');
+
+let configDir: string | undefined;
+
+/**
+ * The HOOP_CONFIG_DIR every `hoop` of this test process gets unless a test
+ * names its own: never the developer's ~/.config/hoop (a stored login, a
+ * local CA), and removed when the process ends.
+ */
+function defaultConfigDir(): string {
+  if (configDir === undefined) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hoop-cli-config-'));
+    configDir = dir;
+    onExit(() => rmSync(dir, { recursive: true, force: true }));
+  }
+  return configDir;
+}
+
+/** The environment of a `hoop` child: this process's, no HOOP_TOKEN, a throwaway config dir, then `env`. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, HOOP_TOKEN: '', HOOP_CONFIG_DIR: defaultConfigDir(), ...env };
+}
 
 export interface CliResult {
   code: number | null;
@@ -20,7 +44,7 @@ export function runHoop(
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HOOP_BIN, ...args], {
-      env: { ...process.env, HOOP_TOKEN: '', ...env },
+      env: childEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -46,7 +70,7 @@ export interface RunningHoop {
 /** Starts a long-running `hoop` command (connect, server, demo). */
 export function spawnHoop(args: string[], env: NodeJS.ProcessEnv = {}): RunningHoop {
   const child = spawn(process.execPath, [HOOP_BIN, ...args], {
-    env: { ...process.env, HOOP_TOKEN: '', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -104,8 +104,9 @@ export async function loginWithCli(
   env: NodeJS.ProcessEnv,
   username: string,
   action: 'sign-in' | 'cancel' = 'sign-in',
+  args: string[] = [],
 ): Promise<CliLogin> {
-  const hoop = spawnHoop(['login', '--no-browser'], env);
+  const hoop = spawnHoop(['login', '--no-browser', ...args], env);
   const closed = exitOf(hoop);
   try {
     const [, url = '', userCode = ''] = await waitForStderr(

@@ -16,14 +16,18 @@ export interface RunningConnect extends RunningHoop {
   port: number;
 }
 
-/** Starts `hoop connect NAME ...` (on `--port 0` unless `args` names one) and waits until it says where it listens. */
+/**
+ * Starts `hoop connect NAME ...` (on `--port 0` unless `args` names one) and
+ * waits until it says where it listens; `env` adds to what `hoopEnv` gives.
+ */
 export async function startConnect(
   gw: TestGateway,
   name: string,
   args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<RunningConnect> {
   const port = args.includes('--port') ? [] : ['--port', '0'];
-  const hoop = spawnHoop(['connect', name, ...port, ...args], hoopEnv(gw));
+  const hoop = spawnHoop(['connect', name, ...port, ...args], { ...hoopEnv(gw), ...env });
   try {
     const [, bound] = await hoop.waitFor(/^Forwarding \S+:(\d+) to /m);
     await hoop.waitFor(/^Connect with: /m);

@@ -16,6 +16,7 @@ import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
 import { parseConfig } from '../../src/server/config/index.js';
 import { startGateway, type Gateway } from '../../src/server/gateway.js';
 import { openStore, type Store } from '../../src/server/store/index.js';
+import { tool } from '../helpers/tools.js';
 import { startEchoServer, type TestServer } from '../helpers/echo-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -102,7 +103,14 @@ interface RawResponse {
 
 /** One request through curl, as an operator would send it; headers lower-cased. */
 async function curl(url: string, args: string[] = []): Promise<RawResponse> {
-  const { stdout } = await execFileAsync('curl', ['-s', '-i', '--max-time', '10', ...args, url]);
+  const { stdout } = await execFileAsync(tool('curl'), [
+    '-s',
+    '-i',
+    '--max-time',
+    '10',
+    ...args,
+    url,
+  ]);
   return parseResponse(stdout);
 }
 

@@ -298,6 +298,30 @@ describe('hoop audit commands', () => {
     );
     const slow = await hoop('alice', 'replay', ids.alice ?? '');
     assert.equal(slow.code, 0, slow.stderr);
+
+    // --json: the same statements as JSON Lines, with their offsets.
+    const json = await hoop('alice', 'replay', ids.alice ?? '', '--json', '--speed', '1000');
+    assert.equal(json.code, 0, json.stderr);
+    const replayed = json.stdout
+      .trimEnd()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            offsetMs: number;
+            idleCut: boolean;
+            event: { text: string; decision: string };
+          },
+      );
+    assert.deepEqual(
+      replayed.map((r) => [r.event.text, r.event.decision]),
+      [
+        ['select * from items order by id', 'allow'],
+        ['drop table items', 'deny'],
+        ["select 'last' as word", 'allow'],
+      ],
+    );
+    assert.ok(replayed.every((r, i) => i === 0 || r.offsetMs >= (replayed[i - 1]?.offsetMs ?? 0)));
     // The default shortens idle gaps over 5 s only: this one is kept and the line is not marked.
     assert.doesNotMatch(slow.stdout, /idle gap shortened/);
   });
@@ -358,6 +382,8 @@ describe('hoop audit commands', () => {
     const own = await hoop('alice', 'export', '--since', '1h');
     assert.equal(own.code, 0, own.stderr);
     assert.equal(own.stdout.trim().split('\n').length, 3);
+    const asJson = await hoop('alice', 'export', '--since', '1h', '--json');
+    assert.equal(asJson.stdout, own.stdout, '--json is the same JSON Lines');
     const pg2 = await hoop('auditor', 'export', '--since', '1h', '--connection', 'pg2');
     assert.equal(pg2.stdout.trim().split('\n').length, 1);
     const future = await hoop('auditor', 'export', '--since', '2099-01-01T00:00:00Z');

@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/server/config/index.js';
 import { startGateway } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/server/logger.js';
 import { dial, startLocalListener } from '../../src/tunnel/index.js';
+import { tool } from '../helpers/tools.js';
 import { runHoop } from '../helpers/cli.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -153,7 +154,7 @@ describe('audit chain: hoop audit verify on a PostgreSQL store', () => {
         await client.end();
       }
       await execFileAsync(
-        'psql',
+        tool('psql'),
         [
           `postgres://127.0.0.1:${listener.address.port}/${postgres.database}`,
           '-XAt',

@@ -15,6 +15,7 @@ import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
 interface VerifyJson {
   intact: boolean;
+  publicKey: { fingerprint: string; file?: string };
   sessions: number;
   events: number;
   sealed: number;
@@ -230,13 +231,38 @@ describe('audit chain: hoop audit verify against direct edits of the store', () 
     const result = await verify('--json', '--public-key', other);
     assert.equal(result.code, 1);
     assert.ok(result.json!.problems.every((problem) => problem.kind === 'bad_signature'));
+    assert.equal(result.json!.publicKey.file, other);
     const printed = await runHoop(['audit', 'public-key', '--config', configFile], {
       PG_PASSWORD: 'not-needed',
     });
     assert.equal(printed.code, 0, printed.stderr);
-    assert.match(printed.stdout, /^-----BEGIN PUBLIC KEY-----/);
+    assert.match(printed.stdout, /^-----BEGIN PUBLIC KEY-----\n[^]*-----END PUBLIC KEY-----\n$/);
+    const [, fingerprint] = /^fingerprint (SHA256:[A-Za-z0-9+/]{43}) /.exec(printed.stderr) ?? [];
+    assert.ok(fingerprint, printed.stderr);
+    assert.notEqual(result.json!.publicKey.fingerprint, fingerprint, 'the other key is named');
+    const asJson = await runHoop(['audit', 'public-key', '--config', configFile, '--json'], {
+      PG_PASSWORD: 'not-needed',
+    });
+    assert.deepEqual(JSON.parse(asJson.stdout), { fingerprint, pem: printed.stdout });
     const own = path.join(dir, 'own.pub');
     await writeFile(own, printed.stdout);
-    assert.equal((await verify('--public-key', own)).code, 0);
+    const withOwn = await verify('--public-key', own);
+    assert.equal(withOwn.code, 0);
+    assert.ok(
+      withOwn.stdout.includes(`checked with public key ${fingerprint} (${own})\n`),
+      withOwn.stdout,
+    );
+
+    // With the config's key: its fingerprint, never the private key's path.
+    const configured = await verify('--json');
+    assert.equal(configured.code, 0, configured.stderr);
+    assert.deepEqual(configured.json!.publicKey, { fingerprint });
+    assert.doesNotMatch(configured.stdout, /audit-signing\.key|\.key"/);
+    const text = await verify();
+    assert.ok(
+      text.stdout.includes(`checked with public key ${fingerprint} (the gateway's signing key)\n`),
+      text.stdout,
+    );
+    assert.doesNotMatch(text.stdout, /audit-signing\.key/);
   });
 });

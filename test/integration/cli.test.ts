@@ -1,10 +1,12 @@
 // The built `hoop` binary (run `npm run build` first) against a real gateway:
 // output formats, exit codes (DESIGN.md) and the one line of advice on stderr.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runHoop, spawnHoop, type CliResult } from '../helpers/cli.js';
+import { HOOP_BIN, runHoop, spawnHoop, type CliResult } from '../helpers/cli.js';
 import { startEchoServer, type TestServer } from '../helpers/echo-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
@@ -151,6 +153,62 @@ describe('hoop CLI against a gateway', () => {
     it('exits 2 for an unknown flag, with one line of advice', async () => {
       const result = await runHoop(['connections', '--bogus'], env());
       assertFailure(result, 2, /--bogus/, /hoop connections --help/);
+    });
+  });
+
+  describe('help and mistyped commands', () => {
+    it('describes every topic in `hoop --help`', async () => {
+      const result = await runHoop(['--help']);
+      assert.equal(result.code, 0, result.stderr);
+      const topics = result.stdout.slice(
+        result.stdout.indexOf('TOPICS'),
+        result.stdout.indexOf('COMMANDS'),
+      );
+      for (const [topic, words] of [
+        ['audit', /Recorded sessions/],
+        ['keys', /Machine identities/],
+        ['policy', /Check, test and explain/],
+        ['reviews', /Just-in-time approvals/],
+      ] as const) {
+        assert.match(topics, new RegExp(`^  ${topic}\\s+${words.source}`, 'm'), topics);
+      }
+    });
+
+    it('gives every command that prints data --json (the built manifest, all of them)', async () => {
+      // `server` prints logs only, and those are JSON already.
+      const exempt = new Set(['server']);
+      const manifest = JSON.parse(
+        await readFile(path.join(path.dirname(HOOP_BIN), '..', 'oclif.manifest.json'), 'utf8'),
+      ) as { commands: Record<string, { flags: Record<string, { type: string }> }> };
+      const ids = Object.keys(manifest.commands);
+      assert.ok(ids.length >= 25, ids.join(' '));
+      const without = ids.filter(
+        (id) => !exempt.has(id) && manifest.commands[id]?.flags.json?.type !== 'boolean',
+      );
+      assert.deepEqual(without, [], 'commands without a boolean --json');
+    });
+
+    it('suggests the command meant and exits 2, in the two-line error format', async () => {
+      for (const [typed, meant] of [
+        [['conect', 'pg-prod'], 'connect'],
+        [['audit', 'lst'], 'audit list'],
+        [['reviews', 'lst'], 'reviews list'],
+        [['policy', 'explian'], 'policy explain'],
+      ] as const) {
+        const result = await runHoop([...typed], env());
+        assertFailure(
+          result,
+          2,
+          new RegExp(
+            `\`${typed.slice(0, meant.split(' ').length).join(' ')}\` is not a hoop command`,
+          ),
+          new RegExp(`^Did you mean \`hoop ${meant}\`\\?`),
+        );
+      }
+      const nothing = await runHoop(['xyzzy'], env());
+      assertFailure(nothing, 2, /`xyzzy` is not a hoop command/, /^See `hoop --help`/);
+      const far = await runHoop(['audit', 'frob', 'x'], env());
+      assertFailure(far, 2, /`audit frob` is not a hoop command/, /^See `hoop --help`/);
     });
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleData } from '../../src/server/demo/sample-data.js';
 import { runHoop, spawnHoop, type RunningHoop } from '../helpers/cli.js';
@@ -36,14 +37,17 @@ describe('hoop demo', () => {
   let demo: RunningHoop;
   let env: NodeJS.ProcessEnv;
   let dataDir: string;
+  let configFile: string;
 
   before(async () => {
     demo = spawnHoop(['demo', '--port', '0', '--idp-port', '0']);
     const [, gateway] = await demo.waitFor(/export HOOP_GATEWAY=(\S+)/, 120_000);
     const [, token] = await demo.waitFor(/export HOOP_TOKEN=(\S+)/);
     const [, data] = await demo.waitFor(/demo-pg .* data in (\S+)/);
+    const [, config] = await demo.waitFor(/^ {2}config {13}(\S+)$/m);
     env = { HOOP_GATEWAY: gateway, HOOP_TOKEN: token };
     dataDir = data as string;
+    configFile = config as string;
   });
 
   after(async () => {
@@ -72,9 +76,9 @@ describe('hoop demo', () => {
     );
     assert.equal(result.code, 0, result.stderr);
     const [first] = JSON.parse(result.stdout).results;
-    const [row] = first.rows;
-    assert.match(row.email, /^[a-z]\*\*\*@example\.(com|org|net)$/);
-    assert.match(row.card_number, /^\*+\d{4}$/);
+    const [[email, card]] = first.rows;
+    assert.match(email, /^[a-z]\*\*\*@example\.(com|org|net)$/);
+    assert.match(card, /^\*+\d{4}$/);
   });
 
   it('seeds customers, orders and the view joining them', async () => {
@@ -90,9 +94,7 @@ describe('hoop demo', () => {
       env,
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).results[0].rows, [
-      { customers: '50', orders: '200', joined: '200' },
-    ]);
+    assert.deepEqual(JSON.parse(result.stdout).results[0].rows, [[50, 200, 200]]);
   });
 
   it('refuses a drop with exit code 3', async () => {
@@ -101,11 +103,99 @@ describe('hoop demo', () => {
     assert.match(result.stderr, /no-drops/);
   });
 
-  it('exits 0 on Ctrl-C and stops its PostgreSQL', async () => {
+  it('says what each demo identity shows', () => {
+    const { stdout } = demo.output();
+    assert.match(
+      stdout,
+      /^ {2}alice +\(engineering\) an engineer: reads the shop with emails, cards, phones and SSNs masked/m,
+    );
+    assert.match(stdout, /^ {2}bob +\(dba\) the DBA: approves/m);
+    assert.match(stdout, /^ {2}carol +\(support\) support: no connection is open to her group/m);
+    assert.match(
+      stdout,
+      /^ {2}demo-agent +\(agents, the API key below\) reads masked data; deletes are refused/m,
+    );
+  });
+
+  it('keeps its policy in a file beside its config, for hoop policy explain and hoop audit verify', async () => {
+    assert.match(readFileSync(configFile, 'utf8'), /^policy: \.\/policy\.yaml$/m);
+    const explained = await runHoop([
+      'policy',
+      'explain',
+      '--config',
+      configFile,
+      '--api-key',
+      'demo-agent',
+      '--connection',
+      'demo-pg',
+      '-i',
+      "update orders set status = 'shipped' where id = 1",
+      '--json',
+    ]);
+    assert.equal(explained.code, 0, explained.stderr);
+    const report = JSON.parse(explained.stdout);
+    assert.deepEqual(report.request.identity.groups, ['agents']);
+    assert.equal(report.effect, 'review');
+    assert.equal(report.rule, 'agent-updates-need-review');
+    const carol = await runHoop([
+      'policy',
+      'explain',
+      '--config',
+      configFile,
+      '--as',
+      'carol',
+      '--groups',
+      'support',
+      '--connection',
+      'demo-pg',
+    ]);
+    assert.match(carol.stdout, /^Decision: deny/m);
+    // Another process loads the whole config: its secret is a file beside it.
+    const verified = await runHoop(['audit', 'verify', '--config', configFile]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /^intact: /m);
+  });
+
+  it('exits 0 on Ctrl-C, stops its PostgreSQL, and says so', async () => {
     assert.ok(processesMentioning(dataDir).length > 0, 'the demo PostgreSQL should be running');
     assert.equal(await demo.stop('SIGINT'), 0);
     assert.deepEqual(processesMentioning(dataDir), []);
     assert.equal(existsSync(dataDir), false);
+    assert.match(
+      demo.output().stderr,
+      /^hoop demo stopped: the gateway, the identity provider and PostgreSQL are down, and \S+ is removed\.$/m,
+    );
+  });
+});
+
+describe('hoop demo on a busy port', () => {
+  it('exits 2 at once with a hint naming --port and --idp-port, not a stack trace', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      for (const [flags, flag] of [
+        [['--port', String(port), '--idp-port', '0'], '--port'],
+        [['--port', '0', '--idp-port', String(port)], '--idp-port'],
+      ] as const) {
+        const started = Date.now();
+        const result = await runHoop(['demo', ...flags]);
+        assert.equal(result.code, 2, result.stderr);
+        assert.equal(result.stdout, '');
+        const lines = result.stderr.trimEnd().split('\n');
+        assert.match(
+          lines.at(-2) ?? '',
+          new RegExp(
+            `^Error: cannot start the demo: 127\\.0\\.0\\.1:${port} \\(.*${flag}\\) is in use$`,
+          ),
+        );
+        assert.match(lines.at(-1) ?? '', /--port .*--idp-port/);
+        assert.doesNotMatch(result.stderr, / {4}at /, 'no stack trace');
+        assert.ok(Date.now() - started < 10_000, 'before starting PostgreSQL');
+      }
+    } finally {
+      busy.close();
+    }
   });
 });
 

@@ -62,6 +62,12 @@ describe('hoop exec without oclif prints what the oclif command prints', () => {
       code: 0,
     },
     {
+      what: 'JSON with --json',
+      fast: ['pg', '--json', '-i', 'select id, email from customers order by id'],
+      oclif: ['pg', '-ojson', '-iselect id, email from customers order by id'],
+      code: 0,
+    },
+    {
       what: 'CSV from stdin',
       fast: ['pg', '-o', 'csv', '-f', '-'],
       oclif: ['pg', '-ocsv', '-f-'],

@@ -89,22 +89,23 @@ describe('hoop exec on postgres connections', () => {
       results: [
         {
           command: 'SELECT',
+          tag: 'SELECT 2',
           rowCount: 2,
           columns: [
-            { name: 'id', dataTypeID: 23 },
-            { name: 'email', dataTypeID: 25 },
-            { name: 'note', dataTypeID: 25 },
+            { name: 'id', type: 'int4', dataTypeID: 23 },
+            { name: 'email', type: 'text', dataTypeID: 25 },
+            { name: 'note', type: 'text', dataTypeID: 25 },
           ],
           rows: [
-            { id: '1', email: 'jane@example.com', note: null },
-            { id: '2', email: 'zoë@例え.jp', note: 'naïve ☕ 😀' },
+            [1, 'jane@example.com', null],
+            [2, 'zoë@例え.jp', 'naïve ☕ 😀'],
           ],
         },
       ],
     });
   });
 
-  it('keeps values as text and gives rows as arrays when column names repeat', async () => {
+  it('gives rows as arrays when column names repeat, numerics and dates as text', async () => {
     const result = await exec([
       'pg',
       '-i',
@@ -114,7 +115,7 @@ describe('hoop exec on postgres connections', () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     const [first] = (JSON.parse(result.stdout) as { results: { rows: unknown[] }[] }).results;
-    assert.deepEqual(first?.rows, [['1', '2', '12345678901234567890', '2024-01-02']]);
+    assert.deepEqual(first?.rows, [[1, 2, '12345678901234567890', '2024-01-02']]);
   });
 
   it('prints RFC 4180 CSV with a header; NULL is empty, an empty string is ""', async () => {
@@ -149,7 +150,7 @@ describe('hoop exec on postgres connections', () => {
     const { results } = JSON.parse(json.stdout) as { results: { rows: unknown[] }[] };
     assert.deepEqual(
       results.map((r) => r.rows),
-      [[{ a: '1' }], [{ b: 'x' }]],
+      [[[1]], [['x']]],
     );
 
     const ddl = await exec([
@@ -161,6 +162,7 @@ describe('hoop exec on postgres connections', () => {
     ]);
     assert.deepEqual((JSON.parse(ddl.stdout) as { results: unknown[] }).results[0], {
       command: 'CREATE TABLE',
+      tag: 'CREATE TABLE',
       rowCount: null,
       columns: [],
       rows: [],
@@ -186,7 +188,10 @@ describe('hoop exec on postgres connections', () => {
       result.stderr,
       /^ERROR: hoop: refused by policy rule "no-drops": Dropping objects/,
     );
-    assert.match(result.stderr, /\(SQLSTATE 42501\)/);
+    assert.match(
+      result.stderr,
+      /\(SQLSTATE 42501\)\nHINT: The gateway's policy refuses this, not the database/,
+    );
 
     const json = await exec(['pg', '-i', 'delete from customers', '--output', 'json']);
     assert.equal(json.code, 3, json.stderr);
@@ -203,6 +208,7 @@ describe('hoop exec on postgres connections', () => {
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^ERROR: relation "nope" does not exist \(SQLSTATE 42P01\)$/m);
+    assert.match(result.stderr, /^HINT: Check the names and types in the statement/m);
 
     const json = await exec(['pg', '-i', 'select * from nope', '-o', 'json']);
     assert.equal(json.code, 1);
@@ -229,7 +235,10 @@ describe('hoop exec on postgres connections', () => {
   it('exits 5 without a token or with a wrong one', async () => {
     const none = await runHoop(['exec', 'pg', '-i', 'select 1'], { ...env, HOOP_TOKEN: '' });
     assert.equal(none.code, 5, none.stderr);
-    assert.match(none.stderr, /not logged in/);
+    assert.match(
+      none.stderr,
+      /^Error: not logged in.*\nRun `hoop login`, or set HOOP_TOKEN to an API key\.\n$/,
+    );
 
     const wrong = await runHoop(['exec', 'pg', '-i', 'select 1', '-o', 'json'], {
       ...env,
@@ -246,13 +255,16 @@ describe('hoop exec on postgres connections', () => {
     const port = await freePort();
     const result = await exec(['pg', '-i', 'select 1', '--gateway', `http://127.0.0.1:${port}`]);
     assert.equal(result.code, 6, result.stderr);
-    assert.match(result.stderr, /cannot reach the gateway/);
+    assert.match(
+      result.stderr,
+      /^Error: cannot reach the gateway.*\nCheck that the gateway is running and HOOP_GATEWAY \(or --gateway\) points at it\.\n$/,
+    );
   });
 
   it('exits 6 when the gateway cannot reach the target', async () => {
     const result = await exec(['pg-down', '-i', 'select 1']);
     assert.equal(result.code, 6, result.stderr);
-    assert.match(result.stderr, /SQLSTATE 08/);
+    assert.match(result.stderr, /SQLSTATE 08\w{3}\)\nHINT: The gateway lost the database/);
   });
 
   it('records each exec as a session of the connection', async () => {

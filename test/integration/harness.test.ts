@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { tool } from '../helpers/tools.js';
 import { startMariaDb } from '../helpers/mariadb.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -45,7 +46,7 @@ test('throwaway PostgreSQL and MariaDB servers take password logins over TCP', a
     );
 
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       ['-X', '-A', '-t', '-c', 'select 1', '-h', pgA.host, '-p', String(pgA.port)],
       {
         env: {

@@ -54,17 +54,25 @@ describe('hoop login, whoami and logout against the development IdP', { timeout:
 
   it('logs in with the device flow, then whoami, connections and logout work as that person', async () => {
     const alice = await person();
-    const login = await loginWithCli(idp, alice.env, 'alice');
+    const login = await loginWithCli(idp, alice.env, 'alice', 'sign-in', ['--json']);
     assert.equal(login.code, 0, JSON.stringify(login));
     assert.match(login.userCode, /^[A-Z]{4}-[A-Z]{4}$/);
     assert.match(login.stderr, /Waiting for approval/);
     assert.match(
       login.stderr,
       new RegExp(
-        `Logged in to ${gw.url} as alice@example\\.com \\(groups: engineering\\); tokens kept in the file`,
+        `Logged in to ${gw.url} as alice@example\\.com \\(groups: engineering\\); tokens kept in ${alice.credentials}\\.`,
       ),
     );
     assert.doesNotMatch(login.stderr, /opened in your browser/);
+    assert.match(login.stderr, /on any device with a browser/);
+    assert.deepEqual(JSON.parse(login.stdout), {
+      gateway: gw.url,
+      subject: 'alice',
+      name: 'alice@example.com',
+      groups: ['engineering'],
+      tokenStore: { kind: 'file', location: alice.credentials },
+    });
 
     const whoami = await runHoop(['whoami'], alice.env);
     assert.equal(whoami.code, 0, whoami.stderr);
@@ -95,9 +103,14 @@ describe('hoop login, whoami and logout against the development IdP', { timeout:
 
     const { refreshToken } = await storedLogin(alice.credentials, gw.url);
     assert.ok(refreshToken);
-    const logout = await runHoop(['logout'], alice.env);
+    const logout = await runHoop(['logout', '--json'], alice.env);
     assert.equal(logout.code, 0, logout.stderr);
     assert.match(logout.stderr, /the login was revoked at the identity provider/);
+    assert.deepEqual(JSON.parse(logout.stdout), {
+      gateway: gw.url,
+      loggedOut: true,
+      revoked: true,
+    });
     await assert.rejects(storedLogin(alice.credentials, gw.url), /no login stored/);
 
     // Revoked at the IdP, not just forgotten: the refresh token no longer works.

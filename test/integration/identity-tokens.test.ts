@@ -186,6 +186,13 @@ describe('tokens the gateway refuses, end to end', { timeout: 120_000 }, () => {
         refusal.message,
         refusal.advice,
       );
+      // The SQL path says the same, with the same line of advice.
+      assertCliFailure(
+        await runHoop(['exec', 'echo', '-i', 'select 1'], tokenEnv(gw, token)),
+        5,
+        refusal.message,
+        refusal.advice,
+      );
     });
   }
 

@@ -343,6 +343,59 @@ describe('hoop policy explain', () => {
     assert.deepEqual(report.request.identity.kind, 'agent');
   });
 
+  it("--api-key decides with the key's groups from --config, as the gateway would", async () => {
+    await write(
+      'agents.yaml',
+      `rules:\n  - name: agents-read\n    match: { groups: [agents], statements: [select] }\n    effect: allow\n`,
+    );
+    const config = await write(
+      'agents-hoop.yaml',
+      CONFIG.replace('./policy.yaml', './agents.yaml'),
+    );
+    const args = ['--config', config, '--api-key', 'agent-1', '--connection', 'pg-prod'];
+    const result = await hoop('explain', ...args, '-i', 'select 1', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.request.identity.groups, ['agents']);
+    assert.equal(report.effect, 'allow');
+    assert.equal(report.rule, 'agents-read');
+    const text = await hoop('explain', ...args, '-i', 'select 1');
+    assert.match(text.stdout, /^agent-1 \(agent; groups agents\) on pg-prod \(postgres\)$/m);
+    assert.match(text.stdout, /^Decision: allow by agents-read$/m);
+
+    const chosen = await hoop('explain', ...args, '--groups', 'other', '-i', 'select 1', '--json');
+    assert.deepEqual(JSON.parse(chosen.stdout).request.identity.groups, ['other'], '--groups wins');
+
+    const unknown = await hoop(
+      'explain',
+      '--config',
+      config,
+      '--api-key',
+      'agent-9',
+      '--connection',
+      'pg-prod',
+    );
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(
+      unknown.stderr,
+      /--api-key agent-9: the config has no API key of that name\nIts API keys are agent-1/,
+    );
+
+    const noConfig = await hoop(
+      'explain',
+      '$DIR/agents.yaml',
+      '--api-key',
+      'agent-1',
+      '--connection',
+      'pg-prod',
+      '-i',
+      'select 1',
+    );
+    assert.equal(noConfig.code, 0, noConfig.stderr);
+    assert.match(noConfig.stderr, /groups of API key agent-1 are in the gateway config/);
+    assert.match(noConfig.stdout, /^Decision: deny \(no rule allows it\)$/m);
+  });
+
   it('wrong usage exits 2', async () => {
     const result = await hoop('explain', '$DIR/policy.yaml', '--connection', 'pg-prod');
     assert.equal(result.code, 2);

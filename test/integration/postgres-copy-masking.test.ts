@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { tool } from '../helpers/tools.js';
 import { spawnHoop, type RunningHoop } from '../helpers/cli.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
@@ -82,7 +83,7 @@ describe('postgres COPY TO masking', () => {
         ? postgres.url
         : `postgres://whoever@127.0.0.1:${ports[who]}/${postgres.database}`;
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       [url, '-X', '-v', 'ON_ERROR_STOP=1', '-c', command],
       {
         env: { ...process.env, PGPASSWORD: who === 'direct' ? postgres.password : '' },

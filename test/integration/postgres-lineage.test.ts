@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { tool } from '../helpers/tools.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
@@ -213,7 +214,7 @@ describe('postgres masking by lineage', () => {
 
   it('answers psql with the traced masks', async () => {
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${listener.address.port}/${postgres.database}`,
         '-XAtc',

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildCancelRequest } from '../../src/server/protocols/postgres/protocol/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
+import { tool } from '../helpers/tools.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 
@@ -276,7 +277,7 @@ describe('postgres target connection reuse', () => {
     const run = async (sql: string): Promise<string> =>
       (
         await execFileAsync(
-          'psql',
+          tool('psql'),
           [`postgres://127.0.0.1:${ports['agent-1']}/${postgres.database}`, '-XAtc', sql],
           { env: { ...process.env, PGPASSWORD: '', PGAPPNAME: 'psql-pool' }, timeout: 30_000 },
         )

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { JOURNAL_FILE, readJournal } from '../../src/server/audit/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
+import { tool } from '../helpers/tools.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 import { outageStore, type OutageStore } from '../helpers/store-outage.js';
@@ -106,7 +107,7 @@ describe('gateway on a PostgreSQL store', () => {
     const store = await outageStore(postgres);
     const { gw, listener } = await gatewayOn(store);
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${listener.address.port}/${postgres.database}`,
         '-XAt',

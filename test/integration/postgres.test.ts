@@ -13,6 +13,7 @@ import {
   buildTerminate,
   parseBackend,
 } from '../../src/server/protocols/postgres/protocol/index.js';
+import { tool } from '../helpers/tools.js';
 import { spawnHoop, type RunningHoop } from '../helpers/cli.js';
 import { postgresConnection, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
@@ -84,7 +85,7 @@ describe('postgres connections', () => {
   it('runs queries for psql without a password', async () => {
     // Asynchronously: the gateway runs in this process and must keep serving.
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${port}/${postgres.database}`,
         '-XAtc',
@@ -97,7 +98,7 @@ describe('postgres connections', () => {
 
   it('runs psql meta-commands and \\copy', async () => {
     const { stdout } = await execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${port}/${postgres.database}`,
         '-XAt',
@@ -205,7 +206,7 @@ describe('postgres connections', () => {
 
   it('cancels a running query from psql (Ctrl-C sends a CancelRequest through a new tunnel)', async () => {
     const psql = spawn(
-      'psql',
+      tool('psql'),
       [`postgres://127.0.0.1:${port}/${postgres.database}`, '-Xc', 'select pg_sleep(30)'],
       {
         env: { ...process.env, PGPASSWORD: '' },

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { verifyWebhook } from '../../src/server/reviews/index.js';
 import { dial, startLocalListener, type LocalListener } from '../../src/tunnel/index.js';
+import { tool } from '../helpers/tools.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 import { runHoop } from '../helpers/cli.js';
@@ -157,7 +158,7 @@ describe('reviews', () => {
 
   const psql = (port: number, sql: string) =>
     execFileAsync(
-      'psql',
+      tool('psql'),
       [
         `postgres://127.0.0.1:${port}/${postgres.database}`,
         '-X',
@@ -311,6 +312,58 @@ describe('reviews', () => {
     assert.equal(again.code, 3);
     assert.match(again.stderr, /HOOP_REVIEW_CONSUMED/);
     assert.deepEqual(await direct('select note from orders where id = 3'), [{ note: 'exec' }]);
+  });
+
+  it('hoop reviews list lists as `hoop reviews` does; exec --review without input runs the approved text', async () => {
+    const env = (who: string) => ({ HOOP_TOKEN: gw.keys[who] ?? '', HOOP_GATEWAY: gw.url });
+    // deletes-need-two: its one-minute timeout outlasts a loaded machine (writes-need-review's is 3 s).
+    const sql = 'delete from orders where id = 99';
+    const waiting = await runHoop(['exec', 'pg', '-i', sql], env('agent-1'));
+    assert.equal(waiting.code, 4, waiting.stderr);
+    const id = /rev_[0-9a-z]+/.exec(waiting.stderr)?.[0] ?? '';
+
+    const listed = await runHoop(['reviews', 'list', '--json'], env('dba-1'));
+    assert.equal(listed.code, 0, listed.stderr);
+    const found = (JSON.parse(listed.stdout) as Json[]).find((r) => r.id === id);
+    assert.equal(found?.text, sql);
+    const bare = await runHoop(['reviews', '--json'], env('dba-1'));
+    assert.deepEqual(JSON.parse(bare.stdout), JSON.parse(listed.stdout));
+    const table = await runHoop(['reviews', 'list'], env('dba-1'));
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^ID\s+KIND\s+STATUS/);
+    assert.match(table.stdout, new RegExp(`^${id}\\s+statement\\s+pending`, 'm'));
+    const mine = await runHoop(['reviews', 'list', '--mine', '--json'], env('agent-1'));
+    assert.ok(
+      (JSON.parse(mine.stdout) as Json[]).some((r) => r.id === id),
+      mine.stdout,
+    );
+
+    const early = await runHoop(['exec', 'pg', '--review', id], env('agent-1'));
+    assert.equal(early.code, 4, `still pending: ${early.stderr}`);
+    for (const approver of ['dba-1', 'dba-2']) {
+      const approved = await runHoop(['reviews', 'approve', id, '--reason', 'ok'], env(approver));
+      assert.equal(approved.code, 0, approved.stderr);
+    }
+    const other = await runHoop(
+      ['exec', 'pg', '--review', id, '-i', 'delete from orders where id = 98'],
+      env('agent-1'),
+    );
+    assert.equal(other.code, 3, other.stderr);
+    assert.match(other.stderr, /HOOP_REVIEW_MISMATCH/);
+    const wrongConnection = await runHoop(['exec', 'pg-prod', '--review', id], env('agent-1'));
+    assert.equal(wrongConnection.code, 3, wrongConnection.stderr);
+    assert.match(wrongConnection.stderr, /approves a statement on pg, not on pg-prod/);
+
+    const ran = await runHoop(['exec', 'pg', '--review', id, '-o', 'json'], env('agent-1'));
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(
+      ran.stderr,
+      new RegExp(`Running what ${id} approved: delete from orders where id = 99`),
+    );
+    assert.equal(JSON.parse(ran.stdout).results[0].tag, 'DELETE 0');
+    const again = await runHoop(['exec', 'pg', '--review', id], env('agent-1'));
+    assert.equal(again.code, 3, again.stderr);
+    assert.match(again.stderr, /HOOP_REVIEW_CONSUMED/);
   });
 
   it('hoop exec --wait holds until an approver decides, then prints the result', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -8,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 
 import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
@@ -29,7 +27,6 @@ import {
 import { openStore, type SessionRecord } from '../../src/server/store/index.js';
 import { dial } from '../../src/tunnel/index.js';
 
-const execFileAsync = promisify(execFile);
 const MiB = 1024 * 1024;
 const MAX_FRAME_BYTES = 65_536;
 /**
@@ -128,10 +125,11 @@ describe('tcp tunnel failures', { timeout: 180_000 }, () => {
 
   it('survives port scanners and health checks that connect and drop', async () => {
     const hoop = await connect('probe');
-    // netcat-openbsd's zero-I/O mode: connect, then close at once.
-    await execFileAsync('nc', ['-z', '-w', '5', '127.0.0.1', String(hoop.port)], {
-      timeout: 10_000,
-    });
+    // What netcat's zero-I/O mode (`nc -z`) does: connect, send nothing, half-close at once.
+    const probe = await connectTcp(hoop.port);
+    probe.end();
+    probe.resume();
+    await once(probe, 'close');
     const dropped = await connectTcp(hoop.port);
     dropped.destroy();
     const reset = await connectTcp(hoop.port);

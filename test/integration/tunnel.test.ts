@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
+import { tool } from '../helpers/tools.js';
 import { runHoop } from '../helpers/cli.js';
 import { startEchoServer, startTcpServer, type TestServer } from '../helpers/echo-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -168,14 +169,14 @@ describe('hoop connect: a tcp tunnel through the gateway', { timeout: 180_000 },
     const hoop = await connect('pg');
     const url = `postgres://${postgres.user}:${postgres.password}@127.0.0.1:${hoop.port}/${postgres.database}`;
     const env = { ...process.env, PGCONNECT_TIMEOUT: '10' };
-    const one = await execFileAsync('psql', [url, '-X', '-A', '-t', '-c', 'select 40 + 2'], {
+    const one = await execFileAsync(tool('psql'), [url, '-X', '-A', '-t', '-c', 'select 40 + 2'], {
       env,
       timeout: 30_000,
     });
     assert.equal(one.stdout.trim(), '42');
     // A result of several MiB, and a server-side wait far longer than the ping interval.
     const big = await execFileAsync(
-      'psql',
+      tool('psql'),
       [
         url,
         '-X',

@@ -25,6 +25,20 @@ export async function playPlain(
 }
 
 /**
+ * The timeline for scripts (`--json`): one JSON object a line per statement,
+ * `{offsetMs, idleCut, event}`, written with the same timing as the plain
+ * timeline, so a reader sees the session unfold as it happened.
+ */
+export async function playJsonLines(replay: Replay, write: (text: string) => void): Promise<void> {
+  for (const [i, step] of replay.steps.entries()) {
+    const event = replay.events[i];
+    if (!event) break;
+    if (step.delayMs > 0) await sleep(step.delayMs);
+    write(`${JSON.stringify({ offsetMs: step.offsetMs, idleCut: step.idleCut, event })}\n`);
+  }
+}
+
+/**
  * The terminal replay, drawn by ink (`replay-view.tsx`): statements appear
  * with their original timing (space pauses, `n` or → shows the next one and
  * pauses, `s` skips the wait for the next one, `q` or Ctrl-C quits), the

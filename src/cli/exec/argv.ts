@@ -1,3 +1,4 @@
+import { HoopError } from '../../lib/errors.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
 import type { ExecCommandOptions } from './main.js';
 
@@ -6,13 +7,14 @@ export const FLAG_NAMES = {
   input: 'i',
   file: 'f',
   output: 'o',
+  json: undefined,
   gateway: undefined,
   review: undefined,
   wait: undefined,
 } as const;
 
 /** Flags without a value. */
-const BOOLEAN_FLAGS = new Set<keyof typeof FLAG_NAMES>(['wait']);
+const BOOLEAN_FLAGS = new Set<keyof typeof FLAG_NAMES>(['wait', 'json']);
 
 /** `hoop exec`'s flags as a user spells them, by option name (src/commands/exec.ts). */
 const FLAGS = new Map<string, keyof typeof FLAG_NAMES>([
@@ -22,6 +24,7 @@ const FLAGS = new Map<string, keyof typeof FLAG_NAMES>([
   ['--file', 'file'],
   ['-o', 'output'],
   ['--output', 'output'],
+  ['--json', 'json'],
   ['--gateway', 'gateway'],
   ['--review', 'review'],
   ['--wait', 'wait'],
@@ -67,8 +70,12 @@ export function parseExecArgv(argv: readonly string[]): ExecCommandOptions | und
   if (name === undefined || (flags.input !== undefined && flags.file !== undefined)) {
     return undefined;
   }
-  const output = flags.output ?? 'table';
-  if (!isOutputFormat(output)) return undefined;
+  if (flags.output !== undefined && !isOutputFormat(flags.output)) return undefined;
+  // `--json` with another `--output` is oclif's to refuse, in its words.
+  if (flags.json !== undefined && flags.output !== undefined && flags.output !== 'json') {
+    return undefined;
+  }
+  const output = outputFormat(flags.output, flags.json !== undefined);
   if (flags.review !== undefined && flags.wait !== undefined) return undefined;
   return {
     name,
@@ -83,4 +90,26 @@ export function parseExecArgv(argv: readonly string[]): ExecCommandOptions | und
 
 function isOutputFormat(value: string): value is OutputFormat {
   return (OUTPUT_FORMATS as readonly string[]).includes(value);
+}
+
+/**
+ * The output format from `--output` and `--json` (the same as `--output
+ * json`); table by default.
+ *
+ * @throws HoopError `HOOP_USAGE` for `--json` with another `--output`.
+ */
+export function outputFormat(output: string | undefined, json: boolean | undefined): OutputFormat {
+  if (json && output !== undefined && output !== 'json') {
+    throw new HoopError('HOOP_USAGE', `--json asks for JSON, --output for ${output}`, {
+      hint: 'Pass one of them: --json is the same as --output json.',
+    });
+  }
+  if (output === undefined) return json ? 'json' : 'table';
+  if (!isOutputFormat(output)) {
+    throw new HoopError(
+      'HOOP_USAGE',
+      `--output ${output} is not one of ${OUTPUT_FORMATS.join(', ')}`,
+    );
+  }
+  return output;
 }

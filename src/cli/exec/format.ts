@@ -1,3 +1,4 @@
+import { jsonResult, type JsonOutput } from './json-output.js';
 import type { ExecResult, SqlError } from './postgres.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
@@ -6,8 +7,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Renders the results of one request for stdout, ending with a newline (or empty). */
 export function formatResults(results: ExecResult[], format: OutputFormat): string {
   switch (format) {
-    case 'json':
-      return `${JSON.stringify({ results: results.map(jsonResult) }, null, 2)}\n`;
+    case 'json': {
+      const output: JsonOutput = { results: results.map(jsonResult) };
+      return `${JSON.stringify(output, null, 2)}\n`;
+    }
     case 'csv': {
       const blocks = results.filter((r) => r.columns.length > 0).map(csvBlock);
       return blocks.length ? `${blocks.join('\n\n')}\n` : '';
@@ -17,48 +20,45 @@ export function formatResults(results: ExecResult[], format: OutputFormat): stri
   }
 }
 
-/** The JSON printed on stdout for a failed request, so that a script parses one shape either way. */
-export function formatJsonError(error: {
+/** A failed request as `--output json` prints it (schema/exec-output.schema.json, `error`). */
+export interface JsonError {
+  /** A SQLSTATE (`42501`, `42P01`) when the target or the gateway answered in PostgreSQL's words, else a `HOOP_…` code. */
   code: string;
   message: string;
-  hint?: string | undefined;
-  detail?: string | undefined;
-}): string {
-  const { code, message, detail, hint } = error;
-  const body = {
+  /** PostgreSQL's DETAIL. */
+  detail?: string;
+  /** What to do: the line printed under the error on stderr. */
+  hint: string;
+  /** The exit code `hoop exec` exits with (DESIGN.md). */
+  exitCode: number;
+  /** The review the message names: the one the request waits for, or the one that could not be used. */
+  review?: string;
+}
+
+/** The JSON printed on stdout for a failed request, so that a script parses one shape either way. */
+export function formatJsonError(error: JsonError): string {
+  const { code, message, detail, hint, exitCode, review } = error;
+  const body: JsonError = {
     code,
     message,
     ...(detail === undefined ? {} : { detail }),
-    ...(hint === undefined ? {} : { hint }),
+    hint,
+    exitCode,
+    ...(review === undefined ? {} : { review }),
   };
   return `${JSON.stringify({ error: body }, null, 2)}\n`;
 }
 
-/** `ERROR:  message (SQLSTATE xxxxx)` and psql's DETAIL/HINT lines, for stderr. */
-export function formatSqlError(error: SqlError): string {
+/**
+ * `ERROR: message (SQLSTATE xxxxx)`, psql's DETAIL line, and a HINT line
+ * saying what to do (`sqlAdvice`: the server's own hint, else ours), for stderr.
+ */
+export function formatSqlError(error: SqlError, advice: string): string {
   return [
     `ERROR: ${error.message} (SQLSTATE ${error.code})`,
     ...(error.detail ? [`DETAIL: ${error.detail}`] : []),
-    ...(error.hint ? [`HINT: ${error.hint}`] : []),
+    `HINT: ${advice}`,
   ].join('\n');
-}
-
-/**
- * Rows as objects keyed by column name; a result in which two columns share
- * a name (`select 1, 2` names both `?column?`) has its rows as arrays in
- * `columns` order instead, since an object would lose one of them.
- */
-function jsonResult(result: ExecResult): Record<string, unknown> {
-  const names = result.columns.map((column) => column.name);
-  const unique = new Set(names).size === names.length;
-  return {
-    command: result.command,
-    rowCount: result.rowCount,
-    columns: result.columns,
-    rows: unique
-      ? result.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i] ?? null])))
-      : result.rows,
-  };
 }
 
 /** RFC 4180 quoting, with psql's conventions: NULL is an empty field, an empty string is `""`, lines end in LF. */

@@ -15,6 +15,8 @@ export interface ExecColumn {
 export interface ExecResult {
   /** The command tag without its counts: SELECT, INSERT, CREATE TABLE, … */
   command: string;
+  /** The whole command tag: `SELECT 2`, `INSERT 0 1`, `CREATE TABLE`. */
+  tag: string;
   /** Rows returned or affected; null for commands that count nothing (CREATE TABLE). */
   rowCount: number | null;
   columns: ExecColumn[];
@@ -132,6 +134,7 @@ function toResult(result: pg.QueryArrayResult, tags: string[]): ExecResult[] {
   return [
     {
       command: tag.replace(/( \d+)+$/, ''),
+      tag,
       rowCount: result.rowCount,
       columns: result.fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID })),
       rows: result.rows as (string | null)[][],

@@ -2,6 +2,7 @@ import { HoopError } from '../../lib/errors.js';
 import { dial } from '../../tunnel/index.js';
 import { resolveCredentials } from '../credentials.js';
 import { GatewayClient, type ConnectionInfo } from '../gateway-client.js';
+import { ReviewClient } from '../review-client.js';
 import { startTokenRefresher } from '../token-refresher.js';
 import { queryOverTunnel, type ExecResult } from './postgres.js';
 import { PgTunnelSocket } from './tunnel-socket.js';
@@ -11,8 +12,11 @@ export interface ExecOptions {
   gateway: string;
   /** The connection's name. */
   name: string;
-  /** The request: SQL, possibly several statements. */
-  input: string;
+  /**
+   * The request: SQL, possibly several statements. Without it, `review` must
+   * be set, and the text that review approved is run.
+   */
+  input?: string;
   env?: NodeJS.ProcessEnv;
   /** Run the statement this review approved (`?review=ID` on the tunnel URL). */
   review?: string;
@@ -20,6 +24,8 @@ export interface ExecOptions {
   wait?: boolean;
   /** Notices from the target, and the CLI's own warnings, for stderr. */
   onNotice?: (severity: string, message: string) => void;
+  /** Called with the approved text fetched for `review` when no `input` was given, before it runs. */
+  onReviewText?: (text: string) => void;
 }
 
 /**
@@ -58,7 +64,12 @@ export async function execOnConnection(
     const dialing = dial({ url: url.toString(), token: refresher.token() });
     // Handled here (a refusal while the lookup runs is not unhandled); awaited below.
     dialing.catch(() => {});
+    // Without input, the approved text comes with the review (as `hoop reviews show` reads it).
+    const approved =
+      options.input === undefined ? approvedText(client, options.review, options.name) : undefined;
+    approved?.catch(() => {});
     let connection: ConnectionInfo;
+    let input: string;
     try {
       connection = await client.connection(options.name);
       if (connection.type !== 'postgres') {
@@ -68,6 +79,8 @@ export async function execOnConnection(
           { hint: `Use \`hoop connect ${connection.name}\` and a ${connection.type} client.` },
         );
       }
+      input = options.input ?? (await approved!);
+      if (options.input === undefined) options.onReviewText?.(input);
     } catch (error) {
       dialing.then(
         (ws) => ws.terminate(),
@@ -81,7 +94,7 @@ export async function execOnConnection(
       socket,
       // Without a configured database the gateway uses the one asked for; PostgreSQL's default is the user's name.
       database: connection.database ?? 'hoop',
-      sql: options.input,
+      sql: input,
       ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     });
     return { connection, results };
@@ -89,4 +102,39 @@ export async function execOnConnection(
     refresher.stop();
     socket?.destroy();
   }
+}
+
+/**
+ * The statement text review `id` approved, for `hoop exec NAME --review ID`
+ * without input. Whether the approval may still be used (its status, the
+ * requester, the connection) the gateway decides when the text arrives; what
+ * can be told here is told more clearly here.
+ *
+ * @throws HoopError `HOOP_USAGE` without a review, or for a grant (it has no
+ *   text); `HOOP_REVIEW_MISMATCH` for a review of another connection.
+ */
+async function approvedText(
+  client: GatewayClient,
+  id: string | undefined,
+  connection: string,
+): Promise<string> {
+  if (id === undefined) {
+    throw new HoopError('HOOP_USAGE', 'nothing to run', {
+      hint: 'Pass the SQL with -i "select …", -f FILE, or on stdin.',
+    });
+  }
+  const review = await new ReviewClient(client).show(id);
+  if (review.kind !== 'statement' || review.text === undefined) {
+    throw new HoopError('HOOP_USAGE', `review ${id} is a grant of access, not a statement to run`, {
+      hint: `Open the connection under the grant with \`hoop connect ${review.connection}\`, or run SQL with -i.`,
+    });
+  }
+  if (review.connection !== connection) {
+    throw new HoopError(
+      'HOOP_REVIEW_MISMATCH',
+      `review ${id} approves a statement on ${review.connection}, not on ${connection}`,
+      { hint: `Run it where it was asked: hoop exec ${review.connection} --review ${id}` },
+    );
+  }
+  return review.text;
 }

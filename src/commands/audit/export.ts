@@ -29,14 +29,22 @@ export default class AuditExport extends BaseCommand {
     connection: Flags.string({ description: 'only events on this connection', helpValue: 'NAME' }),
     format: Flags.string({
       description:
-        'jsonl; asciicast is for terminal (SSH) sessions, which this version does not record',
+        'jsonl (default); asciicast is for terminal (SSH) sessions, which this version does not record',
       options: ['jsonl', 'asciicast'],
-      default: 'jsonl',
+    }),
+    json: Flags.boolean({
+      description: 'JSON Lines, what it prints by default: the same as --format jsonl',
+      default: false,
     }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AuditExport);
+    if (flags.json && flags.format === 'asciicast') {
+      throw new HoopError('HOOP_USAGE', '--json asks for JSON Lines, --format for asciicast', {
+        hint: 'Pass one of them: --json is the same as --format jsonl.',
+      });
+    }
     if (flags.format === 'asciicast') {
       throw new HoopError(
         'HOOP_AUDIT_FORMAT_UNSUPPORTED',

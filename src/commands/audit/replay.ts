@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { getSession } from '../../cli/audit/client.js';
 import { DEFAULT_MAX_IDLE_MS, planTimeline } from '../../cli/audit/replay-timeline.js';
-import { playInteractive, playPlain } from '../../cli/audit/replay-ui.js';
+import { playInteractive, playJsonLines, playPlain } from '../../cli/audit/replay-ui.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { gatewayFlags } from '../../cli/flags.js';
 import { gatewayClient } from '../../cli/session.js';
@@ -16,6 +16,7 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
     '<%= config.bin %> audit replay ses_01HX…',
     '<%= config.bin %> audit replay ses_01HX… --speed 4',
     '<%= config.bin %> audit replay ses_01HX… --no-ui --speed 100 --max-idle 0',
+    '<%= config.bin %> audit replay ses_01HX… --json --speed 10',
   ];
 
   static override args = {
@@ -24,6 +25,11 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
 
   static override flags = {
     ...gatewayFlags,
+    json: Flags.boolean({
+      description:
+        'JSON Lines for scripts: {offsetMs, idleCut, event} per statement, with the same timing',
+      default: false,
+    }),
     speed: Flags.string({ description: 'replay speed: 4 plays four times as fast', default: '1' }),
     'max-idle': Flags.string({
       description: 'shorten idle gaps longer than this (recorded time); 0 keeps them all',
@@ -63,6 +69,10 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
     );
     const inProgress = events.inProgress || session.inProgress;
     const replay = { session, events: list, steps, speed, inProgress };
+    if (flags.json) {
+      await playJsonLines(replay, (text) => process.stdout.write(text));
+      return;
+    }
     // Under CI=… ink draws only its last frame: the plain timeline serves better there.
     if (flags.ui && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) {
       await playInteractive(replay, process.stdin, process.stdout);

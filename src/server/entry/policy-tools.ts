@@ -3,6 +3,11 @@ export { evaluate } from '../policy-test/evaluate.js';
 export { parseCases } from '../policy-test/cases.js';
 export { formatExplanation, formatFindings, formatResults } from '../policy-test/report.js';
 export { runCases } from '../policy-test/run.js';
-export { configuredTypes, lintContext, loadPolicySource } from '../policy-test/source.js';
+export {
+  configuredApiKeyGroups,
+  configuredTypes,
+  lintContext,
+  loadPolicySource,
+} from '../policy-test/source.js';
 export { lintPolicy } from '../policy/lint.js';
 export { initSqlParser } from '../sql/index.js';

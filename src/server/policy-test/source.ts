@@ -169,3 +169,12 @@ export function configuredTypes(source: PolicySource): Map<string, ConnectionTyp
     ? undefined
     : new Map(source.config.connections.map((c) => [c.name, c.type]));
 }
+
+/** The groups of each API key, by name, from the config (`auth.apiKeys`). */
+export function configuredApiKeyGroups(
+  source: PolicySource,
+): ReadonlyMap<string, string[]> | undefined {
+  return source.config === undefined
+    ? undefined
+    : new Map(source.config.apiKeys.map((key) => [key.name, key.groups]));
+}

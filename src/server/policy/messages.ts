@@ -10,6 +10,5 @@ export const MESSAGES = {
   conditionFailed: (rule: string, why: string) =>
     `the condition of policy rule ${rule} failed (${why}), so the rule refuses the request`,
   review: (rule: string, approvers: readonly string[], message: string | undefined) =>
-    `${message ?? `policy rule ${rule} requires a review by ${approvers.join(', ')}`}; ` +
-    'this gateway cannot hold requests for review yet, so the request is refused',
+    message ?? `policy rule ${rule} holds this request for a review by ${approvers.join(', ')}`,
 } as const;

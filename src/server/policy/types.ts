@@ -68,7 +68,7 @@ export interface Decision {
   /**
    * `review`: no deny matched, a review rule did; the request may go ahead
    * once approved (see `review`). A caller that cannot hold requests must
-   * treat it as a refusal (`message` says so).
+   * treat it as a refusal (`message` names the rule and its approvers).
    */
   effect: 'allow' | 'deny' | 'review';
   /** The rule that decided (deny or allow), or undefined for the default deny. */

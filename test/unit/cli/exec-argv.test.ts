@@ -34,6 +34,8 @@ describe('parseExecArgv (the fast path of `hoop exec`)', () => {
     assert.equal(parseExecArgv(['exec', 'pg'])?.output, 'table');
     assert.equal(parseExecArgv(['exec', 'pg', '--wait', '-i', 'select 1'])?.wait, true);
     assert.equal(parseExecArgv(['exec', 'pg', '--review', 'rev_1', '-i', 'x'])?.review, 'rev_1');
+    assert.equal(parseExecArgv(['exec', 'pg', '--json', '-i', 'select 1'])?.output, 'json');
+    assert.equal(parseExecArgv(['exec', 'pg', '--json', '-o', 'json', '-i', 'x'])?.output, 'json');
   });
 
   it('leaves to oclif whatever it would refuse, explain or read another way', () => {
@@ -58,6 +60,9 @@ describe('parseExecArgv (the fast path of `hoop exec`)', () => {
       ['exec', 'pg', '-o=json'],
       ['exec', 'pg', '--', '-i'],
       ['exec', 'pg', '--wait=true'],
+      ['exec', 'pg', '--json=true'],
+      ['exec', 'pg', '--json', '-o', 'csv'],
+      ['exec', 'pg', '--json', '--json'],
       ['exec', 'pg', '--wait', '--review', 'rev_1'],
       ['exec', 'pg', '--review'],
       ['exec', 'pg', '--gateway'],

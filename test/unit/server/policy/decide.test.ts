@@ -16,8 +16,7 @@ function brief(decision: Decision): Pick<Decision, 'effect' | 'rule' | 'message'
 }
 
 const REVIEW_MESSAGE =
-  'policy rule agent-writes-need-review requires a review by dba; ' +
-  'this gateway cannot hold requests for review yet, so the request is refused';
+  'policy rule agent-writes-need-review holds this request for a review by dba';
 
 describe('decide: the DESIGN.md policy', () => {
   const cases = [
