@@ -76,7 +76,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Policy first: a broken policy refuses the start before anything is opened.
   const configured = await ConfiguredPolicy.open(config, log, options.watchPolicy ?? true);
   const policy = configured.current;
-  if (policy) await initSqlParser();
+  // The SQL parser serves policy and the session's pinned settings alike,
+  // and a policy may arrive later by reload: load it whatever is configured.
+  await initSqlParser();
   // Every recorded event also goes to the live tail (`GET /api/audit/tail`).
   const feed = new AuditFeed();
   // Fail closed: sessions whose records the store (and spool) did not take end now.

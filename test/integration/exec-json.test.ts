@@ -195,9 +195,9 @@ describe('hoop exec --output json', () => {
       },
       {
         sql: 'selec 1',
-        code: /^42501$/,
-        exit: 3,
-        hint: /could not parse this statement.*syntax/,
+        code: /^42601$/,
+        exit: 1,
+        hint: /Fix the syntax/,
       },
       { sql: 'select * from nope', code: /^42P01$/, exit: 1, hint: /Check the names/ },
       { sql: 'select 1', name: 'pg-down', code: /^08/, exit: 6, hint: /lost the database/ },

@@ -43,6 +43,10 @@ export async function openPostgresStore(
   // query finds out through its own failure, so nothing is done here (an
   // unhandled 'error' would end the process).
   pool.on('error', () => {});
+  // A connection the server drops while a query is on it emits 'error' on the
+  // client, which the pool no longer listens to while the client is lent out;
+  // unheard, that would end the process. The query fails on its own.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Connect first, so that an unreachable server is reported as such, not as a failed migration.

@@ -91,6 +91,8 @@ describe('parseConfig', () => {
         notify: [],
         notifyRetries: 3,
       },
+      sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
+      postgres: { maxMessageBytes: 67_108_864 },
       log: { level: 'info' },
     });
   });
@@ -116,6 +118,8 @@ describe('parseConfig', () => {
         notify: [],
         notifyRetries: 3,
       },
+      sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
+      postgres: { maxMessageBytes: 67_108_864 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
