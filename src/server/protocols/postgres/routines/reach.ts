@@ -143,9 +143,9 @@ export class ReachBuilder {
       if (statement.roleChange) this.effects.roleChange = true;
       for (const routine of statement.routines) {
         if (!resolvable(routine.name)) continue;
-        if (routine.how === 'call') this.calls.add(routine.name);
-        else if (routine.how === 'operator') this.operators.add(routine.name);
-        // `bind`: bound now, run later by what binds it (a trigger, an operator…), found then.
+        // A `bind` (code that creates a trigger, an operator…) counts as a call, as at the top.
+        if (routine.how === 'operator') this.operators.add(routine.name);
+        else this.calls.add(routine.name);
       }
       if (options.callsOnly) return;
       const own = kinds.filter((kind) => kind !== 'dynamic');

@@ -330,8 +330,11 @@ class Walk {
     readonly index: number,
   ) {
     for (const routine of statement.routines) {
-      if (routine.how === 'call') this.name('function-name', routine.name, 1);
-      else if (routine.how === 'operator') this.name('operator', routine.name, 1);
+      // A function bound (a trigger's, an operator's…) counts as run by the statement binding it:
+      // what the binding will fire may be invisible to the catalog connection until the
+      // statement's transaction commits (a table created in the same transaction).
+      if (routine.how === 'operator') this.name('operator', routine.name, 1);
+      else this.name('function-name', routine.name, 1);
     }
     const touch = touchOf(statement.kinds);
     if (touch !== 0) for (const table of statement.tables) this.relationName(table, touch, 1);

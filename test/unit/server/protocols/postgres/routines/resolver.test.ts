@@ -255,6 +255,16 @@ describe('RoutineResolver (catalog in memory)', () => {
     ]);
   });
 
+  it('counts a function bound by the statement (a trigger’s) as run by it', async () => {
+    const { catalog, resolver } = setup();
+    catalog.functions.push({ oid: 1, name: 'audit', language: 'c' });
+    const [effects] = await reach(
+      resolver,
+      'create trigger t_audit after insert on fresh for each row execute function audit()',
+    );
+    assert.equal(effects!.unknown[0]?.reason, 'language');
+  });
+
   it('passes on the settings and role changes of reached code', async () => {
     const { catalog, resolver } = setup();
     catalog.functions.push({
