@@ -4,7 +4,10 @@ import type { TargetConnection } from './login.js';
 import {
   BackendCode,
   Framer,
+  buildBind,
+  buildClose,
   buildDescribe,
+  buildExecute,
   buildParse,
   buildQuery,
   buildSync,
@@ -16,6 +19,25 @@ import {
 
 /** The columns of one table by attribute number. */
 export type TableColumns = ReadonlyMap<number, ColumnOrigin>;
+
+/**
+ * A statement of the gateway's own for the catalog connection: fixed SQL
+ * text, with every value (a name, an OID list) bound as a text parameter
+ * (`$1`…), never written into the text.
+ */
+export interface CatalogStatement {
+  sql: string;
+  params?: readonly (string | null)[];
+  /**
+   * Keeps the statement prepared under this name on the connection: parsed
+   * (and planned) once, then only bound and executed, for statements of the
+   * gateway's that repeat. Without it the unnamed statement is parsed anew.
+   */
+  name?: string;
+}
+
+/** The rows of one statement, each column as text or null. */
+export type CatalogRows = (string | null)[][];
 
 export interface CatalogCacheOptions {
   /** How long a table's columns are trusted (a rename or a dropped table shows up after this). Default 30 s. */
@@ -154,6 +176,30 @@ export class CatalogLookup {
     }
   }
 
+  /**
+   * Runs statements of the gateway's own on the catalog connection in one
+   * round trip: for each, Parse (once per connection for a named one), Bind
+   * with its parameters in text format, Execute; then one Sync, so that they
+   * share one implicit transaction (a `set_config(…, true)` in the first
+   * holds for the others and ends with it). Resolves with each statement's
+   * rows in order; rejects when the target refuses one of them (then none
+   * has effect, and the connection stays) or the lookup fails.
+   */
+  async query(statements: readonly CatalogStatement[]): Promise<CatalogRows[]> {
+    if (this.closed) throw new Error('the session has ended');
+    try {
+      this.connection ??= this.options.open().then((target) => new CatalogConnection(target));
+      const connection = await this.connection;
+      return await connection.extended(statements, this.options.timeoutMs ?? 5_000);
+    } catch (error) {
+      if (!(error instanceof StatementError)) {
+        void this.connection?.then((c) => c.close()).catch(() => {});
+        this.connection = undefined;
+      }
+      throw error;
+    }
+  }
+
   close(): void {
     this.closed = true;
     void this.connection?.then((c) => c.close()).catch(() => {});
@@ -164,14 +210,18 @@ export class CatalogLookup {
 /** The target answered a statement of ours with an ErrorResponse; the connection is fine. */
 class StatementError extends Error {}
 
-/** One exchange at a time over a target connection: a simple query (text results) or a Describe. */
+/** One exchange at a time over a target connection: a simple query (text results), extended-query statements or a Describe. */
 class CatalogConnection {
   private readonly framer = new Framer({ maxMessageBytes: 64 * 1024 * 1024 });
   private readonly socket: Duplex;
+  /** Named statements known to be prepared on this connection. */
+  private readonly prepared = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private current:
     | {
         rows: (string | null)[][];
+        /** Where the rows of each completed statement end in `rows` (CommandComplete). */
+        ends: number[];
         fields?: FieldDescription[];
         error?: Error;
         done: (error?: Error) => void;
@@ -204,13 +254,40 @@ class CatalogConnection {
     return this.exchange(bytes, timeoutMs).then((result) => result.fields ?? []);
   }
 
+  /* Per statement Parse, Bind (unnamed portal), Execute (all rows); then Sync: ParseComplete,
+     BindComplete, DataRow…, CommandComplete per statement, ReadyForQuery. A named statement not
+     known to be prepared is closed first (no error if it does not exist, §55.2.3) and parsed. */
+  extended(statements: readonly CatalogStatement[], timeoutMs: number): Promise<CatalogRows[]> {
+    const parsing = statements.flatMap(({ name }) =>
+      name !== undefined && !this.prepared.has(name) ? [name] : [],
+    );
+    const bytes = Buffer.concat([
+      ...statements.flatMap(({ sql, params = [], name = '' }) => [
+        ...(name === '' || this.prepared.has(name)
+          ? []
+          : [buildClose('S', name), buildParse(name, sql, [])]),
+        ...(name === '' ? [buildParse('', sql, [])] : []),
+        buildBind('', name, params),
+        buildExecute(''),
+      ]),
+      buildSync(),
+    ]);
+    return this.exchange(bytes, timeoutMs).then(({ rows, ends }) => {
+      if (ends.length !== statements.length) {
+        throw new StatementError('the catalog lookup failed: a statement did not complete');
+      }
+      for (const name of parsing) this.prepared.add(name);
+      return ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
+    });
+  }
+
   private exchange(
     bytes: Buffer,
     timeoutMs: number,
-  ): Promise<{ rows: (string | null)[][]; fields?: FieldDescription[] }> {
+  ): Promise<{ rows: (string | null)[][]; ends: number[]; fields?: FieldDescription[] }> {
     const run = this.chain.then(
       () =>
-        new Promise<{ rows: (string | null)[][]; fields?: FieldDescription[] }>(
+        new Promise<{ rows: (string | null)[][]; ends: number[]; fields?: FieldDescription[] }>(
           (resolve, reject) => {
             if (this.failure) {
               reject(this.failure);
@@ -222,6 +299,7 @@ class CatalogConnection {
             );
             const current: NonNullable<CatalogConnection['current']> = {
               rows: [],
+              ends: [],
               done: (error) => {
                 clearTimeout(timer);
                 this.current = undefined;
@@ -267,11 +345,14 @@ class CatalogConnection {
         if (message.type === 'rowDescription') current.fields = message.fields;
         return;
       }
+      case BackendCode.CommandComplete:
+        current.ends.push(current.rows.length);
+        return;
       case BackendCode.ReadyForQuery:
         current.done(current.error);
         return;
       default:
-      // CommandComplete, ParseComplete, NoData, notices, parameter changes: nothing to keep.
+      // ParseComplete, BindComplete, NoData, notices, parameter changes: nothing to keep.
     }
   }
 
