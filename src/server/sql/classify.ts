@@ -6,6 +6,7 @@ import { FUNCTION_GROUP_NAMES } from './function-groups.js';
 import { fingerprint } from './fingerprint.js';
 import { statementLineage } from './lineage.js';
 import { resolveLimits, SqlLimitExceeded, type SqlLimits } from './limits.js';
+import { isDeclarative, redefinitionOf } from './redefinitions.js';
 import { WRITE_KINDS } from './statement-kinds.js';
 import type { Classification, ClassifiedStatement, StatementKind } from './types.js';
 
@@ -118,6 +119,9 @@ function classified(analysis: Analysis, stmt: AstObject, text: string): Classifi
     statement.prepares = { name, statement: classified(analysis, { [innerTag]: inner }, text) };
   }
   if (found.planned) statement.planned = [...found.planned];
+  const redefines = redefinitionOf(tag, node, found);
+  if (redefines) statement.redefines = redefines;
+  if (isDeclarative(tag)) statement.declarative = true;
   return statement;
 }
 

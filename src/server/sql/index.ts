@@ -23,11 +23,13 @@ export {
 export { initSqlParser } from './parser.js';
 export { OffThreadClassifier, type OffThreadOptions } from './off-thread.js';
 export { LEXER_SETTINGS } from './settings.js';
+export { lastName } from './redefinitions.js';
 export type {
   Classification,
   Classified,
   ClassifiedStatement,
   CopyInfo,
+  Redefinition,
   RoutineRef,
   SettingChange,
   StatementKind,

@@ -89,9 +89,19 @@ export interface UnknownCode {
    * language the gateway does not analyse; `unparsed-body`: a body (or a
    * constant SQL string run as SQL) that does not parse or compile;
    * `lexer-settings`: a body run with settings that change how it is lexed;
-   * `prepared-in-code`: code that EXECUTEs a prepared statement.
+   * `prepared-in-code`: code that EXECUTEs a prepared statement. Two more
+   * come from reading the target's catalog for what a statement reaches:
+   * `catalog`: the catalog could not be read (fail closed); `limit`: a limit
+   * on that reading stopped it.
    */
-  reason: 'dynamic-sql' | 'language' | 'unparsed-body' | 'lexer-settings' | 'prepared-in-code';
+  reason:
+    | 'dynamic-sql'
+    | 'language'
+    | 'unparsed-body'
+    | 'lexer-settings'
+    | 'prepared-in-code'
+    | 'catalog'
+    | 'limit';
   /** For the caller, completing "the statement …": `executes SQL built at run time (EXECUTE of an expression)`. */
   message: string;
 }
@@ -233,6 +243,14 @@ export interface ClassifiedStatement {
    * a later `EXECUTE name` by. The PREPARE's own kinds include the inner ones.
    */
   prepares?: { name: string; statement: ClassifiedStatement };
+  /** A schema statement that changes what code later statements run (see {@link Redefinition}). */
+  redefines?: Redefinition;
+  /**
+   * Defines, alters or removes objects without running the code it names
+   * (CREATE FUNCTION, CREATE TRIGGER, GRANT, DROP …), unlike CREATE TABLE AS
+   * or CREATE INDEX, whose expressions run over the rows.
+   */
+  declarative?: true;
   /** EXPLAIN without ANALYZE: kinds of the statement that is planned but not run. */
   planned?: StatementKind[];
   /**
@@ -249,6 +267,23 @@ export interface ClassifiedStatement {
    */
   lineage: OutputLineage[] | null;
 }
+
+/**
+ * What a schema statement changes about the code later statements run,
+ * which a catalog read over another connection cannot see until the
+ * statement's transaction commits (`redefinitions.ts`): the code run for
+ * these objects (`names`: last name parts, as the catalog spells them), or
+ * code whose users cannot be told by name (`any`: a domain, an operator, an
+ * extension, schema changes made by code the statement runs).
+ */
+export type Redefinition = ({ scope: 'objects'; names: string[] } | { scope: 'any' }) & {
+  /**
+   * Present when the statement redefines code only by the routines it
+   * names (a default, a check, an index expression): none, if each of
+   * these is a built-in.
+   */
+  unlessBuiltIn?: RoutineRef[];
+};
 
 /**
  * A string that parsed: every statement classified. A statement may still

@@ -12,6 +12,7 @@ import { Exchange } from './exchange.js';
 import { connectTarget, type LoginOptions, type TargetConnection } from './login.js';
 import { PostgresRelay } from './relay.js';
 import { ResultFilter } from './result-filter.js';
+import { RoutineCache, RoutineResolver } from './routines/index.js';
 import { abortSqlState, sessionAbortOf } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { SharedCatalogs } from './shared-catalogs.js';
@@ -33,6 +34,8 @@ import {
 export interface PostgresOptions {
   /** Table columns shared across sessions; defaults to one cache per handler (30 s TTL). */
   catalogCache?: CatalogCache;
+  /** What targets' functions, triggers, rules and views run, shared across sessions; defaults to one per handler (30 s TTL). */
+  routineCache?: RoutineCache;
   /**
    * Keeps the target connections of sessions that ended cleanly for the next
    * session of the same identity (see {@link TargetPool}); `false` logs in
@@ -59,6 +62,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
   const cancelKeys = new CancelKeys();
   const classifier = new PostgresClassifier(context.sql);
   const catalogs = new SharedCatalogs({ cache: options.catalogCache ?? new CatalogCache() });
+  const routines = options.routineCache ?? new RoutineCache();
   const pool = options.pool === false ? undefined : new TargetPool(options.pool);
 
   return {
@@ -141,12 +145,18 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
         }
         const exchange = new Exchange();
         let filter: ResultFilter | undefined;
+        let resolver: RoutineResolver | undefined;
         if (enforcer.active) {
           catalog = catalogs.acquire(
             `${info.host}:${info.port}/${login.database}/${login.user}`,
             // Same credentials and database, none of the client's parameters.
             () => connectTarget(connector, { ...login, parameters: new Map() }),
           );
+          resolver = new RoutineResolver({
+            catalog: catalog.lookup,
+            cache: routines,
+            database: `${info.host}:${info.port}/${login.database}`,
+          });
           filter = new ResultFilter({
             enforcer,
             catalog: catalog.lookup,
@@ -163,7 +173,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           target: target.socket,
           early: startup.leftover,
           counts,
-          decider: new SqlDecider(enforcer, lexer, classifier),
+          decider: new SqlDecider(enforcer, lexer, classifier, resolver),
           lexer,
           exchange,
           ...(filter ? { filter } : {}),

@@ -460,6 +460,9 @@ export class PostgresRelay {
       try {
         answer = exchange.onTargetFrame(frame);
         if (frame.code === BackendCode.ParameterStatus) this.noteParameter(frame);
+        else if (frame.code === BackendCode.ReadyForQuery) {
+          this.options.decider.onReadyForQuery(exchange.idle);
+        }
         if (answer.kind === 'failed') replacement = swapRefusal(frame, answer.op);
         const filtered = filter?.handle(frame, answer);
         if (filtered instanceof Promise) {

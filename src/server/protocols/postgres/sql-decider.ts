@@ -1,7 +1,14 @@
 import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
-import { toAnalysis, type Classification } from '../../sql/index.js';
+import {
+  DANGEROUS_OPERATIONS,
+  toAnalysis,
+  type Classification,
+  type ClassifiedStatement,
+} from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
+import { withReached, type ReachedEffects, type RoutineResolver } from './routines/index.js';
 import { pinnedChange, type SessionPins } from './session-pins.js';
+import { UncommittedCode, type PendingRedefinitions } from './uncommitted-code.js';
 import type { PostgresClassifier } from './sql-classifier.js';
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
@@ -19,36 +26,104 @@ export interface SqlVerdict {
 
 /**
  * Decides each SQL string of a session: classified with the real
- * PostgreSQL parser (see {@link PostgresClassifier}), then decided by the
- * session's enforcer. A COPY … TO a file, a program, or
- * with options the relay cannot follow is refused while masks apply, naming
- * the mask rule: its rows could not be masked on the wire.
+ * PostgreSQL parser (see {@link PostgresClassifier}), what it reaches read
+ * from the target's catalog (functions' bodies, triggers, rules, views,
+ * defaults, policies: see {@link RoutineResolver}) and merged in, then
+ * decided by the session's enforcer, so a statement is judged by what it
+ * makes the server run and not only by its text. A COPY … TO a file, a
+ * program, or with options the relay cannot follow is refused while masks
+ * apply, naming the mask rule: its rows could not be masked on the wire.
+ *
+ * Code created or replaced in the session's open transaction is invisible
+ * to the catalog connection until it commits; it was decided by its own
+ * effects when created (a CREATE FUNCTION by its body, a CREATE TRIGGER by
+ * the function it binds). Once such a string has run, what is known of the
+ * database is forgotten at each ReadyForQuery until the transaction ends
+ * ({@link onReadyForQuery}), so later sessions read the catalog anew.
  */
 export class SqlDecider {
+  /** A string that may change the catalog ran; what is known of it is stale. */
+  private catalogChanged = false;
+  /** Code this session's open transaction redefined, which the catalog shows only once committed. */
+  private readonly uncommitted = new UncommittedCode();
+
   constructor(
     private readonly enforcer: Enforcer,
     private readonly pins: SessionPins,
     private readonly classifier: PostgresClassifier,
+    private readonly routines?: RoutineResolver,
   ) {}
 
-  /** The verdict on one string; a promise when its classification runs off the event loop. */
+  /** The verdict on one string; a promise when its classification or the catalog is waited for. */
   decide(text: string): SqlVerdict | Promise<SqlVerdict> {
     const classification = this.classifier.classify(text);
     return classification instanceof Promise
-      ? classification.then((classified) => this.decideClassified(text, classified))
-      : this.decideClassified(text, classification);
+      ? classification.then((classified) => this.decideReached(text, classified))
+      : this.decideReached(text, classification);
   }
 
-  private decideClassified(text: string, classification: Classification): SqlVerdict {
+  /**
+   * The target answered ReadyForQuery (`idle`: no transaction open and
+   * every string sent answered). After a string that may have changed the
+   * catalog, what is known of the database is forgotten, again at each
+   * ReadyForQuery until the transaction ends (its changes are seen by
+   * others once it commits); code it redefined is then committed or gone.
+   */
+  onReadyForQuery(idle: boolean): void {
+    if (this.catalogChanged) this.routines?.invalidate();
+    if (!idle) return;
+    this.catalogChanged = false;
+    this.uncommitted.settle();
+  }
+
+  private decideReached(
+    text: string,
+    classification: Classification,
+  ): SqlVerdict | Promise<SqlVerdict> {
+    const { routines } = this;
+    if (!routines || !this.enforcer.active || !classification.ok) {
+      return this.decideClassified(text, classification, classification);
+    }
+    const { statements } = classification;
+    const reached = routines.resolve(statements);
+    const merge = (effects: ReachedEffects[]): SqlVerdict => {
+      const merged = statements.map((statement, index) => withReached(statement, effects[index]!));
+      const marked = this.uncommitted.mark(statements, merged, (routine) =>
+        routines.isBuiltIn(routine),
+      );
+      return this.decideClassified(
+        text,
+        classification,
+        { ok: true, statements: marked.statements },
+        marked.pending,
+      );
+    };
+    return reached instanceof Promise ? reached.then(merge) : merge(reached);
+  }
+
+  /**
+   * `classification` is the string's own (COPY details, prepared names);
+   * `effective` adds what its statements reach, and is what is decided.
+   */
+  private decideClassified(
+    text: string,
+    classification: Classification,
+    effective: Classification,
+    redefines?: PendingRedefinitions,
+  ): SqlVerdict {
     const decision = this.enforcer.decide({
       type: 'sql',
       text,
-      analysis: toAnalysis(classification),
+      analysis: toAnalysis(effective),
     });
     const replacesPrepared = classification.ok && classification.statements.some(replaces);
     if (this.enforcer.active && decision.effect !== 'deny') {
-      const why = this.pinProblem(classification);
+      const why = this.pinProblem(effective);
       if (why) return { decision: refusedInstead(decision, why), copyOut: [], replacesPrepared };
+    }
+    if (decision.effect !== 'deny') {
+      if (effective.ok && effective.statements.some(changesCatalog)) this.catalogChanged = true;
+      if (redefines) this.uncommitted.note(redefines);
     }
     if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
       return { decision, copyOut: [], replacesPrepared };
@@ -96,6 +171,17 @@ export class SqlDecider {
 /** The statements that copy rows out of the database, in order. */
 function copies(classification: Extract<Classification, { ok: true }>) {
   return classification.statements.filter((statement) => statement.copy?.direction === 'out');
+}
+
+/** Kinds of statements that create, replace or drop what the catalog says a statement reaches. */
+const CATALOG_KINDS = new Set(['ddl', 'drop', 'grant', 'dynamic']);
+
+/** The statement (or code it reaches) may change functions, triggers, rules, views or policies. */
+function changesCatalog(statement: ClassifiedStatement): boolean {
+  return (
+    statement.kinds.some((kind) => CATALOG_KINDS.has(kind)) ||
+    statement.functions.includes(DANGEROUS_OPERATIONS.catalogWrite)
+  );
 }
 
 /** Statements that create, drop or run prepared statements and cursors by name, or reset the session. */

@@ -9,21 +9,8 @@ import {
 } from '../../../sql/index.js';
 import { splitName } from './names.js';
 
-/**
- * Why something a statement reaches cannot be known: the classifier's own
- * reasons for code found in a body, and two of the resolver's: `catalog`
- * (the catalog could not be read: fail closed) and `limit` (a
- * {@link RoutineLimits} limit stopped the resolution).
- *
- * `UnknownCode['reason']` in `sql/types.ts` should take these two as well;
- * until it does, a statement merged with its effects is a
- * {@link ReachedStatement} rather than a `ClassifiedStatement`.
- */
-export interface ReachedUnknown {
-  reason: UnknownCode['reason'] | 'catalog' | 'limit';
-  /** Completes "the statement …", naming the object where it was found. */
-  message: string;
-}
+/** Why something a statement reaches cannot be known (`catalog`, `limit` among the reasons). */
+export type ReachedUnknown = UnknownCode;
 
 /**
  * What the objects a statement reaches would run (user-defined functions
@@ -109,11 +96,6 @@ export class EffectsBuilder {
   }
 }
 
-/** A classified statement with what it reaches merged in (see {@link withReached}). */
-export type ReachedStatement = Omit<ClassifiedStatement, 'unknown'> & {
-  unknown: ReachedUnknown[];
-};
-
 /**
  * The statement as the enforcer should see it: its kinds, tables and
  * functions with those of what it reaches added (its own kind stays first),
@@ -126,13 +108,13 @@ export type ReachedStatement = Omit<ClassifiedStatement, 'unknown'> & {
 export function withReached(
   statement: ClassifiedStatement,
   reached: ReachedEffects,
-): ReachedStatement {
+): ClassifiedStatement {
   if (reached === NOTHING_REACHED) return statement;
   const kinds = new Set(statement.kinds);
   for (const kind of reached.kinds) kinds.add(kind);
   const functions = new Set(statement.functions);
   for (const name of reached.functions) functions.add(name);
-  const unknown: ReachedUnknown[] = [...statement.unknown, ...reached.unknown];
+  const unknown: UnknownCode[] = [...statement.unknown, ...reached.unknown];
   if (unknown.length > 0) kinds.add('dynamic');
   const dangerous: string[] = [];
   const groups = new Set<string>();
@@ -142,7 +124,7 @@ export function withReached(
     dangerous.push(name);
     for (const group of found) groups.add(group);
   }
-  const merged: ReachedStatement = {
+  const merged: ClassifiedStatement = {
     ...statement,
     kinds: [...kinds],
     tables: [...new Set([...statement.tables, ...reached.tables])],

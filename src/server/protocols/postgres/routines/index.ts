@@ -41,7 +41,6 @@ export {
   NOTHING_REACHED,
   withReached,
   type ReachedEffects,
-  type ReachedStatement,
   type ReachedUnknown,
 } from './effects.js';
 export { DEFAULT_ROUTINE_LIMITS, type RoutineLimits } from './limits.js';

@@ -1,4 +1,4 @@
-import type { ClassifiedStatement } from '../../../sql/index.js';
+import type { ClassifiedStatement, RoutineRef } from '../../../sql/index.js';
 import type { CatalogRows, CatalogStatement } from '../catalog.js';
 import type { CacheBucket, RoutineCache } from './cache.js';
 import type { ReachedEffects } from './effects.js';
@@ -97,6 +97,17 @@ export class RoutineResolver {
     const waiting = all.filter((walk) => !walk.advance(session));
     if (waiting.length === 0) return session.finish(all, results);
     return session.continue(waiting).then(() => session.finish(all, results));
+  }
+
+  /**
+   * The routine is known, from what earlier resolutions read, to be a
+   * built-in: no user-defined function (or operator) has its name. False
+   * when that is not known.
+   */
+  isBuiltIn(routine: RoutineRef): boolean {
+    const key = `${routine.how === 'operator' ? 'o' : 'f'}:${routine.name}`;
+    const entry = this.bucket.get(key, Date.now());
+    return Array.isArray(entry?.value) && entry.value.length === 0;
   }
 
   /** Forgets what is known of this database: DDL ran through the gateway on it. */
