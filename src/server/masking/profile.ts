@@ -1,3 +1,4 @@
+import { FOLD_DROP, FOLD_KEEP, foldCode } from './chars.js';
 import type { TextProfile } from './types.js';
 
 const DIGIT = 1;
@@ -7,25 +8,52 @@ const DOT = 8;
 const COLON = 16;
 /** Part of a base64/base64url/token run: `[A-Za-z0-9_+/=-]`. */
 const TOKEN = 32;
+/** An ASCII control character the fold drops. */
+const DROP = 64;
+/** `t` or `T`: may end the word `at` of a spelled-out address. */
+const TEE = 128;
 
-/** Character class of each ASCII code; 0 for everything else. */
-const CLASS = new Uint8Array(256);
+/** Character class of each ASCII code. */
+const CLASS = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT | TOKEN;
 for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = UPPER | TOKEN;
 for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = TOKEN;
 for (const c of '_+/=-') CLASS[c.charCodeAt(0)] = TOKEN;
+for (let c = 0; c < 0x20; c++) if (c !== 0x09 && c !== 0x0a && c !== 0x0d) CLASS[c] = DROP;
+CLASS[0x7f] = DROP;
 CLASS[0x40] = AT;
 CLASS[0x2e] = DOT;
 CLASS[0x3a] = COLON;
+CLASS[0x54] = UPPER | TOKEN | TEE;
+CLASS[0x74] = TOKEN | TEE;
+
+/** Whether `c` may precede the word `at` of a spelled-out address: ` at `, `[at]`, `(at)`… */
+function opensAt(c: number): boolean {
+  return c === 0x20 || c === 0x5b || c === 0x28 || c === 0x7b || c === 0x3c;
+}
 
 /** A zeroed profile, for callers that keep one and refill it. */
 export function emptyProfile(): TextProfile {
-  return { length: 0, digits: 0, upper: 0, at: 0, dots: 0, colons: 0, tokenRun: 0 };
+  return {
+    length: 0,
+    digits: 0,
+    upper: 0,
+    at: 0,
+    dots: 0,
+    colons: 0,
+    tokenRun: 0,
+    folds: 0,
+    atWords: 0,
+  };
 }
 
 /**
  * Fills `out` from `bytes[start, end)` (UTF-8). One pass, no allocation.
- * Bytes of multi-byte sequences are all ≥ 0x80, so they never look like ASCII.
+ * A multi-byte sequence counts as the character its code point folds to
+ * (`chars.ts`): a full-width `４` as a digit. A sequence that does not decode
+ * counts as nothing, as the U+FFFD the text decoder makes of it; where this
+ * decoder is laxer (an overlong form), it counts more, never less, so the
+ * byte profile admits at least what the decoded text's profile would.
  */
 export function profileBytes(
   bytes: Uint8Array,
@@ -40,10 +68,39 @@ export function profileBytes(
   let colons = 0;
   let run = 0;
   let tokenRun = 0;
+  let folds = 0;
+  let atWords = 0;
+  // The last two characters as folded (0 for one that folds to nothing ASCII), for `atWords`.
+  let prev = 0;
+  let prev2 = 0;
   for (let i = start; i < end; i++) {
-    const c = CLASS[bytes[i]!]!;
-    if (c === 0) {
-      run = 0;
+    let code = bytes[i]!;
+    if (code >= 0x80) {
+      const cp = decodeAt(bytes, i, end);
+      if (cp < 0) {
+        run = 0;
+        prev2 = prev;
+        prev = 0;
+        continue;
+      }
+      i += code >= 0xf0 ? 3 : code >= 0xe0 ? 2 : 1;
+      const fold = foldCode(cp);
+      if (fold === FOLD_DROP) {
+        folds++;
+        continue;
+      }
+      if (fold === FOLD_KEEP) {
+        run = 0;
+        prev2 = prev;
+        prev = 0;
+        continue;
+      }
+      folds++;
+      code = fold;
+    }
+    const c = CLASS[code]!;
+    if (c & DROP) {
+      folds++;
       continue;
     }
     if (c & TOKEN) {
@@ -54,6 +111,9 @@ export function profileBytes(
     else if (c & AT) at++;
     else if (c & DOT) dots++;
     else if (c & COLON) colons++;
+    if (c & TEE && (prev | 0x20) === 0x61 && opensAt(prev2)) atWords++;
+    prev2 = prev;
+    prev = code;
   }
   out.length = end - start;
   out.digits = digits;
@@ -62,10 +122,30 @@ export function profileBytes(
   out.dots = dots;
   out.colons = colons;
   out.tokenRun = tokenRun;
+  out.folds = folds;
+  out.atWords = atWords;
   return out;
 }
 
-/** Fills `out` from a string's UTF-16 code units; same counts as `profileBytes` on its UTF-8. */
+/**
+ * The code point of the UTF-8 sequence at `bytes[i]` (a byte ≥ 0x80), or -1
+ * when it is not a lead byte followed by its continuation bytes within `end`.
+ * Overlong forms and surrogates are not rejected: see `profileBytes`.
+ */
+function decodeAt(bytes: Uint8Array, i: number, end: number): number {
+  const b = bytes[i]!;
+  const need = b >= 0xf0 ? (b <= 0xf4 ? 3 : -1) : b >= 0xe0 ? 2 : b >= 0xc2 ? 1 : -1;
+  if (need < 0 || i + need >= end) return -1;
+  let cp = b & (0x3f >> need);
+  for (let k = 1; k <= need; k++) {
+    const next = bytes[i + k]!;
+    if ((next & 0xc0) !== 0x80) return -1;
+    cp = (cp << 6) | (next & 0x3f);
+  }
+  return cp <= 0x10ffff ? cp : -1;
+}
+
+/** Fills `out` from a string's UTF-16 code units; the same counts as `profileBytes` on its UTF-8. */
 export function profileText(text: string, out: TextProfile = emptyProfile()): TextProfile {
   let digits = 0;
   let upper = 0;
@@ -74,11 +154,38 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
   let colons = 0;
   let run = 0;
   let tokenRun = 0;
+  let folds = 0;
+  let atWords = 0;
+  let prev = 0;
+  let prev2 = 0;
   for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const c = code < 128 ? CLASS[code]! : 0;
-    if (c === 0) {
-      run = 0;
+    let code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      let cp = code;
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          i++;
+        }
+      }
+      const fold = foldCode(cp);
+      if (fold === FOLD_DROP) {
+        folds++;
+        continue;
+      }
+      if (fold === FOLD_KEEP) {
+        run = 0;
+        prev2 = prev;
+        prev = 0;
+        continue;
+      }
+      folds++;
+      code = fold;
+    }
+    const c = CLASS[code]!;
+    if (c & DROP) {
+      folds++;
       continue;
     }
     if (c & TOKEN) {
@@ -89,6 +196,9 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
     else if (c & AT) at++;
     else if (c & DOT) dots++;
     else if (c & COLON) colons++;
+    if (c & TEE && (prev | 0x20) === 0x61 && opensAt(prev2)) atWords++;
+    prev2 = prev;
+    prev = code;
   }
   out.length = text.length;
   out.digits = digits;
@@ -97,5 +207,7 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
   out.dots = dots;
   out.colons = colons;
   out.tokenRun = tokenRun;
+  out.folds = folds;
+  out.atWords = atWords;
   return out;
 }

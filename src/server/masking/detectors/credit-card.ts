@@ -1,5 +1,5 @@
 import { luhnValid } from '../checksums.js';
-import { digitsOf } from '../chars.js';
+import { digitsOf, foldedFinder } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactCard } from '../redact.js';
 import { redactCardUtf8 } from '../redact-utf8.js';
@@ -28,33 +28,35 @@ const DASH = 0x2d;
  */
 export function createCreditCardDetector(options: CreditCardOptions = {}): Detector {
   const knownIinOnly = options.knownIinOnly ?? true;
+  const findFolded = (text: string): Match[] => {
+    const out: Match[] = [];
+    forEachDigitRun(text, [SPACE, DASH], (run) => {
+      const { groups, separators } = run;
+      for (let first = 0; first < groups.length; first++) {
+        let best = -1;
+        let count = 0;
+        for (let last = first; last < groups.length; last++) {
+          if (last > first && separators[last - 1] !== separators[first]) break;
+          count += groups[last]![1] - groups[last]![0];
+          if (count > 19) break;
+          if (count >= 13 && isCard(text, groups[first]![0], groups[last]![1], knownIinOnly)) {
+            best = last;
+          }
+        }
+        if (best !== -1) {
+          out.push({ start: groups[first]![0], end: groups[best]![1] });
+          first = best;
+        }
+      }
+    });
+    return out;
+  };
   const detector: Detector = {
     name: 'credit_card',
     admits: (p) => p.digits >= 13,
     mightContain: (text) => detector.admits(profileText(text)),
-    find(text) {
-      const out: Match[] = [];
-      forEachDigitRun(text, [SPACE, DASH], (run) => {
-        const { groups, separators } = run;
-        for (let first = 0; first < groups.length; first++) {
-          let best = -1;
-          let count = 0;
-          for (let last = first; last < groups.length; last++) {
-            if (last > first && separators[last - 1] !== separators[first]) break;
-            count += groups[last]![1] - groups[last]![0];
-            if (count > 19) break;
-            if (count >= 13 && isCard(text, groups[first]![0], groups[last]![1], knownIinOnly)) {
-              best = last;
-            }
-          }
-          if (best !== -1) {
-            out.push({ start: groups[first]![0], end: groups[best]![1] });
-            first = best;
-          }
-        }
-      });
-      return out;
-    },
+    find: foldedFinder(findFolded),
+    findFolded,
     redact: redactCard,
     redactUtf8: redactCardUtf8,
   };

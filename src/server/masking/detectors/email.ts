@@ -1,4 +1,4 @@
-import { codeAt, isAlnum, isAlpha } from '../chars.js';
+import { codeAt, foldedFinder, isAlnum, isAlpha } from '../chars.js';
 import { redactEmail } from '../redact.js';
 import { redactEmailUtf8 } from '../redact-utf8.js';
 import type { Detector, Match } from '../types.js';
@@ -14,7 +14,8 @@ export const email: Detector = {
   name: 'email',
   admits: (p) => p.at > 0 && p.dots > 0 && p.length >= 6,
   mightContain: (text) => email.admits(profileText(text)),
-  find: findEmails,
+  find: foldedFinder(findEmails),
+  findFolded: findEmails,
   redact: redactEmail,
   redactUtf8: redactEmailUtf8,
 };

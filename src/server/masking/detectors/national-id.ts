@@ -1,5 +1,5 @@
 import { cpfValid, dniLetter, verhoeffValid } from '../checksums.js';
-import { digitsOf } from '../chars.js';
+import { digitsOf, foldedFinder } from '../chars.js';
 import { leftmostLongest } from '../overlaps.js';
 import { profileText } from '../profile.js';
 import { redactNationalId } from '../redact.js';
@@ -24,30 +24,33 @@ export const nationalId: Detector = {
   // Every layout has a separator or a letter: a plain run of digits is never one.
   admits: (p) => p.digits >= 6 && p.length > p.digits,
   mightContain: (text) => nationalId.admits(profileText(text)),
-  find(text) {
-    const out: Match[] = [];
-    // Separate passes: a space may follow a CPF (`…-25 12…`) without joining the two.
-    forEachDigitRun(text, [0x2d, 0x20], (run) => {
-      const kind = isSsn(text, run) ? 'ssn' : isAadhaar(text, run) ? 'aadhaar' : undefined;
-      if (kind !== undefined) out.push({ start: run.start, end: run.end, kind });
-    });
-    if (text.includes('.')) {
-      forEachDigitRun(text, [0x2e, 0x2d], (run) => {
-        if (isCpf(text, run)) out.push({ start: run.start, end: run.end, kind: 'cpf' });
-      });
-    }
-    if (/[A-Z]/.test(text)) {
-      findAll(NINO, text, out, 'nino', ninoValid);
-      findAll(DNI, text, out, 'dni', (m) => dniLetter(Number(m[1])) === m[2]);
-      findAll(NIE, text, out, 'nie', (m) => {
-        const number = Number('XYZ'.indexOf(m[1]!) + m[2]!);
-        return dniLetter(number) === m[3];
-      });
-    }
-    return leftmostLongest(out);
-  },
+  find: foldedFinder(findIds),
+  findFolded: findIds,
   redact: redactNationalId,
 };
+
+function findIds(text: string): Match[] {
+  const out: Match[] = [];
+  // Separate passes: a space may follow a CPF (`…-25 12…`) without joining the two.
+  forEachDigitRun(text, [0x2d, 0x20], (run) => {
+    const kind = isSsn(text, run) ? 'ssn' : isAadhaar(text, run) ? 'aadhaar' : undefined;
+    if (kind !== undefined) out.push({ start: run.start, end: run.end, kind });
+  });
+  if (text.includes('.')) {
+    forEachDigitRun(text, [0x2e, 0x2d], (run) => {
+      if (isCpf(text, run)) out.push({ start: run.start, end: run.end, kind: 'cpf' });
+    });
+  }
+  if (/[A-Z]/.test(text)) {
+    findAll(NINO, text, out, 'nino', ninoValid);
+    findAll(DNI, text, out, 'dni', (m) => dniLetter(Number(m[1])) === m[2]);
+    findAll(NIE, text, out, 'nie', (m) => {
+      const number = Number('XYZ'.indexOf(m[1]!) + m[2]!);
+      return dniLetter(number) === m[3];
+    });
+  }
+  return leftmostLongest(out);
+}
 
 function hasGroups(run: DigitRun, lengths: readonly number[]): boolean {
   const { groups } = run;

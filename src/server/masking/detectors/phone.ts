@@ -1,4 +1,4 @@
-import { codeAt, isDigit, isWordChar } from '../chars.js';
+import { codeAt, foldedFinder, isDigit, isWordChar } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactPhone } from '../redact.js';
 import { redactPhoneUtf8 } from '../redact-utf8.js';
@@ -40,7 +40,8 @@ export const phone: Detector = {
   // Without `+` a phone has separators, so a plain run of digits never is one.
   admits: (p) => p.digits >= 8 && p.length > p.digits,
   mightContain: (text) => phone.admits(profileText(text)),
-  find: findPhones,
+  find: foldedFinder(findPhones),
+  findFolded: findPhones,
   redact: redactPhone,
   redactUtf8: redactPhoneUtf8,
 };

@@ -47,6 +47,21 @@ describe('maskText', () => {
     assert.equal(maskText('a@b.io,c@d.io', all), 'a***@b.io,c***@d.io');
   });
 
+  it('reads digits of any script and hides them in the redaction', () => {
+    assert.equal(
+      maskText('card ４２４２ ４２４２ ４２４２ ４２４２.', all),
+      'card **** **** **** ４２４２.',
+    );
+    assert.equal(maskText('ssn ١٢٣-٤٥-٦٧٨٩', all), 'ssn ***-**-٦٧٨٩');
+    // An invisible character inside stays inside the match, and stays invisible.
+    assert.equal(maskText('4242\u200b424242424242', all), '****\u200b********4242');
+    assert.equal(maskUtf8(Buffer.from('ip １０．１．２．３'), all)?.toString(), 'ip １０.x.x.x');
+    assert.equal(
+      maskText('ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', all),
+      'ｊ***＠ｅｘａｍｐｌｅ．ｃｏｍ',
+    );
+  });
+
   it('keeps non-ASCII text around matches intact', () => {
     assert.equal(
       maskText('Zoë → zoe@exämple.de? nein: zoe@example.de ✓', all),
