@@ -1,10 +1,19 @@
 import { luhnValid } from '../checksums.js';
-import { digitsOf, foldedFinder } from '../chars.js';
+import { codeAt, foldedFinder } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactCard } from '../redact.js';
 import { redactCardUtf8 } from '../redact-utf8.js';
 import type { Detector, Match } from '../types.js';
-import { forEachDigitRun } from './digit-groups.js';
+import {
+  digitCount,
+  forEachDigitRun,
+  gapChars,
+  groupDigits,
+  smallestGroup,
+  standsApart,
+  uniformGaps,
+  type DigitRun,
+} from './digit-groups.js';
 
 export interface CreditCardOptions {
   /**
@@ -16,36 +25,52 @@ export interface CreditCardOptions {
   knownIinOnly?: boolean;
 }
 
-const SPACE = 0x20;
-const DASH = 0x2d;
+/** Space, `-`, `.`, `/`, `_`: what people and programs put between the digits of a card. */
+const GAPS = gapChars(' -./_');
+const MAX_GAP = 3;
+const PLUS = 0x2b;
 
 /**
- * Payment card numbers: 13–19 digits, plain or grouped with spaces or dashes
- * (one kind of separator per number), passing Luhn. In a longer grouped run
- * (`4242 4242 4242 4242 2031`) the leftmost-longest window of whole groups
- * that is a valid card is taken. A plain run of more than 19 digits is some
- * other number and is left alone.
+ * Payment card numbers: 12–19 digits passing Luhn, in any grouping. The
+ * digits may be split into groups by gaps of one to three separators (space,
+ * `-`, `.`, `/`, `_`, after folding: `4111‐1111 1111 1111` with a Unicode
+ * hyphen counts), in one of these layouts:
+ *
+ * - every gap the same, whatever the group sizes (`4111111111111111`,
+ *   `4111 1111 1111 1111`, `41 11 11 11 11 11 11 11`, `4 1 1 1 …`,
+ *   `4111 - 1111 - 1111 - 1111`);
+ * - mixed gaps between groups of three or more digits (`4111-1111 1111.1111`);
+ * - one digit per group with two kinds of gap (`4 1 1 1 - 1 1 1 1 - …`).
+ *
+ * Inside a longer run of groups, the card is the leftmost-longest window of
+ * whole groups that is one, if its groups all have three or more digits or
+ * it stands apart (the gaps around it differ from those inside):
+ * `ref 4242 4242 4242 4242 2031` and `0 4111111111111111` hold a card. A
+ * window never splits a group: a card's digits inside a longer digit string
+ * (`994111111111111111199`) are some other number. A run glued to a letter
+ * or preceded by `+` (a phone number, a signed amount) is not a card.
+ * 12-digit numbers count only with a Maestro prefix (50, 56–69), the one
+ * scheme that issues them.
  */
 export function createCreditCardDetector(options: CreditCardOptions = {}): Detector {
   const knownIinOnly = options.knownIinOnly ?? true;
   const findFolded = (text: string): Match[] => {
     const out: Match[] = [];
-    forEachDigitRun(text, [SPACE, DASH], (run) => {
-      const { groups, separators } = run;
-      for (let first = 0; first < groups.length; first++) {
+    forEachDigitRun(text, GAPS, MAX_GAP, (run) => {
+      if (codeAt(text, run.starts[0]! - 1) === PLUS) return;
+      for (let i = 0; i < run.count; i++) {
         let best = -1;
-        let count = 0;
-        for (let last = first; last < groups.length; last++) {
-          if (last > first && separators[last - 1] !== separators[first]) break;
-          count += groups[last]![1] - groups[last]![0];
-          if (count > 19) break;
-          if (count >= 13 && isCard(text, groups[first]![0], groups[last]![1], knownIinOnly)) {
-            best = last;
+        let digits = 0;
+        for (let j = i; j < run.count; j++) {
+          digits += run.ends[j]! - run.starts[j]!;
+          if (digits > 19) break;
+          if (digits >= 12 && layoutOk(run, i, j) && isCard(text, run, i, j, knownIinOnly)) {
+            best = j;
           }
         }
         if (best !== -1) {
-          out.push({ start: groups[first]![0], end: groups[best]![1] });
-          first = best;
+          out.push({ start: run.starts[i]!, end: run.ends[best]! });
+          i = best;
         }
       }
     });
@@ -53,7 +78,7 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
   };
   const detector: Detector = {
     name: 'credit_card',
-    admits: (p) => p.digits >= 13,
+    admits: (p) => p.digits >= 12,
     mightContain: (text) => detector.admits(profileText(text)),
     find: foldedFinder(findFolded),
     findFolded,
@@ -63,9 +88,36 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
   return detector;
 }
 
-function isCard(text: string, start: number, end: number, knownIinOnly: boolean): boolean {
-  const digits = digitsOf(text, start, end);
+function layoutOk(run: DigitRun, i: number, j: number): boolean {
+  const bigGroups = smallestGroup(run, i, j) >= 3;
+  const whole = i === 0 && j === run.count - 1;
+  if (!whole && !bigGroups && !standsApart(run, i, j)) return false;
+  return bigGroups || uniformGaps(run, i, j) || twoGapsBetweenDigits(run, i, j);
+}
+
+/** Every group one digit, and at most two different gaps. */
+function twoGapsBetweenDigits(run: DigitRun, i: number, j: number): boolean {
+  if (digitCount(run, i, j) !== j - i + 1) return false;
+  let other: number | undefined;
+  for (let g = i + 1; g < j; g++) {
+    const gap = run.gaps[g]!;
+    if (gap === run.gaps[i] || gap === other) continue;
+    if (other !== undefined) return false;
+    other = gap;
+  }
+  return true;
+}
+
+function isCard(text: string, run: DigitRun, i: number, j: number, knownIinOnly: boolean): boolean {
+  const digits = groupDigits(text, run, i, j);
+  if (knownIinOnly && digits.length === 12 && !maestro(digits)) return false;
   return luhnValid(digits) && (!knownIinOnly || knownIin(digits));
+}
+
+/** Maestro's ranges, the only scheme with 12-digit cards: 50, 56–69. */
+function maestro(digits: readonly number[]): boolean {
+  const p2 = digits[0]! * 10 + digits[1]!;
+  return p2 === 50 || (p2 >= 56 && p2 <= 69);
 }
 
 /** Issuer identification number ranges of the major schemes (ISO/IEC 7812 registrations). */

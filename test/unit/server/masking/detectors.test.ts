@@ -85,18 +85,42 @@ describe('credit card detector', () => {
       '30569309025904', // Diners, 14 digits
       '6200000000000005', // UnionPay
       '4222222222222', // Visa, 13 digits
+      '501800000009', // Maestro, 12 digits
+      '4242-4242 4242-4242', // mixed separators between groups of 3+
+      '4111-1111 1111.1111',
+      '4111_1111_1111_1111',
+      '4111/1111/1111/1111',
+      '4111 - 1111 - 1111 - 1111', // gaps of up to three characters
+      '41 11 11 11 11 11 11 11', // any group size with one kind of gap
+      '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+      '4 1 1 1 - 1 1 1 1 - 1 1 1 1 - 1 1 1 1', // single digits, two kinds of gap
+      '５５５５ ５５５５ ５５５５ ４４４４', // full-width
+      '٤١١١١١١١١١١١١١١١', // Arabic-Indic digits
+      '4111\u00a01111\u2009\u20091111\u20131111', // Unicode spaces and dashes
+      '4111\u200b1111\u200b1111\u200b1111', // invisible characters
     ],
     [
       '4242424242424241', // Luhn fails
       '4242 4242 4242 4241',
       '1234567812345670', // passes Luhn, no known issuer
-      '424242424242', // 12 digits
+      '424242424242', // 12 digits, not Maestro
       '42424242424242424242', // 20 digits: some other number
-      '4242-4242 4242-4242', // mixed separators
+      '994111111111111111199', // a card's digits inside a longer digit string
       'A4242424242424242',
       '4242424242424242x',
+      '+4111111111111111', // a phone number or a signed quantity
+      '4111    1111 1111 1111', // a gap of four
+      '41 11-11 11-11 11 11 11', // mixed gaps between small groups
+      '4111,1111,1111,1111', // a list of numbers
+      '4111\n1111\n1111\n1111', // lines
     ],
   );
+
+  it('finds a card glued to punctuation, and only the card in a longer grouped run', () => {
+    assert.deepEqual(found(creditCard, 'card:4111111111111111;'), ['4111111111111111']);
+    assert.deepEqual(found(creditCard, '0 4111111111111111'), ['4111111111111111']);
+    assert.deepEqual(found(creditCard, '1 2 3 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'), []);
+  });
 
   it('takes the card out of a longer grouped run', () => {
     assert.deepEqual(found(creditCard, 'ref 4242 4242 4242 4242 2031'), ['4242 4242 4242 4242']);
@@ -179,6 +203,14 @@ describe('national id detector', () => {
       'X1234567L', // NIE
       '2345 6789 0124', // Aadhaar
       '4999-1234-5674',
+      '2345.6789 0124',
+      '123-45 6789', // mixed gaps
+      '123.45.6789',
+      '123/45/6789',
+      '123_45_6789',
+      '123 - 45 - 6789',
+      '1 2 3 - 4 5 - 6 7 8 9', // single digits: the more frequent gap joins them
+      '１２３-４５-６７８９', // full-width
     ],
     [
       '000-12-3456', // SSN area 000
@@ -186,9 +218,11 @@ describe('national id detector', () => {
       '912-12-3456', // area 9xx
       '123-00-4567', // group 00
       '123-45-0000', // serial 0000
-      '123-45 6789', // mixed separators
       '123456789', // plain: too ambiguous
       '123-45-67890',
+      '1 2 3 4 5 6 7 8 9', // no 3-2-4 to read
+      '123-45-6789-0000', // part of a longer number
+      '12-345-6789',
       'QQ123456C', // NINO: Q never a first letter
       'GB123456A', // NINO: unallocated prefix
       'AB123456E', // NINO: suffix beyond D
@@ -200,6 +234,10 @@ describe('national id detector', () => {
       '1345 6789 0124', // Aadhaar never starts with 0 or 1
     ],
   );
+
+  it('takes an SSN that stands apart from the digits around it', () => {
+    assert.deepEqual(found(nationalId, 'SSN 123-45-6789 2024-01-15'), ['123-45-6789']);
+  });
 
   it('names the kind of each ID', () => {
     assert.deepEqual(
