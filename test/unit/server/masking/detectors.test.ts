@@ -152,6 +152,19 @@ describe('phone detector', () => {
       '020 7946 0958',
       '06 12 34 56 78',
       '0151 23456789',
+      '+44 (0)20 7946 0958',
+      '+1-415-555-2671',
+      '+4 4 2 0 7 9 4 6 0 9 5 8', // any grouping after +
+      '0044 20 7946 0958',
+      '1-415-555-2671',
+      '1 (415) 555-2671',
+      '415 555-2671',
+      '4 1 5 - 5 5 5 - 2 6 7 1',
+      '(020) 7946 0958',
+      '030/901820',
+      '555-2671', // local 7-digit
+      '+４４ ２０ ７９４６ ０９５８', // full-width
+      '415\u2011555\u20112671', // non-breaking hyphens
     ],
     [
       '20240115001234', // order number
@@ -167,7 +180,11 @@ describe('phone detector', () => {
       '123-45-6789', // SSN shape
       '4242 4242 4242 4242', // card
       '2345 6789 0124', // Aadhaar shape
-      '555-2671', // too short without a country or area code
+      '500-1000', // a range of round numbers
+      '411-1234', // N11 exchange
+      '555 2671', // a local number needs its dash
+      '01/15/2024 1234', // a date and a number
+      '15.01.2024 12:00',
       '+0 123 456 789', // no country code 0
       '+1234567', // under 8 digits
       'v1.415.555.2671',
