@@ -38,17 +38,46 @@ function table(detector: Detector, positives: string[], negatives: string[]): vo
 describe('email detector', () => {
   table(
     email,
-    ['jane.doe@example.com', 'a+tag@sub.example.co.uk', "o'brien@example.ie", 'x_y-z@mail-host.io'],
+    [
+      'jane.doe@example.com',
+      'a+tag@sub.example.co.uk',
+      "o'brien@example.ie",
+      'x_y-z@mail-host.io',
+      '"john doe"@example.com', // quoted local part
+      'jane@bücher.de', // IDN domain
+      '用户@例子.广告', // internationalised address (RFC 6531)
+      'user@example.xn--p1ai', // A-label TLD
+      'ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', // full-width
+      'jane\u200b@example.com', // an invisible character inside
+      'alice at example dot com',
+      'ALICE AT EXAMPLE DOT COM',
+      'alice [at] example [dot] com',
+      'alice ( at ) example ( dot ) co ( dot ) uk',
+      'alice(at)example.com',
+      'alice{at}example{dot}com',
+      'alice@example dot com',
+    ],
     [
       'jane@localhost',
       '@example.com',
       'jane.@example.com',
       'jane@-example.com',
       'jane@example.c',
-      'user at example dot com',
       'price 10@5.00',
+      '""@example.com',
+      'sign up at example.com', // a bare "at" needs a spelled-out dot
+      'look at this dot',
+      'alice at example dot c',
+      'alice atexample dot com',
     ],
   );
+
+  it('names spelled-out addresses', () => {
+    assert.deepEqual(
+      email.find('a@b.io and c at d dot io').map((m) => m.kind),
+      [undefined, 'spelled'],
+    );
+  });
 
   it('finds several addresses and stops at sentence punctuation', () => {
     assert.deepEqual(found(email, 'to: a@x.io, b@y.org; cc <c@z.net>.'), [
@@ -58,8 +87,9 @@ describe('email detector', () => {
     ]);
   });
 
-  it('rules itself out without an @', () => {
-    assert.equal(email.mightContain('no at sign here.com'), false);
+  it('rules itself out without an @ or the word at', () => {
+    assert.equal(email.mightContain('nothing to see here.com'), false);
+    assert.equal(email.mightContain('meet at noon'), true);
   });
 
   it('stays linear on a long run of word characters', () => {

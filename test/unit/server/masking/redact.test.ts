@@ -46,6 +46,11 @@ describe('format-keeping redactions', () => {
     assert.equal(redactIp('１０．１．２．３', 'ipv4'), '１０.x.x.x');
   });
 
+  it('redacts a spelled-out address up to its at', () => {
+    assert.equal(redactEmail('alice at example dot com', 'spelled'), 'a*** at example dot com');
+    assert.equal(redactEmail('a{at}b [at] example.com', 'spelled'), 'a*** [at] example.com');
+  });
+
   it('keeps the length of layout-keeping redactions, so varchar(n) still fits', () => {
     for (const [, redact, input] of cases.slice(1, 12))
       assert.equal(redact(input).length, input.length);

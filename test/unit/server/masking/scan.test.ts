@@ -62,10 +62,17 @@ describe('maskText', () => {
     );
   });
 
-  it('keeps non-ASCII text around matches intact', () => {
+  it('keeps non-ASCII text around matches intact, and finds internationalised addresses', () => {
     assert.equal(
       maskText('Zoë → zoe@exämple.de? nein: zoe@example.de ✓', all),
-      'Zoë → zoe@exämple.de? nein: z***@example.de ✓',
+      'Zoë → z***@exämple.de? nein: z***@example.de ✓',
+    );
+  });
+
+  it('masks spelled-out addresses up to their at', () => {
+    assert.equal(
+      maskText('write to alice at example dot com or bob [at] example.org', all),
+      'write to a*** at example dot com or b*** [at] example.org',
     );
   });
 });
