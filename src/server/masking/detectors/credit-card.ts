@@ -29,6 +29,8 @@ export interface CreditCardOptions {
 const GAPS = gapChars(' -./_');
 const MAX_GAP = 3;
 const PLUS = 0x2b;
+const DOT = 0x2e;
+const SLASH = 0x2f;
 
 /**
  * Payment card numbers: 12–19 digits passing Luhn, in any grouping. The
@@ -40,7 +42,10 @@ const PLUS = 0x2b;
  *   `4111 1111 1111 1111`, `41 11 11 11 11 11 11 11`, `4 1 1 1 …`,
  *   `4111 - 1111 - 1111 - 1111`);
  * - mixed gaps between groups of three or more digits (`4111-1111 1111.1111`);
- * - one digit per group with two kinds of gap (`4 1 1 1 - 1 1 1 1 - …`).
+ * - one digit per group with two kinds of gap (`4 1 1 1 - 1 1 1 1 - …`);
+ *
+ * and a gap holding `.` or `/` only between groups of three or more digits
+ * (between smaller ones they write decimals, versions and dates).
  *
  * Inside a longer run of groups, the card is the leftmost-longest window of
  * whole groups that is one, if its groups all have three or more digits or
@@ -64,7 +69,7 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
         for (let j = i; j < run.count; j++) {
           digits += run.ends[j]! - run.starts[j]!;
           if (digits > 19) break;
-          if (digits >= 12 && layoutOk(run, i, j) && isCard(text, run, i, j, knownIinOnly)) {
+          if (digits >= 12 && layoutOk(text, run, i, j) && isCard(text, run, i, j, knownIinOnly)) {
             best = j;
           }
         }
@@ -88,11 +93,27 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
   return detector;
 }
 
-function layoutOk(run: DigitRun, i: number, j: number): boolean {
+function layoutOk(text: string, run: DigitRun, i: number, j: number): boolean {
+  if (!dotsAndSlashesOk(text, run, i, j)) return false;
   const bigGroups = smallestGroup(run, i, j) >= 3;
   const whole = i === 0 && j === run.count - 1;
   if (!whole && !bigGroups && !standsApart(run, i, j)) return false;
   return bigGroups || uniformGaps(run, i, j) || twoGapsBetweenDigits(run, i, j);
+}
+
+/**
+ * A `.` or `/` only between groups of three or more digits: between smaller
+ * ones it writes decimals, versions and dates (`49.99 59.99`, `4/15/2024`).
+ */
+function dotsAndSlashesOk(text: string, run: DigitRun, i: number, j: number): boolean {
+  for (let g = i; g < j; g++) {
+    if (run.ends[g]! - run.starts[g]! >= 3 && run.ends[g + 1]! - run.starts[g + 1]! >= 3) continue;
+    for (let k = run.ends[g]!; k < run.starts[g + 1]!; k++) {
+      const c = text.charCodeAt(k);
+      if (c === DOT || c === SLASH) return false;
+    }
+  }
+  return true;
 }
 
 /** Every group one digit, and at most two different gaps. */

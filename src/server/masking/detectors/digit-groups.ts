@@ -47,7 +47,9 @@ const run: DigitRun = { count: 0, starts: [], ends: [], gaps: [] };
  *   that a digit follows or precedes (`10:30`, `1,234`), belongs to a word or
  *   to a number of another kind. It taints every group joined to it by gaps
  *   without a space (`v1.415.555.2671`, `id=A415-555-2671`): those are left
- *   out, and the groups around them form separate runs.
+ *   out, and the groups around them form separate runs;
+ * - a UUID whose hex digits happen to be all decimal
+ *   (`12345678-1234-4123-8123-123456789012`) is left out too.
  *
  * Linear in the length of `text`.
  */
@@ -88,6 +90,7 @@ export function forEachDigitRun(
       i = j;
     }
     taintTokens(count);
+    if (count === 5) taintUuid();
     emitRuns(count, visit);
   }
 }
@@ -113,6 +116,18 @@ function taintTokens(count: number): void {
       first = g + 1;
     }
   }
+}
+
+const UUID_GROUPS = [8, 4, 4, 4, 12];
+const DASH = 0x2d;
+
+/** Leaves out a chain of five groups laid out as a UUID: 8-4-4-4-12 digits joined by single dashes. */
+function taintUuid(): void {
+  for (let g = 0; g < 5; g++) {
+    if (chainEnds[g]! - chainStarts[g]! !== UUID_GROUPS[g]) return;
+    if (g < 4 && chainGaps[g] !== DASH) return;
+  }
+  for (let g = 0; g < 5; g++) tainted[g] = true;
 }
 
 function emitRuns(count: number, visit: (run: DigitRun) => void): void {

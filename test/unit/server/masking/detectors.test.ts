@@ -143,6 +143,9 @@ describe('credit card detector', () => {
       '41 11-11 11-11 11 11 11', // mixed gaps between small groups
       '4111,1111,1111,1111', // a list of numbers
       '4111\n1111\n1111\n1111', // lines
+      '25.10.1234.56788', // a version: `.` between small groups
+      '4/15/2024/1234 5678', // `/` between small groups: dates
+      '41111111-1111-1111-8123-123456789012', // a UUID of decimal digits
     ],
   );
 
