@@ -8,10 +8,9 @@ import {
   digitCount,
   forEachDigitRun,
   gapChars,
+  gapsHolding,
   groupDigits,
-  smallestGroup,
   standsApart,
-  uniformGaps,
   type DigitRun,
 } from './digit-groups.js';
 
@@ -44,18 +43,21 @@ const SLASH = 0x2f;
  * - mixed gaps between groups of three or more digits (`4111-1111 1111.1111`);
  * - one digit per group with two kinds of gap (`4 1 1 1 - 1 1 1 1 - …`);
  *
- * and a gap holding `.` or `/` only between groups of three or more digits
- * (between smaller ones they write decimals, versions and dates).
+ * A gap holding `.` or `/` must sit between groups of three to six digits.
  *
  * Inside a longer run of groups, the card is the leftmost-longest window of
- * whole groups that is one, if its groups all have three or more digits or
- * it stands apart (the gaps around it differ from those inside):
- * `ref 4242 4242 4242 4242 2031` and `0 4111111111111111` hold a card. A
- * window never splits a group: a card's digits inside a longer digit string
- * (`994111111111111111199`) are some other number. A run glued to a letter
- * or preceded by `+` (a phone number, a signed amount) is not a card.
- * 12-digit numbers count only with a Maestro prefix (50, 56–69), the one
- * scheme that issues them.
+ * whole groups that is one, if it stands apart (the gaps around it differ
+ * from those inside: `0 4111111111111111`), or if the run has more than 19
+ * digits (it cannot be one card) and the window's groups all have three or
+ * more (`ref 4242 4242 4242 4242 2031`). A run of up to 19 digits is
+ * otherwise judged whole, so a mistyped number's groups do not yield a card
+ * by chance. A window never splits a group: a card's digits inside a longer
+ * digit string (`994111111111111111199`) are some other number. A run glued
+ * to a word (`digit-groups.ts`) or preceded by `+` (a phone number, a signed
+ * amount) is not a card.
+ * 12-digit numbers count only grouped and with a Maestro prefix (50, 56–69),
+ * the one scheme that issues them: plain 12-digit numbers are too common
+ * (timestamps in milliseconds before 2001, EAN codes, account numbers).
  */
 export function createCreditCardDetector(options: CreditCardOptions = {}): Detector {
   const knownIinOnly = options.knownIinOnly ?? true;
@@ -63,16 +65,10 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
     const out: Match[] = [];
     forEachDigitRun(text, GAPS, MAX_GAP, (run) => {
       if (codeAt(text, run.starts[0]! - 1) === PLUS) return;
+      const total = digitCount(run, 0, run.count - 1);
+      const dotted = gapsHolding(text, run, [DOT, SLASH]);
       for (let i = 0; i < run.count; i++) {
-        let best = -1;
-        let digits = 0;
-        for (let j = i; j < run.count; j++) {
-          digits += run.ends[j]! - run.starts[j]!;
-          if (digits > 19) break;
-          if (digits >= 12 && layoutOk(text, run, i, j) && isCard(text, run, i, j, knownIinOnly)) {
-            best = j;
-          }
-        }
+        const best = longestCard(text, run, i, total, dotted, knownIinOnly);
         if (best !== -1) {
           out.push({ start: run.starts[i]!, end: run.ends[best]! });
           i = best;
@@ -93,45 +89,63 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
   return detector;
 }
 
-function layoutOk(text: string, run: DigitRun, i: number, j: number): boolean {
-  if (!dotsAndSlashesOk(text, run, i, j)) return false;
-  const bigGroups = smallestGroup(run, i, j) >= 3;
-  const whole = i === 0 && j === run.count - 1;
-  if (!whole && !bigGroups && !standsApart(run, i, j)) return false;
-  return bigGroups || uniformGaps(run, i, j) || twoGapsBetweenDigits(run, i, j);
+/**
+ * The last group of the longest card starting at group `i`, or -1. Grows the
+ * window a group at a time, keeping what the layout rules need, so that each
+ * start costs at most 19 steps and a Luhn check only where the layout allows
+ * a card.
+ */
+function longestCard(
+  text: string,
+  run: DigitRun,
+  i: number,
+  total: number,
+  dotted: readonly boolean[],
+  knownIinOnly: boolean,
+): number {
+  let best = -1;
+  let digits = 0;
+  let smallest = Infinity;
+  let largest = 0;
+  let uniform = true;
+  const inner: number[] = [];
+  for (let j = i; j < run.count; j++) {
+    const size = run.ends[j]! - run.starts[j]!;
+    digits += size;
+    if (digits > 19) break;
+    smallest = Math.min(smallest, size);
+    largest = Math.max(largest, size);
+    if (j > i) {
+      const gap = run.gaps[j - 1]!;
+      if (gap !== run.gaps[i]) uniform = false;
+      if (!inner.includes(gap)) inner.push(gap);
+      // A `.` or `/` between groups of other sizes than a card's: no longer window mends it.
+      if (dotted[j - 1] && !(cardGroup(run, j - 1) && cardGroup(run, j))) break;
+    }
+    if (digits < 12) continue;
+    const big = smallest >= 3;
+    const whole = i === 0 && j === run.count - 1;
+    // A run that could be one number is judged as one: a window inside it must stand apart.
+    if (!whole && !(big && total > 19) && !standsApart(run, i, j, inner)) continue;
+    if (!big && !uniform && !(largest === 1 && inner.length <= 2)) continue;
+    if (isCard(text, run, i, j, knownIinOnly)) best = j;
+  }
+  return best;
 }
 
 /**
- * A `.` or `/` only between groups of three or more digits: between smaller
- * ones it writes decimals, versions and dates (`49.99 59.99`, `4/15/2024`).
+ * A `.` or `/` only between groups of three to six digits, as a card's groups
+ * are: around smaller or longer ones it writes decimals, versions and dates
+ * (`49.99 59.99`, `4/15/2024`, `1705312200.123`).
  */
-function dotsAndSlashesOk(text: string, run: DigitRun, i: number, j: number): boolean {
-  for (let g = i; g < j; g++) {
-    if (run.ends[g]! - run.starts[g]! >= 3 && run.ends[g + 1]! - run.starts[g + 1]! >= 3) continue;
-    for (let k = run.ends[g]!; k < run.starts[g + 1]!; k++) {
-      const c = text.charCodeAt(k);
-      if (c === DOT || c === SLASH) return false;
-    }
-  }
-  return true;
-}
-
-/** Every group one digit, and at most two different gaps. */
-function twoGapsBetweenDigits(run: DigitRun, i: number, j: number): boolean {
-  if (digitCount(run, i, j) !== j - i + 1) return false;
-  let other: number | undefined;
-  for (let g = i + 1; g < j; g++) {
-    const gap = run.gaps[g]!;
-    if (gap === run.gaps[i] || gap === other) continue;
-    if (other !== undefined) return false;
-    other = gap;
-  }
-  return true;
+function cardGroup(run: DigitRun, g: number): boolean {
+  const size = run.ends[g]! - run.starts[g]!;
+  return size >= 3 && size <= 6;
 }
 
 function isCard(text: string, run: DigitRun, i: number, j: number, knownIinOnly: boolean): boolean {
   const digits = groupDigits(text, run, i, j);
-  if (knownIinOnly && digits.length === 12 && !maestro(digits)) return false;
+  if (knownIinOnly && digits.length === 12 && (i === j || !maestro(digits))) return false;
   return luhnValid(digits) && (!knownIinOnly || knownIin(digits));
 }
 

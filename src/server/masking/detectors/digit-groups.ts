@@ -29,6 +29,10 @@ export function gapChars(chars: string): Uint8Array {
 const SPACE = 0x20;
 const COLON = 0x3a;
 const COMMA = 0x2c;
+const DASH = 0x2d;
+const DOT = 0x2e;
+const UNDERSCORE = 0x5f;
+const PLUS = 0x2b;
 
 // Scratch for the chain being read: one chain at a time, masking is synchronous.
 const chainStarts: number[] = [];
@@ -43,13 +47,16 @@ const run: DigitRun = { count: 0, starts: [], ends: [], gaps: [] };
  *
  * - a group is a maximal sequence of ASCII digits;
  * - two groups join when 1 to `maxGap` characters of `gaps` separate them;
- * - a group touching an ASCII letter (`A1`, `4242x`), or touching `:` or `,`
- *   that a digit follows or precedes (`10:30`, `1,234`), belongs to a word or
- *   to a number of another kind. It taints every group joined to it by gaps
- *   without a space (`v1.415.555.2671`, `id=A415-555-2671`): those are left
- *   out, and the groups around them form separate runs;
- * - a UUID whose hex digits happen to be all decimal
- *   (`12345678-1234-4123-8123-123456789012`) is left out too.
+ * - a group touching an ASCII letter (`A1`, `4242x`), or joined to one by `-`
+ *   or `_` (`ORD-2024`, `card_4242…`), or touching `:` or `,` that a digit
+ *   follows or precedes (`10:30`, `1,234`), belongs to a word or to a number
+ *   of another kind. It taints every group joined to it by gaps without a
+ *   space (`v1.415.555.2671`, `id=A415-555-2671`, a UUID's `…a716-446655…`):
+ *   those are left out, and the groups around them form separate runs;
+ * - a dotted quad (`10.0.0.1`, an address or a version: four decimal octets
+ *   joined by single dots, not after `+`) and a UUID whose hex digits happen
+ *   to be all decimal (`12345678-1234-4123-8123-123456789012`) are left out
+ *   too.
  *
  * Linear in the length of `text`.
  */
@@ -91,18 +98,24 @@ export function forEachDigitRun(
     }
     taintTokens(count);
     if (count === 5) taintUuid();
+    if (count >= 4) taintDottedQuads(text, count);
     emitRuns(count, visit);
   }
 }
 
-/** Whether the character at `at` (before a group: `step` -1, after it: 1) glues the group to a word. */
+/**
+ * Whether the character at `at` (before a group: `step` -1, after it: 1)
+ * glues the group to a word: a letter, a letter behind `-` or `_` (`ORD-2024`,
+ * `a716-4466…` in a UUID), or `:` or `,` with a digit behind (`10:30`, `1,234`).
+ */
 function touchesWord(text: string, at: number, step: number): boolean {
   if (at < 0 || at >= text.length) return false;
   const c = text.charCodeAt(at);
   if (isAlpha(c)) return true;
-  if (c !== COLON && c !== COMMA) return false;
   const beyond = at + step;
-  return beyond >= 0 && beyond < text.length && isDigit(text.charCodeAt(beyond));
+  if (beyond < 0 || beyond >= text.length) return false;
+  if (c === DASH || c === UNDERSCORE) return isAlpha(text.charCodeAt(beyond));
+  return (c === COLON || c === COMMA) && isDigit(text.charCodeAt(beyond));
 }
 
 /** Spreads each group's taint over its token: the groups joined by gaps without a space. */
@@ -119,7 +132,6 @@ function taintTokens(count: number): void {
 }
 
 const UUID_GROUPS = [8, 4, 4, 4, 12];
-const DASH = 0x2d;
 
 /** Leaves out a chain of five groups laid out as a UUID: 8-4-4-4-12 digits joined by single dashes. */
 function taintUuid(): void {
@@ -128,6 +140,28 @@ function taintUuid(): void {
     if (g < 4 && chainGaps[g] !== DASH) return;
   }
   for (let g = 0; g < 5; g++) tainted[g] = true;
+}
+
+/**
+ * Leaves out dotted quads (`10.0.0.1`): four groups joined by single dots,
+ * each a decimal octet (0–255, no leading zero), not after a `+`.
+ */
+function taintDottedQuads(text: string, count: number): void {
+  for (let g = 0; g + 3 < count; g++) {
+    if (g > 0 && chainGaps[g - 1] === DOT) continue;
+    let quad = g > 0 || text.charCodeAt(chainStarts[0]! - 1) !== PLUS;
+    for (let k = g; k < g + 4 && quad; k++) {
+      quad =
+        octet(text, chainStarts[k]!, chainEnds[k]!) &&
+        (k === g + 3 ? k === count - 1 || chainGaps[k] !== DOT : chainGaps[k] === DOT);
+    }
+    if (quad) for (let k = g; k < g + 4; k++) tainted[k] = true;
+  }
+}
+
+function octet(text: string, start: number, end: number): boolean {
+  if (end - start > 3 || (end - start > 1 && text.charCodeAt(start) === 0x30)) return false;
+  return Number(text.slice(start, end)) <= 255;
 }
 
 function emitRuns(count: number, visit: (run: DigitRun) => void): void {
@@ -173,16 +207,36 @@ export function smallestGroup(run: DigitRun, i: number, j: number): number {
  * Whether groups `i..j` stand apart from the rest of their run: each gap
  * just outside them differs from every gap inside, so the reader sees where
  * the number ends (`123-45-6789 2024-01-15`, not `123-45-6789-0000`).
+ * `inner`, when given, lists the distinct gaps inside (window scans keep it
+ * as they grow, so the test costs no rescan).
  */
-export function standsApart(run: DigitRun, i: number, j: number): boolean {
-  for (const outer of [
-    i > 0 ? run.gaps[i - 1] : undefined,
-    j < run.count - 1 ? run.gaps[j] : undefined,
-  ]) {
-    if (outer === undefined) continue;
-    for (let g = i; g < j; g++) if (run.gaps[g] === outer) return false;
+export function standsApart(
+  run: DigitRun,
+  i: number,
+  j: number,
+  inner: readonly number[] = innerGaps(run, i, j),
+): boolean {
+  if (i > 0 && inner.includes(run.gaps[i - 1]!)) return false;
+  return j === run.count - 1 || !inner.includes(run.gaps[j]!);
+}
+
+function innerGaps(run: DigitRun, i: number, j: number): number[] {
+  const inner: number[] = [];
+  for (let g = i; g < j; g++) if (!inner.includes(run.gaps[g]!)) inner.push(run.gaps[g]!);
+  return inner;
+}
+
+/** For each gap of `run`, whether it holds one of `chars` (char codes). */
+export function gapsHolding(text: string, run: DigitRun, chars: readonly number[]): boolean[] {
+  const out: boolean[] = [];
+  for (let g = 0; g < run.count - 1; g++) {
+    let holds = false;
+    for (let k = run.ends[g]!; k < run.starts[g + 1]! && !holds; k++) {
+      holds = chars.includes(text.charCodeAt(k));
+    }
+    out.push(holds);
   }
-  return true;
+  return out;
 }
 
 /**

@@ -30,8 +30,8 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
  */
 export const iban: Detector = {
   name: 'iban',
-  // Every BBAN in the registry has six or more digits, plus the two check digits.
-  admits: (p) => p.upper >= 2 && p.digits >= 8 && p.length >= 15,
+  // The two check digits; a BBAN may be all letters (KW, QA, LC: `4a,22c`…).
+  admits: (p) => p.upper >= 2 && p.digits >= 2 && p.length >= 15,
   mightContain: (text) => iban.admits(profileText(text)),
   find: foldedFinder(findIbans),
   findFolded: findIbans,

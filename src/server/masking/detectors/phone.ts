@@ -6,6 +6,7 @@ import type { Detector, Match } from '../types.js';
 import {
   forEachDigitRun,
   gapChars,
+  gapsHolding,
   readGroups,
   sameSizes,
   standsApart,
@@ -93,28 +94,70 @@ function findPhones(text: string): Match[] {
       if (best !== -1) out.push({ start: lead - 1, end: parensEnd(text, run, 0, best, opens) });
       i = best + 1 || 1;
     }
+    const dotted = gapsHolding(text, run, [DOT]);
     for (; i < run.count; i++) {
-      let found: Match | undefined;
-      let last = i;
-      let digits = 0;
-      for (let j = i; j < run.count; j++) {
-        digits += run.ends[j]! - run.starts[j]!;
-        if (digits > 17) break;
-        if (digits < 7) continue;
-        if (!(i === 0 && j === run.count - 1) && !standsApart(run, i, j)) continue;
-        const open = i === 0 ? opens : text.charCodeAt(run.starts[i]! - 1) === OPEN;
-        const end = parensEnd(text, run, i, j, open);
-        if (end === -1 || !accepts(text, run, i, j, digits, open)) continue;
-        found = { start: open ? run.starts[i]! - 1 : run.starts[i]!, end };
-        last = j;
-      }
+      const found = longestPhone(text, run, i, i === 0 ? opens : undefined, dotted);
       if (found !== undefined) {
-        out.push(found);
-        i = last;
+        out.push(found.match);
+        i = found.last;
       }
     }
   });
   return out;
+}
+
+/**
+ * The longest phone number (without `+`) starting at group `i`, and its last
+ * group. Grows the window a group at a time, keeping what the rules need, so
+ * that each start costs at most 17 cheap steps; only a window a rule could
+ * accept by its digit count pays for the layout checks.
+ */
+function longestPhone(
+  text: string,
+  run: DigitRun,
+  i: number,
+  opensRun: boolean | undefined,
+  dotted: readonly boolean[],
+): { match: Match; last: number } | undefined {
+  const open = opensRun ?? text.charCodeAt(run.starts[i]! - 1) === OPEN;
+  const d0 = digitAt(text, run, i, 0);
+  const d1 = digitAt(text, run, i, 1);
+  const closesFirst = open && text.charCodeAt(run.ends[i]!) === CLOSE;
+  let found: { match: Match; last: number } | undefined;
+  let digits = 0;
+  let smallest = Infinity;
+  let uniform = true;
+  let dots = false;
+  const inner: number[] = [];
+  for (let j = i; j < run.count; j++) {
+    const size = run.ends[j]! - run.starts[j]!;
+    digits += size;
+    if (digits > 17) break;
+    smallest = Math.min(smallest, size);
+    if (j > i) {
+      const gap = run.gaps[j - 1]!;
+      if (gap !== run.gaps[i]) uniform = false;
+      if (!inner.includes(gap)) inner.push(gap);
+      if (dotted[j - 1]) dots = true;
+    }
+    // Without `+`, a number is split into groups: a plain run of digits is some other number.
+    if (j === i || digits < 7) continue;
+    const candidate =
+      (d0 === 0 && d1 === 0 && digits >= 10) ||
+      (digits <= 15 &&
+        (digits === 7 ||
+          digits === 10 ||
+          digits === 11 ||
+          (closesFirst && digits >= 9) ||
+          (d0 === 0 && digits >= 9 && digits <= 13 && smallest >= 2)));
+    // `.` only on its own, in three or more groups: `3.14159265` is a decimal.
+    if (!candidate || (dots && !(uniform && j - i >= 2))) continue;
+    if (!(i === 0 && j === run.count - 1) && !standsApart(run, i, j, inner)) continue;
+    const end = parensEnd(text, run, i, j, open);
+    if (end === -1 || holdsDate(run, i, j) || !accepts(text, run, i, j, digits, open)) continue;
+    found = { match: { start: open ? run.starts[i]! - 1 : run.starts[i]!, end }, last: j };
+  }
+  return found;
 }
 
 /**
@@ -153,6 +196,7 @@ function dotsOk(text: string, run: DigitRun, i: number, j: number): boolean {
   return true;
 }
 
+/** The rules of `phone` on groups `i..j`, past the cheap tests of `longestPhone`. */
 function accepts(
   text: string,
   run: DigitRun,
@@ -161,18 +205,17 @@ function accepts(
   digits: number,
   open: boolean,
 ): boolean {
-  if (!dotsOk(text, run, i, j) || holdsDate(text, run, i, j)) return false;
   const d = (k: number): number => digitAt(text, run, i, k);
-  const sizes = readGroups(run, i, j);
   if (d(0) === 0 && d(1) === 0) return digits >= 10 && d(2) !== 0; // `00` + country code
   if (digits > 15) return false;
-  if (sameSizes(sizes, [3, 3, 4])) return d(0) >= 2 && d(3) >= 2;
-  if (sameSizes(sizes, [1, 3, 3, 4])) return d(0) === 1 && d(1) >= 2 && d(4) >= 2;
-  if (open && text.charCodeAt(run.ends[i]!) === CLOSE) return digits >= 9;
-  if (d(0) === 0)
-    return digits >= 9 && digits <= 13 && sizes.length >= 2 && sizes.every((s) => s >= 2);
-  if (sameSizes(sizes, [3, 4]) && digits === 7) return localNumber(text, run, i);
-  return false;
+  const sizes = readGroups(run, i, j);
+  return (
+    (sameSizes(sizes, [3, 3, 4]) && d(0) >= 2 && d(3) >= 2) || // North American
+    (sameSizes(sizes, [1, 3, 3, 4]) && d(0) === 1 && d(1) >= 2 && d(4) >= 2) ||
+    (open && text.charCodeAt(run.ends[i]!) === CLOSE && digits >= 9) || // `(020) …`
+    (d(0) === 0 && digits >= 9 && digits <= 13 && sizes.every((s) => s >= 2)) || // trunk 0
+    (digits === 7 && sameSizes(sizes, [3, 4]) && localNumber(text, run, i))
+  );
 }
 
 /** `NXX-XXXX`, one `-`, exchange 2–9 and not N11, not a range like `500-1000`. */
@@ -201,7 +244,7 @@ function digitAt(text: string, run: DigitRun, i: number, k: number): number {
  * sizes (1–2, 1–2, 2 or 4; or 4, 1–2, 1–2) joined by the same single `/`, `.`
  * or `-`, with no more groups joined by it on either side.
  */
-function holdsDate(text: string, run: DigitRun, i: number, j: number): boolean {
+function holdsDate(run: DigitRun, i: number, j: number): boolean {
   for (let g = i; g + 2 <= j; g++) {
     const gap = run.gaps[g]!;
     if (gap !== SLASH && gap !== DOT && gap !== DASH) continue;

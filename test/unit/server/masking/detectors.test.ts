@@ -115,7 +115,7 @@ describe('credit card detector', () => {
       '30569309025904', // Diners, 14 digits
       '6200000000000005', // UnionPay
       '4222222222222', // Visa, 13 digits
-      '501800000009', // Maestro, 12 digits
+      '5018 0000 0009', // Maestro, 12 digits, grouped
       '4242-4242 4242-4242', // mixed separators between groups of 3+
       '4111-1111 1111.1111',
       '4111_1111_1111_1111',
@@ -134,6 +134,7 @@ describe('credit card detector', () => {
       '4242 4242 4242 4241',
       '1234567812345670', // passes Luhn, no known issuer
       '424242424242', // 12 digits, not Maestro
+      '501800000009', // 12 digits, plain: too common a length to take for a card
       '42424242424242424242', // 20 digits: some other number
       '994111111111111111199', // a card's digits inside a longer digit string
       'A4242424242424242',
