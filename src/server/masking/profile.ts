@@ -1,4 +1,4 @@
-import { FOLD_DROP, FOLD_KEEP, foldCode } from './chars.js';
+import { codeAt, FOLD_DROP, FOLD_KEEP, foldCode } from './chars.js';
 import type { TextProfile } from './types.js';
 
 const DIGIT = 1;
@@ -10,11 +10,14 @@ const COLON = 16;
 const TOKEN = 32;
 /** An ASCII control character the fold drops. */
 const DROP = 64;
-/** `t` or `T`: may end the word `at` of a spelled-out address. */
-const TEE = 128;
+/** Space or an opening bracket: may start the word `at` of a spelled-out address. */
+const OPENS = 128;
 
-/** Character class of each ASCII code. */
-const CLASS = new Uint8Array(128);
+/**
+ * Character class of each byte (and of each ASCII code unit). Bytes ≥ 0x80
+ * are 0 here: the loops decode and fold them on the path class 0 takes.
+ */
+const CLASS = new Uint8Array(256);
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT | TOKEN;
 for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = UPPER | TOKEN;
 for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = TOKEN;
@@ -24,12 +27,24 @@ CLASS[0x7f] = DROP;
 CLASS[0x40] = AT;
 CLASS[0x2e] = DOT;
 CLASS[0x3a] = COLON;
-CLASS[0x54] = UPPER | TOKEN | TEE;
-CLASS[0x74] = TOKEN | TEE;
+for (const c of ' [({<') CLASS[c.charCodeAt(0)] = OPENS;
 
-/** Whether `c` may precede the word `at` of a spelled-out address: ` at `, `[at]`, `(at)`… */
-function opensAt(c: number): boolean {
-  return c === 0x20 || c === 0x5b || c === 0x28 || c === 0x7b || c === 0x3c;
+/**
+ * Whether what follows an opening (space or bracket) at `c1`, `c2` (-1 past
+ * the end) may fold to `at`: `a`, `t` in any case. A byte or code unit that is
+ * not ASCII, or an ASCII control character, may fold to one of them or to
+ * nothing, so it counts: the count never misses one, and the byte profile
+ * counts at least what the text's does.
+ */
+function startsAtWord(c1: number, c2: number): boolean {
+  if (c1 >= 0x80 || (c1 >= 0 && CLASS[c1]! & DROP)) return true;
+  if ((c1 | 0x20) !== 0x61) return false;
+  return (c2 | 0x20) === 0x74 || c2 >= 0x80 || (c2 >= 0 && (CLASS[c2]! & DROP) !== 0);
+}
+
+/** Whether a character folded from a non-ASCII one is part of `at` or opens it: counted blindly. */
+function foldsToAtWord(fold: number): boolean {
+  return (fold | 0x20) === 0x61 || (fold | 0x20) === 0x74 || (CLASS[fold]! & OPENS) !== 0;
 }
 
 /** A zeroed profile, for callers that keep one and refill it. */
@@ -70,37 +85,49 @@ export function profileBytes(
   let tokenRun = 0;
   let folds = 0;
   let atWords = 0;
-  // The last two characters as folded (0 for one that folds to nothing ASCII), for `atWords`.
-  let prev = 0;
-  let prev2 = 0;
   for (let i = start; i < end; i++) {
-    let code = bytes[i]!;
-    if (code >= 0x80) {
+    const lead = bytes[i]!;
+    let c = CLASS[lead]!;
+    if (c === 0) {
+      if (lead < 0x80) {
+        run = 0;
+        continue;
+      }
       const cp = decodeAt(bytes, i, end);
       if (cp < 0) {
         run = 0;
-        prev2 = prev;
-        prev = 0;
         continue;
       }
-      i += code >= 0xf0 ? 3 : code >= 0xe0 ? 2 : 1;
+      i += lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : 1;
       const fold = foldCode(cp);
-      if (fold === FOLD_DROP) {
+      if (fold === FOLD_KEEP) {
+        run = 0;
+        continue;
+      }
+      folds++;
+      if (fold === FOLD_DROP) continue;
+      if (foldsToAtWord(fold)) atWords++;
+      c = CLASS[fold]!;
+      if (c === 0 || c & OPENS) {
+        run = 0;
+        continue;
+      }
+    } else if (c & (DROP | OPENS)) {
+      if (c & DROP) {
         folds++;
         continue;
       }
-      if (fold === FOLD_KEEP) {
-        run = 0;
-        prev2 = prev;
-        prev = 0;
-        continue;
+      // After a space, mostly not an `a`: one test, and further only then.
+      if (i + 1 < end) {
+        const c1 = bytes[i + 1]!;
+        if (
+          ((c1 | 0x20) === 0x61 || c1 >= 0x80 || CLASS[c1]! & DROP) &&
+          startsAtWord(c1, i + 2 < end ? bytes[i + 2]! : -1)
+        ) {
+          atWords++;
+        }
       }
-      folds++;
-      code = fold;
-    }
-    const c = CLASS[code]!;
-    if (c & DROP) {
-      folds++;
+      run = 0;
       continue;
     }
     if (c & TOKEN) {
@@ -111,9 +138,6 @@ export function profileBytes(
     else if (c & AT) at++;
     else if (c & DOT) dots++;
     else if (c & COLON) colons++;
-    if (c & TEE && (prev | 0x20) === 0x61 && opensAt(prev2)) atWords++;
-    prev2 = prev;
-    prev = code;
   }
   out.length = end - start;
   out.digits = digits;
@@ -156,36 +180,43 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
   let tokenRun = 0;
   let folds = 0;
   let atWords = 0;
-  let prev = 0;
-  let prev2 = 0;
   for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code >= 0x80) {
-      let cp = code;
-      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+    const unit = text.charCodeAt(i);
+    let c = unit < 0x80 ? CLASS[unit]! : 0;
+    if (c === 0) {
+      if (unit < 0x80) {
+        run = 0;
+        continue;
+      }
+      let cp = unit;
+      if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
-          cp = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          cp = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
           i++;
         }
       }
       const fold = foldCode(cp);
-      if (fold === FOLD_DROP) {
+      if (fold === FOLD_KEEP) {
+        run = 0;
+        continue;
+      }
+      folds++;
+      if (fold === FOLD_DROP) continue;
+      if (foldsToAtWord(fold)) atWords++;
+      c = CLASS[fold]!;
+      if (c === 0 || c & OPENS) {
+        run = 0;
+        continue;
+      }
+    } else if (c & (DROP | OPENS)) {
+      if (c & DROP) {
         folds++;
         continue;
       }
-      if (fold === FOLD_KEEP) {
-        run = 0;
-        prev2 = prev;
-        prev = 0;
-        continue;
-      }
-      folds++;
-      code = fold;
-    }
-    const c = CLASS[code]!;
-    if (c & DROP) {
-      folds++;
+      const c1 = codeAt(text, i + 1);
+      if (c1 >= 0 && startsAtWord(c1, codeAt(text, i + 2))) atWords++;
+      run = 0;
       continue;
     }
     if (c & TOKEN) {
@@ -196,9 +227,6 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
     else if (c & AT) at++;
     else if (c & DOT) dots++;
     else if (c & COLON) colons++;
-    if (c & TEE && (prev | 0x20) === 0x61 && opensAt(prev2)) atWords++;
-    prev2 = prev;
-    prev = code;
   }
   out.length = text.length;
   out.digits = digits;

@@ -59,11 +59,12 @@ export function redactEmailUtf8(
   end: number,
   kind?: string,
 ): Buffer {
+  // The last `@`, and whether the domain after it is ASCII: a `＠` there, or a first
+  // character of several bytes, or a spelled-out at, and the string redaction decides.
   let at = end - 1;
-  while (at >= start && bytes[at] !== 0x40) at--;
-  // No `@` past the first character, a spelled-out at, or anything not ASCII (a `＠`, a
-  // first character of several bytes): the string redaction decides.
-  if (at <= start || kind === 'spelled' || !isAscii(bytes, start, end)) {
+  let ascii = true;
+  for (; at >= start && bytes[at] !== 0x40; at--) if (bytes[at]! >= 0x80) ascii = false;
+  if (at <= start || !ascii || kind === 'spelled' || bytes[start]! >= 0x80) {
     return Buffer.from(redactEmail(decode(bytes, start, end), kind), 'utf8');
   }
   const out = Buffer.allocUnsafe(4 + end - at);

@@ -81,7 +81,7 @@ function whole(
   const folded = profile.folds > 0 ? foldText(text) : undefined;
   for (const detector of detectors) {
     if (!detector.admits(profile)) continue;
-    for (const found of detector.findFolded(folded === undefined ? text : folded.text)) {
+    for (const found of detector.findFolded(folded === undefined ? text : folded.text, profile)) {
       const match = folded === undefined ? found : unfold(found, folded.map);
       if (match.start === 0 && match.end === text.length) {
         // `bytes[start, end)` is the UTF-8 of `text` when given: redact it in place.

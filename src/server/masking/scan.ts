@@ -73,7 +73,7 @@ function findProfiled(
   const scanned = folded === undefined ? text : folded.text;
   for (const detector of detectors) {
     if (!detector.admits(profile)) continue;
-    for (const match of detector.findFolded(scanned)) {
+    for (const match of detector.findFolded(scanned, profile)) {
       (found ??= []).push({ ...(folded ? unfold(match, folded.map) : match), detector });
     }
   }

@@ -52,8 +52,12 @@ export interface Detector {
   mightContain(text: string): boolean;
   /** Every match in free text, left to right, non-overlapping; the text is folded first. */
   find(text: string): Match[];
-  /** `find` on text that is its own fold (`foldText`): what `find` runs after folding. */
-  findFolded(text: string): Match[];
+  /**
+   * `find` on text that is its own fold (`foldText`): what `find` runs after
+   * folding. `profile`, the text's (or its bytes'), lets a detector skip the
+   * parts of its scan the counts rule out.
+   */
+  findFolded(text: string, profile?: TextProfile): Match[];
   /** The replacement for one matched value. */
   redact(value: string, kind?: string): string;
   /**

@@ -3,7 +3,7 @@ import { leftmostLongest } from '../overlaps.js';
 import { profileText } from '../profile.js';
 import { redactEmail } from '../redact.js';
 import { redactEmailUtf8 } from '../redact-utf8.js';
-import type { Detector, Match } from '../types.js';
+import type { Detector, Match, TextProfile } from '../types.js';
 
 /**
  * Email addresses, found by expanding around each `@` (or spelled-out at)
@@ -54,17 +54,30 @@ const DOT = 0x2e;
 const HYPHEN = 0x2d;
 const QUOTE = 0x22;
 const SPACE = 0x20;
-const CLOSING: Readonly<Record<number, number>> = {
-  0x5b: 0x5d,
-  0x28: 0x29,
-  0x7b: 0x7d,
-  0x3c: 0x3e,
-};
+/** The closing bracket of each opening one of a spelled-out at or dot, by char code. */
+const CLOSING = new Uint8Array(128);
+CLOSING[0x5b] = 0x5d;
+CLOSING[0x28] = 0x29;
+CLOSING[0x7b] = 0x7d;
+CLOSING[0x3c] = 0x3e;
+
+/** The bracket closing `c`, or 0 when `c` opens none. */
+function closing(c: number): number {
+  return c >= 0 && c < 128 ? CLOSING[c]! : 0;
+}
 /** Spaces allowed inside and around a spelled-out at or dot. */
 const SPACES = 2;
 
-function findEmails(text: string): Match[] {
+function findEmails(text: string, profile?: TextProfile): Match[] {
   const out: Match[] = [];
+  if (profile === undefined || profile.at > 0) findAtSigns(text, out);
+  if (profile !== undefined && profile.atWords === 0) return out;
+  const signs = out.length;
+  findSpelled(text, out);
+  return signs > 0 && out.length > signs ? leftmostLongest(out) : out;
+}
+
+function findAtSigns(text: string, out: Match[]): void {
   let floor = 0; // a match may not start inside the previous one
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     const start = localStart(text, at, floor, true);
@@ -75,8 +88,6 @@ function findEmails(text: string): Match[] {
     floor = end;
     at = end - 1;
   }
-  findSpelled(text, out);
-  return leftmostLongest(out);
 }
 
 const AT_WORD = /at/gi;
@@ -105,8 +116,8 @@ function atMarker(
   let left = spacesBefore(text, p);
   let right = spacesAfter(text, p + 2);
   const open = codeAt(text, left - 1);
-  const close = CLOSING[open];
-  if (close !== undefined && codeAt(text, right) === close) {
+  const close = closing(open);
+  if (close !== 0 && codeAt(text, right) === close) {
     left = spacesBefore(text, left - 1);
     right = spacesAfter(text, right + 1);
     return { start: left, end: right, bare: false };
@@ -167,29 +178,35 @@ function domainEnd(text: string, from: number): number {
     if (i === labelStart || codeAt(text, labelStart) === HYPHEN || codeAt(text, i - 1) === HYPHEN) {
       break;
     }
-    labels++;
-    if (labels >= 2 && tldOk(text, labelStart, i)) {
+    // Every label but the first may be the last (the TLD); a trailing one that is not
+    // (`example.com.1`) leaves the address at the one before.
+    if (++labels >= 2 && tldOk(text, labelStart, i)) {
       end = i;
       domainSpelled = spelled;
     }
-    const next = dotEnd(text, i);
+    const c = codeAt(text, i);
+    if (c === DOT) {
+      i++;
+      continue;
+    }
+    if (c !== SPACE && closing(c) === 0) break;
+    const next = spelledDotEnd(text, i);
     if (next === -1) break;
-    if (next !== i + 1 || codeAt(text, i) !== DOT) spelled = true;
+    spelled = true;
     i = next;
   }
   return end;
 }
 
-/** End of the dot between labels at `i`: `.`, `[dot]`, `( dot )`, ` dot `; or -1. */
-function dotEnd(text: string, i: number): number {
-  if (codeAt(text, i) === DOT) return i + 1;
+/** End of a spelled-out dot between labels at `i`: `[dot]`, `( dot )`, ` dot `; or -1. */
+function spelledDotEnd(text: string, i: number): number {
   let k = spacesAfter(text, i);
-  const close = CLOSING[codeAt(text, k)];
-  if (close !== undefined) k = spacesAfter(text, k + 1);
+  const close = closing(codeAt(text, k));
+  if (close !== 0) k = spacesAfter(text, k + 1);
   else if (k === i) return -1;
   if (!isWord(text, k, 'dot')) return -1;
   k += 3;
-  if (close !== undefined) {
+  if (close !== 0) {
     k = spacesAfter(text, k);
     if (codeAt(text, k) !== close) return -1;
     return spacesAfter(text, k + 1);
@@ -209,10 +226,11 @@ function isWord(text: string, i: number, word: string): boolean {
 /** A top-level label: two or more letters (of any script), or an A-label `xn--…`. */
 function tldOk(text: string, start: number, end: number): boolean {
   if (end - start < 2) return false;
-  if (end - start > 4 && isWord(text, start, 'xn--')) return true;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  while (i < end && isAlpha(text.charCodeAt(i))) i++;
+  for (; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (!isAlpha(c) && !isUnicodeWord(c)) return false;
+    if (!isAlpha(c) && !isUnicodeWord(c)) return end - start > 4 && isWord(text, start, 'xn--');
   }
   return true;
 }
