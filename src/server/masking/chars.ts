@@ -54,16 +54,6 @@ export function codeAt(text: string, i: number): number {
   return i >= 0 && i < text.length ? text.charCodeAt(i) : -1;
 }
 
-/** The ASCII digits of `text[start, end)` as numbers. */
-export function digitsOf(text: string, start = 0, end = text.length): number[] {
-  const out: number[] = [];
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (isDigit(c)) out.push(c - 0x30);
-  }
-  return out;
-}
-
 /** `foldCode` result: the code point stays as it is. */
 export const FOLD_KEEP = -1;
 /** `foldCode` result: the code point is dropped (invisible). */
@@ -191,7 +181,7 @@ function isLowSurrogate(c: number): boolean {
 }
 
 /** The width in UTF-16 units (1 or 2) of the code point at `i`. */
-export function codePointWidth(text: string, i: number): number {
+function codePointWidth(text: string, i: number): number {
   const c = text.charCodeAt(i);
   return c >= 0xd800 && c <= 0xdbff && isLowSurrogate(codeAt(text, i + 1)) ? 2 : 1;
 }

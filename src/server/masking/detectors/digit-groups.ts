@@ -196,13 +196,6 @@ export function uniformGaps(run: DigitRun, i: number, j: number): boolean {
   return true;
 }
 
-/** The fewest digits of any group in `i..j`. */
-export function smallestGroup(run: DigitRun, i: number, j: number): number {
-  let min = Infinity;
-  for (let g = i; g <= j; g++) min = Math.min(min, run.ends[g]! - run.starts[g]!);
-  return min;
-}
-
 /**
  * Whether groups `i..j` stand apart from the rest of their run: each gap
  * just outside them differs from every gap inside, so the reader sees where
