@@ -21,6 +21,7 @@ export interface Sample {
   keep?: number;
   /** The exact redaction, when the format fixes it. */
   redacted?: string;
+  /** The kind the detector must name the match with. */
   kind?: string;
 }
 
