@@ -63,7 +63,7 @@ export function createCreditCardDetector(options: CreditCardOptions = {}): Detec
   const knownIinOnly = options.knownIinOnly ?? true;
   const findFolded = (text: string): Match[] => {
     const out: Match[] = [];
-    forEachDigitRun(text, GAPS, MAX_GAP, (run) => {
+    forEachDigitRun(text, GAPS, MAX_GAP, 12, (run) => {
       if (codeAt(text, run.starts[0]! - 1) === PLUS) return;
       const total = digitCount(run, 0, run.count - 1);
       const dotted = gapsHolding(text, run, [DOT, SLASH]);

@@ -43,7 +43,8 @@ const tainted: boolean[] = [];
 const run: DigitRun = { count: 0, starts: [], ends: [], gaps: [] };
 
 /**
- * Calls `visit` for each run of digit groups in `text`, left to right:
+ * Calls `visit` for each run of digit groups in `text` holding `minDigits`
+ * or more digits, left to right:
  *
  * - a group is a maximal sequence of ASCII digits;
  * - two groups join when 1 to `maxGap` characters of `gaps` separate them;
@@ -64,6 +65,7 @@ export function forEachDigitRun(
   text: string,
   gaps: Uint8Array,
   maxGap: number,
+  minDigits: number,
   visit: (run: DigitRun) => void,
 ): void {
   const n = text.length;
@@ -74,12 +76,13 @@ export function forEachDigitRun(
       continue;
     }
     let count = 0;
+    let digits = 0;
     for (;;) {
       const start = i;
       while (i < n && isDigit(text.charCodeAt(i))) i++;
       chainStarts[count] = start;
       chainEnds[count] = i;
-      tainted[count] = touchesWord(text, start - 1, -1) || touchesWord(text, i, 1);
+      digits += i - start;
       let j = i;
       let key = 0;
       let spaced = false;
@@ -96,10 +99,16 @@ export function forEachDigitRun(
       chainSpaced[count - 1] = spaced;
       i = j;
     }
+    // Too few digits for the caller's numbers: not worth the checks below.
+    if (digits < minDigits) continue;
+    for (let g = 0; g < count; g++) {
+      tainted[g] =
+        touchesWord(text, chainStarts[g]! - 1, -1) || touchesWord(text, chainEnds[g]!, 1);
+    }
     taintTokens(count);
     if (count === 5) taintUuid();
     if (count >= 4) taintDottedQuads(text, count);
-    emitRuns(count, visit);
+    emitRuns(count, minDigits, visit);
   }
 }
 
@@ -164,7 +173,7 @@ function octet(text: string, start: number, end: number): boolean {
   return Number(text.slice(start, end)) <= 255;
 }
 
-function emitRuns(count: number, visit: (run: DigitRun) => void): void {
+function emitRuns(count: number, minDigits: number, visit: (run: DigitRun) => void): void {
   let g = 0;
   while (g < count) {
     if (tainted[g]) {
@@ -172,14 +181,16 @@ function emitRuns(count: number, visit: (run: DigitRun) => void): void {
       continue;
     }
     run.count = 0;
+    let digits = 0;
     while (g < count && !tainted[g]) {
       run.starts[run.count] = chainStarts[g]!;
       run.ends[run.count] = chainEnds[g]!;
       if (g < count - 1) run.gaps[run.count] = chainGaps[g]!;
+      digits += chainEnds[g]! - chainStarts[g]!;
       run.count++;
       g++;
     }
-    visit(run);
+    if (digits >= minDigits) visit(run);
   }
 }
 

@@ -51,7 +51,7 @@ export const nationalId: Detector = {
 
 function findIds(text: string): Match[] {
   const out: Match[] = [];
-  forEachDigitRun(text, GAPS, MAX_GAP, (run) => {
+  forEachDigitRun(text, GAPS, MAX_GAP, 9, (run) => {
     for (let i = 0; i < run.count; i++) {
       let digits = 0;
       let found: Match | undefined;

@@ -73,7 +73,7 @@ export const phone: Detector = {
 
 function findPhones(text: string): Match[] {
   const out: Match[] = [];
-  forEachDigitRun(text, GAPS, MAX_GAP, (run) => {
+  forEachDigitRun(text, GAPS, MAX_GAP, 7, (run) => {
     let lead = run.starts[0]!;
     const opens = codeAt(text, lead - 1) === OPEN;
     if (opens) lead--;
