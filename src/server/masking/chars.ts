@@ -92,6 +92,29 @@ export function foldCode(cp: number): number {
   return fold;
 }
 
+// Per block of 64 BMP code points (`cp >> 6`): 0 not yet looked at, 1 none of them
+// folds (all stay as they are), 2 some do.
+const BLOCK_FOLDS = new Uint8Array(0x400);
+
+/**
+ * Whether any code point of BMP block `block` (`cp >> 6`) folds or is
+ * dropped: when not, a scan can pass a character of the block without
+ * classifying it (most letters of most scripts). Each block is classified
+ * once, on first sight.
+ */
+export function blockFolds(block: number): boolean {
+  return (BLOCK_FOLDS[block] || classifyBlock(block)) === 2;
+}
+
+function classifyBlock(block: number): number {
+  let state = 1;
+  for (let cp = block << 6; cp < (block + 1) << 6 && state === 1; cp++) {
+    const fold = foldCode(cp);
+    if (fold !== FOLD_KEEP && fold !== cp) state = 2;
+  }
+  return (BLOCK_FOLDS[block] = state);
+}
+
 function classify(cp: number): number {
   if (cp >= 0xe0020 && cp <= 0xe007e) return cp - 0xe0000;
   const ch = String.fromCodePoint(cp);

@@ -1,4 +1,4 @@
-import { codeAt, FOLD_DROP, FOLD_KEEP, foldCode } from './chars.js';
+import { blockFolds, codeAt, FOLD_DROP, FOLD_KEEP, foldCode } from './chars.js';
 import type { TextProfile } from './types.js';
 
 const DIGIT = 1;
@@ -30,16 +30,56 @@ CLASS[0x3a] = COLON;
 for (const c of ' [({<') CLASS[c.charCodeAt(0)] = OPENS;
 
 /**
- * Whether what follows an opening (space or bracket) at `c1`, `c2` (-1 past
- * the end) may fold to `at`: `a`, `t` in any case. A byte or code unit that is
- * not ASCII, or an ASCII control character, may fold to one of them or to
- * nothing, so it counts: the count never misses one, and the byte profile
- * counts at least what the text's does.
+ * Whether the UTF-8 character at `bytes[k]` (a control or a byte ≥ 0x80) may
+ * fold to something or to nothing: a control character, a character of a
+ * block where something folds, a four-byte or malformed sequence. A letter
+ * of a block where nothing folds cannot be the `a` or `t` of `at`.
  */
-function startsAtWord(c1: number, c2: number): boolean {
-  if (c1 >= 0x80 || (c1 >= 0 && CLASS[c1]! & DROP)) return true;
-  if ((c1 | 0x20) !== 0x61) return false;
-  return (c2 | 0x20) === 0x74 || c2 >= 0x80 || (c2 >= 0 && (CLASS[c2]! & DROP) !== 0);
+function bytesMayFold(bytes: Uint8Array, k: number, end: number): boolean {
+  const lead = bytes[k]!;
+  if (lead < 0x80) return true;
+  if (lead >= 0xe0 && lead < 0xf0) {
+    if (k + 2 >= end || (bytes[k + 1]! & 0xc0) !== 0x80) return true;
+    return blockFolds(((lead & 0x0f) << 6) | (bytes[k + 1]! & 0x3f));
+  }
+  if (lead >= 0xc2 && lead < 0xe0) return blockFolds(lead & 0x1f);
+  return true;
+}
+
+/** `bytesMayFold` for a UTF-16 code unit (≥ 0x80, or a control). */
+function unitMayFold(unit: number): boolean {
+  return unit < 0x80 || (unit >= 0xd800 && unit <= 0xdfff) || blockFolds(unit >> 6);
+}
+
+/**
+ * Whether the bytes after an opening (space or bracket) at `i` may fold to
+ * `at`. What is not ASCII and may fold, and ASCII controls (dropped), count:
+ * the count never misses one, and is at least the decoded text's.
+ */
+function bytesStartAtWord(bytes: Uint8Array, i: number, end: number): boolean {
+  if (i + 1 >= end) return false;
+  const c1 = bytes[i + 1]!;
+  if ((c1 | 0x20) === 0x61) {
+    if (i + 2 >= end) return false;
+    const c2 = bytes[i + 2]!;
+    return (
+      (c2 | 0x20) === 0x74 ||
+      ((c2 >= 0x80 || (CLASS[c2]! & DROP) !== 0) && bytesMayFold(bytes, i + 2, end))
+    );
+  }
+  return (c1 >= 0x80 || (CLASS[c1]! & DROP) !== 0) && bytesMayFold(bytes, i + 1, end);
+}
+
+/** `bytesStartAtWord` on a string's code units. */
+function textStartsAtWord(text: string, i: number): boolean {
+  const c1 = codeAt(text, i + 1);
+  if (c1 < 0) return false;
+  if ((c1 | 0x20) === 0x61) {
+    const c2 = codeAt(text, i + 2);
+    if (c2 < 0) return false;
+    return (c2 | 0x20) === 0x74 || ((c2 >= 0x80 || (CLASS[c2]! & DROP) !== 0) && unitMayFold(c2));
+  }
+  return (c1 >= 0x80 || (CLASS[c1]! & DROP) !== 0) && unitMayFold(c1);
 }
 
 /** Whether a character folded from a non-ASCII one is part of `at` or opens it: counted blindly. */
@@ -93,6 +133,23 @@ export function profileBytes(
         run = 0;
         continue;
       }
+      // A character of a block where nothing folds (most letters of most scripts) is passed
+      // over without decoding it whole; its continuation bytes are checked, never swallowed.
+      if (lead >= 0xe0 && lead < 0xf0) {
+        if (i + 2 < end && (bytes[i + 1]! & 0xc0) === 0x80 && (bytes[i + 2]! & 0xc0) === 0x80) {
+          if (!blockFolds(((lead & 0x0f) << 6) | (bytes[i + 1]! & 0x3f))) {
+            i += 2;
+            run = 0;
+            continue;
+          }
+        }
+      } else if (lead >= 0xc2 && lead < 0xe0 && i + 1 < end && (bytes[i + 1]! & 0xc0) === 0x80) {
+        if (!blockFolds(lead & 0x1f)) {
+          i += 1;
+          run = 0;
+          continue;
+        }
+      }
       const cp = decodeAt(bytes, i, end);
       if (cp < 0) {
         run = 0;
@@ -117,12 +174,12 @@ export function profileBytes(
         folds++;
         continue;
       }
-      // After a space, mostly not an `a`: one test, and further only then.
+      // After a space, mostly a letter that is not `a`: one test, and further only then.
       if (i + 1 < end) {
         const c1 = bytes[i + 1]!;
         if (
           ((c1 | 0x20) === 0x61 || c1 >= 0x80 || CLASS[c1]! & DROP) &&
-          startsAtWord(c1, i + 2 < end ? bytes[i + 2]! : -1)
+          bytesStartAtWord(bytes, i, end)
         ) {
           atWords++;
         }
@@ -184,7 +241,7 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
     const unit = text.charCodeAt(i);
     let c = unit < 0x80 ? CLASS[unit]! : 0;
     if (c === 0) {
-      if (unit < 0x80) {
+      if (unit < 0x80 || ((unit < 0xd800 || unit > 0xdfff) && !blockFolds(unit >> 6))) {
         run = 0;
         continue;
       }
@@ -214,8 +271,7 @@ export function profileText(text: string, out: TextProfile = emptyProfile()): Te
         folds++;
         continue;
       }
-      const c1 = codeAt(text, i + 1);
-      if (c1 >= 0 && startsAtWord(c1, codeAt(text, i + 2))) atWords++;
+      if (textStartsAtWord(text, i)) atWords++;
       run = 0;
       continue;
     }
