@@ -6,7 +6,8 @@
  *
  * The rows read like a customer table: names, street addresses, emails,
  * order ids, and notes that now and then carry a date, an amount, a phone
- * number or a card (about one cell in fifty holds something to mask). Each
+ * number or a card (about one cell in fifty holds something to mask); and,
+ * for one figure, names and places in Han, Cyrillic, Greek and Arabic. Each
  * figure is the median of `--reps` passes over the same cells, after one
  * warm-up pass.
  *
@@ -57,6 +58,14 @@ const STREETS = [
 ];
 const CITIES = ['London NW1 6XE', 'Springfield, IL 62704', 'Paris 75001', 'Berlin 10115', 'Roma'];
 const DOMAINS = ['example.com', 'mail.example.org', 'example.co.uk', 'corp.example.io'];
+/** Names and addresses in other scripts, for the figure on non-Latin text. */
+const WIDE_NAMES = ['山田 太郎', '王 小明', 'Иван Петров', 'Γιώργος Παπαδόπουλος', 'محمد علي'];
+const WIDE_PLACES = [
+  '東京都千代田区丸の内 1丁目',
+  'Москва, ул. Тверская, д. 7',
+  'Αθήνα 105 57',
+  'القاهرة',
+];
 
 /** A small seeded PRNG (mulberry32): the same rows on every run. */
 function seeded(seed: number): () => number {
@@ -70,13 +79,15 @@ function seeded(seed: number): () => number {
   };
 }
 
-function rows(count: number): { cells: Buffer[]; emails: Buffer[] } {
+function rows(count: number): { cells: Buffer[]; emails: Buffer[]; wide: Buffer[] } {
   const random = seeded(0x5eed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const int = (max: number): number => Math.floor(random() * max);
   const cells: Buffer[] = [];
   const emails: Buffer[] = [];
+  const wide: Buffer[] = [];
   for (let i = 0; i < count; i++) {
+    wide.push(Buffer.from(pick(WIDE_NAMES)), Buffer.from(pick(WIDE_PLACES)));
     const first = pick(FIRST);
     const last = pick(LAST);
     const email = `${first.toLowerCase()}.${last.toLowerCase()}${int(100)}@${pick(DOMAINS)}`;
@@ -102,7 +113,7 @@ function rows(count: number): { cells: Buffer[]; emails: Buffer[] } {
     );
     emails.push(Buffer.from(email));
   }
-  return { cells, emails };
+  return { cells, emails, wide };
 }
 
 interface Masking {
@@ -146,23 +157,25 @@ async function load(root: string): Promise<Masking> {
 
 type Pass = (m: Masking) => number;
 
-function figures(cells: Buffer[], emails: Buffer[]): Array<[string, number, Pass]> {
+function figures(cells: Buffer[], emails: Buffer[], wide: Buffer[]): Array<[string, number, Pass]> {
   const strings = cells.map((cell) => cell.toString('utf8'));
-  const bytes = cells.reduce((sum, cell) => sum + cell.length, 0);
-  const emailBytes = emails.reduce((sum, cell) => sum + cell.length, 0);
+  const size = (list: Buffer[]): number => list.reduce((sum, cell) => sum + cell.length, 0);
+  const bytes = size(cells);
+  const emailBytes = size(emails);
   const POLICY = ['email', 'credit_card', 'phone']; // bench:pg's mask rule
   const ALL = ['email', 'credit_card', 'phone', 'national_id', 'iban', 'ip', 'secrets'];
   const utf8 =
-    (names: string[]): Pass =>
+    (names: string[], list = cells): Pass =>
     (m) => {
       const detectors = m.resolveDetectors(names);
       let hits = 0;
-      for (const cell of cells) if (m.maskUtf8(cell, detectors) !== undefined) hits++;
+      for (const cell of list) if (m.maskUtf8(cell, detectors) !== undefined) hits++;
       return hits;
     };
   return [
     ['maskUtf8, email+card+phone', bytes, utf8(POLICY)],
     ['maskUtf8, all detectors', bytes, utf8(ALL)],
+    ['maskUtf8, all detectors, non-Latin names and places', size(wide), utf8(ALL, wide)],
     [
       'maskText, all detectors',
       bytes,
@@ -202,7 +215,7 @@ async function main(): Promise<void> {
   const option = positiveOption(USAGE);
   const count = option('rows', values.rows);
   const reps = option('reps', values.reps);
-  const { cells, emails } = rows(count);
+  const { cells, emails, wide } = rows(count);
   const current = await load(ROOT);
   const baseline = values.baseline ? await load(checkout(values.baseline)) : undefined;
   const bytes = cells.reduce((sum, cell) => sum + cell.length, 0);
@@ -217,7 +230,7 @@ async function main(): Promise<void> {
       ? ['figure', 'MB/s', 'baseline MB/s', 'ratio', 'cells changed', 'baseline changed']
       : ['figure', 'MB/s', 'cells changed'],
   ];
-  for (const [name, size, pass] of figures(cells, emails)) {
+  for (const [name, size, pass] of figures(cells, emails, wide)) {
     seconds(pass, current); // warm-up
     if (baseline) seconds(pass, baseline);
     const mine: number[] = [];
