@@ -31,24 +31,19 @@ for (const c of ' [({<') CLASS[c.charCodeAt(0)] = OPENS;
 
 /**
  * Whether the UTF-8 character at `bytes[k]` (a control or a byte ≥ 0x80) may
- * fold to something or to nothing: a control character, a character of a
- * block where something folds, a four-byte or malformed sequence. A letter
- * of a block where nothing folds cannot be the `a` or `t` of `at`.
+ * fold to something or to nothing: a control character, a character that
+ * folds, a malformed sequence. A letter that stays as it is cannot be the
+ * `a` or `t` of `at`.
  */
 function bytesMayFold(bytes: Uint8Array, k: number, end: number): boolean {
-  const lead = bytes[k]!;
-  if (lead < 0x80) return true;
-  if (lead >= 0xe0 && lead < 0xf0) {
-    if (k + 2 >= end || (bytes[k + 1]! & 0xc0) !== 0x80) return true;
-    return blockFolds(((lead & 0x0f) << 6) | (bytes[k + 1]! & 0x3f));
-  }
-  if (lead >= 0xc2 && lead < 0xe0) return blockFolds(lead & 0x1f);
-  return true;
+  if (bytes[k]! < 0x80) return true;
+  const cp = decodeAt(bytes, k, end);
+  return cp < 0 || foldCode(cp) !== FOLD_KEEP;
 }
 
 /** `bytesMayFold` for a UTF-16 code unit (≥ 0x80, or a control). */
 function unitMayFold(unit: number): boolean {
-  return unit < 0x80 || (unit >= 0xd800 && unit <= 0xdfff) || blockFolds(unit >> 6);
+  return unit < 0x80 || (unit >= 0xd800 && unit <= 0xdfff) || foldCode(unit) !== FOLD_KEEP;
 }
 
 /**
@@ -133,36 +128,24 @@ export function profileBytes(
         run = 0;
         continue;
       }
-      // A character of a block where nothing folds (most letters of most scripts) is passed
-      // over without decoding it whole; its continuation bytes are checked, never swallowed.
-      if (lead >= 0xe0 && lead < 0xf0) {
-        if (i + 2 < end && (bytes[i + 1]! & 0xc0) === 0x80 && (bytes[i + 2]! & 0xc0) === 0x80) {
-          if (!blockFolds(((lead & 0x0f) << 6) | (bytes[i + 1]! & 0x3f))) {
-            i += 2;
-            run = 0;
-            continue;
-          }
-        }
-      } else if (lead >= 0xc2 && lead < 0xe0 && i + 1 < end && (bytes[i + 1]! & 0xc0) === 0x80) {
-        if (!blockFolds(lead & 0x1f)) {
-          i += 1;
-          run = 0;
-          continue;
-        }
-      }
-      const cp = decodeAt(bytes, i, end);
-      if (cp < 0) {
+      // Characters of blocks where nothing folds (most letters of most scripts) are passed
+      // over without decoding them whole, a stretch at a time; their continuation bytes are
+      // checked, so a malformed sequence never swallows an ASCII character.
+      const next = skipPlain(bytes, i, end);
+      if (next > i) {
+        i = next - 1;
         run = 0;
         continue;
       }
-      i += lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : 1;
-      const fold = foldCode(cp);
-      if (fold === FOLD_KEEP) {
-        run = 0;
+      const fold = foldUtf8At(bytes, i, end);
+      i += foldedWidth - 1;
+      if (fold < 0) {
+        // Dropped characters are invisible: they do not end a token run.
+        if (fold === FOLD_DROP) folds++;
+        else run = 0;
         continue;
       }
       folds++;
-      if (fold === FOLD_DROP) continue;
       if (foldsToAtWord(fold)) atWords++;
       c = CLASS[fold]!;
       if (c === 0 || c & OPENS) {
@@ -206,6 +189,45 @@ export function profileBytes(
   out.folds = folds;
   out.atWords = atWords;
   return out;
+}
+
+/**
+ * The end of the stretch of well-formed two- and three-byte UTF-8 characters
+ * from `i` whose blocks hold nothing that folds (`i` when there is none).
+ */
+function skipPlain(bytes: Uint8Array, i: number, end: number): number {
+  let k = i;
+  while (k < end) {
+    const lead = bytes[k]!;
+    if (lead >= 0xe0 && lead < 0xf0) {
+      if (k + 2 >= end || (bytes[k + 1]! & 0xc0) !== 0x80 || (bytes[k + 2]! & 0xc0) !== 0x80) break;
+      if (blockFolds(((lead & 0x0f) << 6) | (bytes[k + 1]! & 0x3f))) break;
+      k += 3;
+    } else if (lead >= 0xc2 && lead < 0xe0) {
+      if (k + 1 >= end || (bytes[k + 1]! & 0xc0) !== 0x80 || blockFolds(lead & 0x1f)) break;
+      k += 2;
+    } else break;
+  }
+  return k;
+}
+
+/** Bytes the last `foldUtf8At` read. */
+let foldedWidth = 1;
+
+/**
+ * The fold (`foldCode`) of the UTF-8 sequence at `bytes[i]` (a byte ≥ 0x80),
+ * `FOLD_KEEP` when it does not decode (a U+FFFD), with its length in
+ * `foldedWidth`. Off the profile loops' main path, so they stay small.
+ */
+function foldUtf8At(bytes: Uint8Array, i: number, end: number): number {
+  const cp = decodeAt(bytes, i, end);
+  if (cp < 0) {
+    foldedWidth = 1;
+    return FOLD_KEEP;
+  }
+  const lead = bytes[i]!;
+  foldedWidth = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return foldCode(cp);
 }
 
 /**

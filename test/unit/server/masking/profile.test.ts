@@ -78,6 +78,11 @@ describe('detector pre-filters', () => {
       assert.equal(bytes(text).atWords, 0, text);
       assert.equal(bytes(text).folds, 0, text);
     }
+    // An invisible character inside a token does not end its run.
+    for (const text of ['key AKIA\u200bIOSFODNN7EXAMPLE', 'key ＡＫＩＡIOSFODNN7EXAMPLE']) {
+      assert.ok(DETECTORS.secrets.find(text).length > 0, text);
+      assertAdmitted(DETECTORS.secrets, text);
+    }
     // One that folds to `at`, or hides between its letters, counts.
     for (const text of ['a ａｔ b', 'a [\u200bat] b', 'a a\u00adt b']) {
       assert.ok(profileText(text).atWords > 0, text);
