@@ -1,3 +1,4 @@
+import { foldText, unfold } from './chars.js';
 import { DETECTORS } from './detectors.js';
 import { emptyProfile, profileBytes } from './profile.js';
 import { redactUtf8Text } from './redact.js';
@@ -77,9 +78,11 @@ function whole(
   start = 0,
   end = 0,
 ): Buffer | undefined {
+  const folded = profile.folds > 0 ? foldText(text) : undefined;
   for (const detector of detectors) {
     if (!detector.admits(profile)) continue;
-    for (const match of detector.find(text)) {
+    for (const found of detector.findFolded(folded === undefined ? text : folded.text, profile)) {
+      const match = folded === undefined ? found : unfold(found, folded.map);
       if (match.start === 0 && match.end === text.length) {
         // `bytes[start, end)` is the UTF-8 of `text` when given: redact it in place.
         if (bytes && detector.redactUtf8) return detector.redactUtf8(bytes, start, end, match.kind);

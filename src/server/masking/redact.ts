@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { isAlnum, isDigit } from './chars.js';
+import { foldCode, foldText, isAlnum, isDigit } from './chars.js';
 
 /**
  * Redactions. Choices, so that masked output stays a valid value of a text
@@ -7,8 +7,10 @@ import { isAlnum, isDigit } from './chars.js';
  *
  * - Format-keeping redactions (card, phone, national IDs, IBAN) keep the
  *   original layout: every hidden letter or digit becomes `*`, separators stay,
- *   so the output has the same length as the input and never outgrows a
- *   `varchar(n)` or a fixed-width report.
+ *   so the output has as many characters as the input and never outgrows a
+ *   `varchar(n)` or a fixed-width report. Letters and digits are those the
+ *   detectors read (`chars.ts`): a full-width `４` or an Arabic-Indic `٤` is a
+ *   digit and is hidden like `4`.
  * - Emails keep the first character of the local part and the domain.
  * - IP addresses keep the first group (private vs public is often what matters).
  * - Secrets are replaced whole by `[REDACTED:<kind>]`: no part of a credential
@@ -19,9 +21,16 @@ import { isAlnum, isDigit } from './chars.js';
  *   `redactColumn` returns `null` for it and the caller sends SQL NULL.
  */
 
-/** Replaces every letter and digit with `*` except the last `keep` of them; separators stay. */
+/**
+ * Replaces every letter and digit with `*` except the last `keep` of them;
+ * separators stay. Letters and digits as folded (`chars.ts`): any script's
+ * digits and full-width forms are hidden too, one `*` per code point.
+ */
 export function keepLast(value: string, keep: number, onlyDigits = false): string {
   const hides = onlyDigits ? isDigit : isAlnum;
+  let ascii = true;
+  for (let i = 0; i < value.length && ascii; i++) ascii = value.charCodeAt(i) < 0x80;
+  if (!ascii) return keepLastFolded(value, keep, hides);
   const codes = new Array<number>(value.length);
   let kept = 0;
   for (let i = value.length - 1; i >= 0; i--) {
@@ -31,11 +40,53 @@ export function keepLast(value: string, keep: number, onlyDigits = false): strin
   return String.fromCharCode(...codes);
 }
 
-/** `jane.doe@example.com` → `j***@example.com`. */
-export function redactEmail(value: string): string {
-  const at = value.lastIndexOf('@');
-  if (at <= 0) return redactText(value);
-  return `${value[0]}***${value.slice(at)}`;
+function keepLastFolded(value: string, keep: number, hides: (c: number) => boolean): string {
+  const parts: string[] = [];
+  let kept = 0;
+  for (let end = value.length; end > 0;) {
+    const low = value.charCodeAt(end - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && end >= 2 && isHighSurrogate(value, end - 2);
+    const start = pair ? end - 2 : end - 1;
+    const fold = foldCode(value.codePointAt(start)!);
+    const hidden = fold >= 0 && hides(fold) && kept++ >= keep;
+    parts.push(hidden ? '*' : value.slice(start, end));
+    end = start;
+  }
+  return parts.reverse().join('');
+}
+
+function isHighSurrogate(value: string, i: number): boolean {
+  const c = value.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/** `test`'s offset in the fold of `value`, as an offset in `value` (negative stays negative). */
+function foldedIndex(value: string, test: (folded: string) => number): number {
+  const folded = foldText(value);
+  if (folded === undefined) return test(value);
+  const at = test(folded.text);
+  return at < 0 ? at : folded.map[at]!;
+}
+
+/** The spelled-out at of an address of kind `spelled`: the last one, as its domain holds none. */
+const SPELLED_AT = /\s{0,2}[[({<]\s{0,2}at\s{0,2}[\])}>]\s{0,2}|\s{1,2}at\s{1,2}/gi;
+
+/**
+ * `jane.doe@example.com` → `j***@example.com`: the first character of the
+ * local part, `***`, and everything from the at on (`＠` or a spelled-out
+ * ` at ` of kind `spelled` included).
+ */
+export function redactEmail(value: string, kind?: string): string {
+  const at = foldedIndex(value, (text) => {
+    if (kind !== 'spelled') return text.lastIndexOf('@');
+    let last = -1;
+    SPELLED_AT.lastIndex = 0;
+    for (let m = SPELLED_AT.exec(text); m !== null; m = SPELLED_AT.exec(text)) last = m.index;
+    return last;
+  });
+  const first = value.length > 0 ? String.fromCodePoint(value.codePointAt(0)!) : '';
+  if (at < 1 || at < first.length) return redactText(value);
+  return `${first}***${value.slice(at)}`;
 }
 
 /** `4242 4242 4242 4242` → `**** **** **** 4242`: last four digits and the separators stay. */
@@ -64,11 +115,10 @@ export function redactIban(value: string): string {
 
 /** `10.1.2.3` → `10.x.x.x`; `2001:db8::1` → `2001:x:x:x:x:x:x:x`. */
 export function redactIp(value: string, kind?: string): string {
-  if (kind === 'ipv6' || value.includes(':')) {
-    const first = value.split(':', 1)[0] || 'x';
-    return `${first}:x:x:x:x:x:x:x`;
-  }
-  return `${value.split('.', 1)[0]}.x.x.x`;
+  const v6 = kind === 'ipv6' || (kind === undefined && value.includes(':'));
+  const end = foldedIndex(value, (text) => text.indexOf(v6 ? ':' : '.'));
+  const first = end < 0 ? '' : value.slice(0, end);
+  return v6 ? `${first || 'x'}:x:x:x:x:x:x:x` : `${first || 'x'}.x.x.x`;
 }
 
 /** `[REDACTED:jwt]`, `[REDACTED:aws_access_key]`… */

@@ -1,3 +1,4 @@
+import { foldText, unfold } from './chars.js';
 import { leftmostLongest } from './overlaps.js';
 import { emptyProfile, profileBytes, profileText } from './profile.js';
 import type { Detector, Match, TextProfile } from './types.js';
@@ -12,9 +13,12 @@ const scratch = emptyProfile();
 
 /**
  * Masks every detector match in free text: each match is replaced by its
- * detector's redaction. Overlaps resolve leftmost-longest, then by the order
- * of `detectors` (see `resolveDetectors`). Returns `undefined` when nothing
- * matched, so the caller keeps the original value.
+ * detector's redaction. Detectors read the text folded (`chars.ts`: digits of
+ * any script, full-width forms, Unicode spaces and dashes as ASCII; invisible
+ * characters dropped); a match covers the original characters it was read
+ * from. Overlaps resolve leftmost-longest, then by the order of `detectors`
+ * (see `resolveDetectors`). Returns `undefined` when nothing matched, so the
+ * caller keeps the original value.
  */
 export function maskText(text: string, detectors: readonly Detector[]): string | undefined {
   if (detectors.length === 0) return undefined;
@@ -54,16 +58,34 @@ function anyAdmits(detectors: readonly Detector[]): boolean {
   return false;
 }
 
+/**
+ * Every match of the detectors `profile` admits, in `text`'s offsets, before
+ * overlap resolution; `undefined` for none. The text is folded once for all
+ * detectors, and only when the profile saw something to fold.
+ */
+function findProfiled(
+  text: string,
+  detectors: readonly Detector[],
+  profile: TextProfile,
+): Found[] | undefined {
+  let found: Found[] | undefined;
+  const folded = profile.folds > 0 ? foldText(text) : undefined;
+  const scanned = folded === undefined ? text : folded.text;
+  for (const detector of detectors) {
+    if (!detector.admits(profile)) continue;
+    for (const match of detector.findFolded(scanned, profile)) {
+      (found ??= []).push({ ...(folded ? unfold(match, folded.map) : match), detector });
+    }
+  }
+  return found;
+}
+
 function maskProfiled(
   text: string,
   detectors: readonly Detector[],
   profile: TextProfile,
 ): string | undefined {
-  let found: Found[] | undefined;
-  for (const detector of detectors) {
-    if (!detector.admits(profile)) continue;
-    for (const match of detector.find(text)) (found ??= []).push({ ...match, detector });
-  }
+  const found = findProfiled(text, detectors, profile);
   if (found === undefined) return undefined;
   let out = '';
   let at = 0;
@@ -79,12 +101,6 @@ export function findAll(
   text: string,
   detectors: readonly Detector[],
 ): Array<Match & { detector: string }> {
-  const found: Found[] = [];
-  const profile = profileText(text);
-  for (const detector of detectors) {
-    if (detector.admits(profile)) {
-      for (const match of detector.find(text)) found.push({ ...match, detector });
-    }
-  }
+  const found = findProfiled(text, detectors, profileText(text)) ?? [];
   return leftmostLongest(found).map(({ detector, ...m }) => ({ ...m, detector: detector.name }));
 }

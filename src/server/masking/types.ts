@@ -24,8 +24,9 @@ export interface Match {
 
 /**
  * Counts gathered in one pass over a value (bytes or string) so that every
- * detector can rule itself out before any regex runs. ASCII only: multi-byte
- * UTF-8 sequences and non-ASCII code units count towards `length` alone.
+ * detector can rule itself out before any regex runs. Characters count as
+ * they fold (`chars.ts`): a full-width `４` is a digit, a zero-width space is
+ * nothing; other non-ASCII characters count towards `length` alone.
  */
 export interface TextProfile {
   /** Bytes for a Buffer, UTF-16 code units for a string. */
@@ -37,6 +38,10 @@ export interface TextProfile {
   colons: number;
   /** Longest run of base64/token characters `[A-Za-z0-9_+/=-]`. */
   tokenRun: number;
+  /** Characters the fold changes or drops: when 0, the text is its own fold. */
+  folds: number;
+  /** `at` (any case) after a space or an opening bracket: ` at `, `[at]` of a spelled-out address. */
+  atWords: number;
 }
 
 export interface Detector {
@@ -45,8 +50,14 @@ export interface Detector {
   admits(profile: TextProfile): boolean;
   /** `admits` on a string's profile; for callers that have no profile at hand. */
   mightContain(text: string): boolean;
-  /** Every match in free text, left to right, non-overlapping. */
+  /** Every match in free text, left to right, non-overlapping; the text is folded first. */
   find(text: string): Match[];
+  /**
+   * `find` on text that is its own fold (`foldText`): what `find` runs after
+   * folding. `profile`, the text's (or its bytes'), lets a detector skip the
+   * parts of its scan the counts rule out.
+   */
+  findFolded(text: string, profile?: TextProfile): Match[];
   /** The replacement for one matched value. */
   redact(value: string, kind?: string): string;
   /**

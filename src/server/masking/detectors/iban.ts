@@ -1,4 +1,4 @@
-import { codeAt, isAlnum, isDigit, isUpper } from '../chars.js';
+import { codeAt, foldedFinder, isAlnum, isDigit, isUpper } from '../chars.js';
 import { ibanMod97Valid } from '../checksums.js';
 import { profileText } from '../profile.js';
 import { redactIban } from '../redact.js';
@@ -30,34 +30,37 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
  */
 export const iban: Detector = {
   name: 'iban',
-  // Every BBAN in the registry has six or more digits, plus the two check digits.
-  admits: (p) => p.upper >= 2 && p.digits >= 8 && p.length >= 15,
+  // The two check digits; a BBAN may be all letters (KW, QA, LC: `4a,22c`…).
+  admits: (p) => p.upper >= 2 && p.digits >= 2 && p.length >= 15,
   mightContain: (text) => iban.admits(profileText(text)),
-  find(text) {
-    const out: Match[] = [];
-    const n = text.length;
-    for (let i = 0; i + 4 <= n; i++) {
-      if (
-        !isUpper(text.charCodeAt(i)) ||
-        !isUpper(text.charCodeAt(i + 1)) ||
-        !isDigit(text.charCodeAt(i + 2)) ||
-        !isDigit(text.charCodeAt(i + 3)) ||
-        isAlnum(codeAt(text, i - 1))
-      ) {
-        continue;
-      }
-      const length = IBAN_LENGTHS[text.slice(i, i + 2)];
-      if (length === undefined) continue;
-      const end = ibanEnd(text, i, length);
-      if (end !== -1) {
-        out.push({ start: i, end });
-        i = end - 1;
-      }
-    }
-    return out;
-  },
+  find: foldedFinder(findIbans),
+  findFolded: findIbans,
   redact: redactIban,
 };
+
+function findIbans(text: string): Match[] {
+  const out: Match[] = [];
+  const n = text.length;
+  for (let i = 0; i + 4 <= n; i++) {
+    if (
+      !isUpper(text.charCodeAt(i)) ||
+      !isUpper(text.charCodeAt(i + 1)) ||
+      !isDigit(text.charCodeAt(i + 2)) ||
+      !isDigit(text.charCodeAt(i + 3)) ||
+      isAlnum(codeAt(text, i - 1))
+    ) {
+      continue;
+    }
+    const length = IBAN_LENGTHS[text.slice(i, i + 2)];
+    if (length === undefined) continue;
+    const end = ibanEnd(text, i, length);
+    if (end !== -1) {
+      out.push({ start: i, end });
+      i = end - 1;
+    }
+  }
+  return out;
+}
 
 /** End of an IBAN of `length` characters at `start`, compact or in groups of four; or -1. */
 function ibanEnd(text: string, start: number, length: number): number {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { codeAt, isAlnum, isDigit } from '../chars.js';
+import { codeAt, foldedFinder, isAlnum, isDigit } from '../chars.js';
 import { profileText } from '../profile.js';
 import { redactIp } from '../redact.js';
 import type { Detector, Match } from '../types.js';
@@ -18,31 +18,34 @@ export const ip: Detector = {
   name: 'ip',
   admits: (p) => (p.dots >= 3 && p.digits >= 4) || p.colons >= 2,
   mightContain: (text) => ip.admits(profileText(text)),
-  find(text) {
-    const out: Match[] = [];
-    const n = text.length;
-    let i = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (!(isHex(c) || c === 0x3a) || isAlnum(codeAt(text, i - 1))) {
-        i++;
-        continue;
-      }
-      const end = ipv6End(text, i) ?? ipv4End(text, i);
-      if (end !== undefined) {
-        out.push({ start: i, end: end.end, kind: end.kind });
-        i = end.end;
-        continue;
-      }
-      // Skip the whole run, so a long run of hex and colons is scanned once.
-      i++;
-      while (i < n && (isHex(text.charCodeAt(i)) || text.charCodeAt(i) === 0x3a)) i++;
-      while (i < n && isAlnum(text.charCodeAt(i))) i++;
-    }
-    return out;
-  },
+  find: foldedFinder(findIps),
+  findFolded: findIps,
   redact: redactIp,
 };
+
+function findIps(text: string): Match[] {
+  const out: Match[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (!(isHex(c) || c === 0x3a) || isAlnum(codeAt(text, i - 1))) {
+      i++;
+      continue;
+    }
+    const end = ipv6End(text, i) ?? ipv4End(text, i);
+    if (end !== undefined) {
+      out.push({ start: i, end: end.end, kind: end.kind });
+      i = end.end;
+      continue;
+    }
+    // Skip the whole run, so a long run of hex and colons is scanned once.
+    i++;
+    while (i < n && (isHex(text.charCodeAt(i)) || text.charCodeAt(i) === 0x3a)) i++;
+    while (i < n && isAlnum(text.charCodeAt(i))) i++;
+  }
+  return out;
+}
 
 interface Found {
   end: number;
@@ -73,13 +76,14 @@ function ipv4End(text: string, start: number): Found | undefined {
 function ipv6End(text: string, start: number): Found | undefined {
   let i = start;
   let colons = 0;
-  for (;;) {
+  // The longest textual IPv6 address has 45 characters (`ffff:…:255.255.255.255`):
+  // stopping past that keeps a long run of hex digits, colons and dots linear to scan.
+  for (; i - start <= 48; i++) {
     const c = codeAt(text, i);
     if (c === 0x3a) colons++;
     else if (!isHex(c) && c !== 0x2e) break;
-    i++;
   }
-  if (colons < 2 || isAlnum(codeAt(text, i))) return undefined;
+  if (colons < 2 || i - start > 48 || isAlnum(codeAt(text, i))) return undefined;
   // Trailing punctuation (`fe80::1.` or `fe80::1:` in a sentence) is not part of the address.
   let end = i;
   while (end > start && codeAt(text, end - 1) === 0x2e) end--;

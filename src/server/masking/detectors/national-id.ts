@@ -1,10 +1,22 @@
 import { cpfValid, dniLetter, verhoeffValid } from '../checksums.js';
-import { digitsOf } from '../chars.js';
+import { foldedFinder } from '../chars.js';
 import { leftmostLongest } from '../overlaps.js';
 import { profileText } from '../profile.js';
 import { redactNationalId } from '../redact.js';
 import type { Detector, Match } from '../types.js';
-import { forEachDigitRun, type DigitRun } from './digit-groups.js';
+import {
+  forEachDigitRun,
+  gapChars,
+  groupDigits,
+  readGroups,
+  sameSizes,
+  standsApart,
+  type DigitRun,
+} from './digit-groups.js';
+
+/** Space, `-`, `.`, `/`, `_`, one to three of them: the gaps an SSN or Aadhaar number may have. */
+const GAPS = gapChars(' -./_');
+const MAX_GAP = 3;
 
 /**
  * National identity numbers, each only in its printed layout so that plain
@@ -13,71 +25,92 @@ import { forEachDigitRun, type DigitRun } from './digit-groups.js';
  *
  * | kind | layout | check |
  * | --- | --- | --- |
- * | `ssn` (US) | `123-45-6789`, `123 45 6789` | area not 000, 666 or 9xx; group not 00; serial not 0000 |
- * | `nino` (UK) | `AB123456C`, `AB 12 34 56 C` | HMRC prefix letters (no D F I Q U V, second not O; not BG GB KN NK NT TN ZZ); suffix A–D |
+ * | `ssn` (US) | 3-2-4 digits: `123-45-6789`, `123 45 6789`, `123.45.6789`, `123-45 6789`, `1 2 3 - 4 5 - 6 7 8 9` | area not 000, 666 or 9xx; group not 00; serial not 0000 |
+ * | `aadhaar` (India) | 4-4-4 digits: `2345 6789 0124`, `2345-6789-0124`, `2345.6789 0124` | first digit 2–9; Verhoeff check digit |
  * | `cpf` (Brazil) | `123.456.789-09` | two mod-11 check digits; not all digits equal |
+ * | `nino` (UK) | `AB123456C`, `AB 12 34 56 C` | HMRC prefix letters (no D F I Q U V, second not O; not BG GB KN NK NT TN ZZ); suffix A–D |
  * | `dni` / `nie` (Spain) | `12345678Z`, `12345678-Z`, `X1234567L` | control letter (number mod 23) |
- * | `aadhaar` (India) | `2345 6789 0123`, `2345-6789-0123` | first digit 2–9; Verhoeff check digit |
+ *
+ * SSN and Aadhaar groups are read as `digit-groups.ts` reads them: gaps of one
+ * to three of space, `-`, `.`, `/`, `_`, mixed freely; a layout of single
+ * digits whose more frequent gap joins digits and whose other gap separates
+ * the groups. A plain run of nine or twelve digits is not taken for one (most
+ * nine-digit numbers would pass the SSN rules). Inside a longer run of groups
+ * the number must stand apart: `SSN 123-45-6789 2024-01-15` holds one,
+ * `123-45-6789-0000` does not.
  */
 export const nationalId: Detector = {
   name: 'national_id',
   // Every layout has a separator or a letter: a plain run of digits is never one.
   admits: (p) => p.digits >= 6 && p.length > p.digits,
   mightContain: (text) => nationalId.admits(profileText(text)),
-  find(text) {
-    const out: Match[] = [];
-    // Separate passes: a space may follow a CPF (`…-25 12…`) without joining the two.
-    forEachDigitRun(text, [0x2d, 0x20], (run) => {
-      const kind = isSsn(text, run) ? 'ssn' : isAadhaar(text, run) ? 'aadhaar' : undefined;
-      if (kind !== undefined) out.push({ start: run.start, end: run.end, kind });
-    });
-    if (text.includes('.')) {
-      forEachDigitRun(text, [0x2e, 0x2d], (run) => {
-        if (isCpf(text, run)) out.push({ start: run.start, end: run.end, kind: 'cpf' });
-      });
-    }
-    if (/[A-Z]/.test(text)) {
-      findAll(NINO, text, out, 'nino', ninoValid);
-      findAll(DNI, text, out, 'dni', (m) => dniLetter(Number(m[1])) === m[2]);
-      findAll(NIE, text, out, 'nie', (m) => {
-        const number = Number('XYZ'.indexOf(m[1]!) + m[2]!);
-        return dniLetter(number) === m[3];
-      });
-    }
-    return leftmostLongest(out);
-  },
+  find: foldedFinder(findIds),
+  findFolded: findIds,
   redact: redactNationalId,
 };
 
-function hasGroups(run: DigitRun, lengths: readonly number[]): boolean {
-  const { groups } = run;
-  if (groups.length !== lengths.length) return false;
-  for (let i = 0; i < lengths.length; i++) {
-    if (groups[i]![1] - groups[i]![0] !== lengths[i]) return false;
+function findIds(text: string): Match[] {
+  const out: Match[] = [];
+  forEachDigitRun(text, GAPS, MAX_GAP, 9, (run) => {
+    for (let i = 0; i < run.count; i++) {
+      let digits = 0;
+      let found: Match | undefined;
+      for (let j = i; j < run.count; j++) {
+        digits += run.ends[j]! - run.starts[j]!;
+        if (digits > 12) break;
+        if (digits !== 9 && digits !== 11 && digits !== 12) continue;
+        if (!(i === 0 && j === run.count - 1) && !standsApart(run, i, j)) continue;
+        const kind = kindOf(text, run, i, j, digits);
+        if (kind !== undefined) found = { start: run.starts[i]!, end: run.ends[j]!, kind };
+      }
+      if (found !== undefined) {
+        out.push(found);
+        while (i < run.count - 1 && run.ends[i]! < found.end) i++;
+      }
+    }
+  });
+  if (/[A-Z]/.test(text)) {
+    findAll(NINO, text, out, 'nino', ninoValid);
+    findAll(DNI, text, out, 'dni', (m) => dniLetter(Number(m[1])) === m[2]);
+    findAll(NIE, text, out, 'nie', (m) => {
+      const number = Number('XYZ'.indexOf(m[1]!) + m[2]!);
+      return dniLetter(number) === m[3];
+    });
   }
-  return true;
+  return leftmostLongest(out);
 }
 
-function sameSeparator(run: DigitRun): boolean {
-  return run.separators.every((s) => s === run.separators[0]);
+function kindOf(
+  text: string,
+  run: DigitRun,
+  i: number,
+  j: number,
+  digits: number,
+): string | undefined {
+  if (digits === 11) return isCpf(text, run, i, j) ? 'cpf' : undefined;
+  const groups = readGroups(run, i, j);
+  const values = groupDigits(text, run, i, j);
+  if (digits === 9) return sameSizes(groups, [3, 2, 4]) && ssnValid(values) ? 'ssn' : undefined;
+  return sameSizes(groups, [4, 4, 4]) && values[0]! >= 2 && verhoeffValid(values)
+    ? 'aadhaar'
+    : undefined;
 }
 
-function isSsn(text: string, run: DigitRun): boolean {
-  if (!hasGroups(run, [3, 2, 4]) || !sameSeparator(run)) return false;
-  const [area, group, serial] = run.groups.map(([s, e]) => Number(text.slice(s, e)));
-  return area !== 0 && area !== 666 && area! < 900 && group !== 0 && serial !== 0;
+function ssnValid(d: readonly number[]): boolean {
+  const area = d[0]! * 100 + d[1]! * 10 + d[2]!;
+  const group = d[3]! * 10 + d[4]!;
+  const serial = d[5]! * 1000 + d[6]! * 100 + d[7]! * 10 + d[8]!;
+  return area !== 0 && area !== 666 && area < 900 && group !== 0 && serial !== 0;
 }
 
-function isAadhaar(text: string, run: DigitRun): boolean {
-  if (!hasGroups(run, [4, 4, 4]) || !sameSeparator(run)) return false;
-  const digits = digitsOf(text, run.start, run.end);
-  return digits[0]! >= 2 && verhoeffValid(digits);
-}
+const DOT = 0x2e;
+const DASH = 0x2d;
 
-function isCpf(text: string, run: DigitRun): boolean {
-  const [a, b, c] = run.separators;
-  if (!hasGroups(run, [3, 3, 3, 2]) || a !== 0x2e || b !== 0x2e || c !== 0x2d) return false;
-  return cpfValid(digitsOf(text, run.start, run.end));
+/** `123.456.789-09`: exactly that punctuation, and the two check digits. */
+function isCpf(text: string, run: DigitRun, i: number, j: number): boolean {
+  if (!sameSizes(readGroups(run, i, j), [3, 3, 3, 2])) return false;
+  if (run.gaps[i] !== DOT || run.gaps[i + 1] !== DOT || run.gaps[i + 2] !== DASH) return false;
+  return cpfValid(groupDigits(text, run, i, j));
 }
 
 const NINO =

@@ -1,4 +1,5 @@
 import { API_KEY_PREFIX } from '../../../lib/api-key.js';
+import { foldedFinder } from '../chars.js';
 import { leftmostLongest } from '../overlaps.js';
 import { profileText } from '../profile.js';
 import { redactSecret } from '../redact.js';
@@ -26,18 +27,21 @@ export const secrets: Detector = {
   name: 'secrets',
   admits: (p) => p.tokenRun >= 16,
   mightContain: (text) => secrets.admits(profileText(text)),
-  find(text) {
-    const out: Match[] = [];
-    TOKENS.lastIndex = 0;
-    for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
-      const kind = kindOf(m[0]);
-      if (kind !== undefined) out.push({ start: m.index, end: m.index + m[0].length, kind });
-    }
-    findPrivateKeys(text, out);
-    return leftmostLongest(out);
-  },
+  find: foldedFinder(findSecrets),
+  findFolded: findSecrets,
   redact: redactSecret,
 };
+
+function findSecrets(text: string): Match[] {
+  const out: Match[] = [];
+  TOKENS.lastIndex = 0;
+  for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
+    const kind = kindOf(m[0]);
+    if (kind !== undefined) out.push({ start: m.index, end: m.index + m[0].length, kind });
+  }
+  findPrivateKeys(text, out);
+  return leftmostLongest(out);
+}
 
 const B64URL = 'A-Za-z0-9_-';
 const TOKENS = new RegExp(

@@ -38,17 +38,46 @@ function table(detector: Detector, positives: string[], negatives: string[]): vo
 describe('email detector', () => {
   table(
     email,
-    ['jane.doe@example.com', 'a+tag@sub.example.co.uk', "o'brien@example.ie", 'x_y-z@mail-host.io'],
+    [
+      'jane.doe@example.com',
+      'a+tag@sub.example.co.uk',
+      "o'brien@example.ie",
+      'x_y-z@mail-host.io',
+      '"john doe"@example.com', // quoted local part
+      'jane@bücher.de', // IDN domain
+      '用户@例子.广告', // internationalised address (RFC 6531)
+      'user@example.xn--p1ai', // A-label TLD
+      'ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', // full-width
+      'jane\u200b@example.com', // an invisible character inside
+      'alice at example dot com',
+      'ALICE AT EXAMPLE DOT COM',
+      'alice [at] example [dot] com',
+      'alice ( at ) example ( dot ) co ( dot ) uk',
+      'alice(at)example.com',
+      'alice{at}example{dot}com',
+      'alice@example dot com',
+    ],
     [
       'jane@localhost',
       '@example.com',
       'jane.@example.com',
       'jane@-example.com',
       'jane@example.c',
-      'user at example dot com',
       'price 10@5.00',
+      '""@example.com',
+      'sign up at example.com', // a bare "at" needs a spelled-out dot
+      'look at this dot',
+      'alice at example dot c',
+      'alice atexample dot com',
     ],
   );
+
+  it('names spelled-out addresses', () => {
+    assert.deepEqual(
+      email.find('a@b.io and c at d dot io').map((m) => m.kind),
+      [undefined, 'spelled'],
+    );
+  });
 
   it('finds several addresses and stops at sentence punctuation', () => {
     assert.deepEqual(found(email, 'to: a@x.io, b@y.org; cc <c@z.net>.'), [
@@ -58,8 +87,9 @@ describe('email detector', () => {
     ]);
   });
 
-  it('rules itself out without an @', () => {
-    assert.equal(email.mightContain('no at sign here.com'), false);
+  it('rules itself out without an @ or the word at', () => {
+    assert.equal(email.mightContain('nothing to see here.com'), false);
+    assert.equal(email.mightContain('meet at noon'), true);
   });
 
   it('stays linear on a long run of word characters', () => {
@@ -85,18 +115,46 @@ describe('credit card detector', () => {
       '30569309025904', // Diners, 14 digits
       '6200000000000005', // UnionPay
       '4222222222222', // Visa, 13 digits
+      '5018 0000 0009', // Maestro, 12 digits, grouped
+      '4242-4242 4242-4242', // mixed separators between groups of 3+
+      '4111-1111 1111.1111',
+      '4111_1111_1111_1111',
+      '4111/1111/1111/1111',
+      '4111 - 1111 - 1111 - 1111', // gaps of up to three characters
+      '41 11 11 11 11 11 11 11', // any group size with one kind of gap
+      '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+      '4 1 1 1 - 1 1 1 1 - 1 1 1 1 - 1 1 1 1', // single digits, two kinds of gap
+      '５５５５ ５５５５ ５５５５ ４４４４', // full-width
+      '٤١١١١١١١١١١١١١١١', // Arabic-Indic digits
+      '4111\u00a01111\u2009\u20091111\u20131111', // Unicode spaces and dashes
+      '4111\u200b1111\u200b1111\u200b1111', // invisible characters
     ],
     [
       '4242424242424241', // Luhn fails
       '4242 4242 4242 4241',
       '1234567812345670', // passes Luhn, no known issuer
-      '424242424242', // 12 digits
+      '424242424242', // 12 digits, not Maestro
+      '501800000009', // 12 digits, plain: too common a length to take for a card
       '42424242424242424242', // 20 digits: some other number
-      '4242-4242 4242-4242', // mixed separators
+      '994111111111111111199', // a card's digits inside a longer digit string
       'A4242424242424242',
       '4242424242424242x',
+      '+4111111111111111', // a phone number or a signed quantity
+      '4111    1111 1111 1111', // a gap of four
+      '41 11-11 11-11 11 11 11', // mixed gaps between small groups
+      '4111,1111,1111,1111', // a list of numbers
+      '4111\n1111\n1111\n1111', // lines
+      '25.10.1234.56788', // a version: `.` between small groups
+      '4/15/2024/1234 5678', // `/` between small groups: dates
+      '41111111-1111-1111-8123-123456789012', // a UUID of decimal digits
     ],
   );
+
+  it('finds a card glued to punctuation, and only the card in a longer grouped run', () => {
+    assert.deepEqual(found(creditCard, 'card:4111111111111111;'), ['4111111111111111']);
+    assert.deepEqual(found(creditCard, '0 4111111111111111'), ['4111111111111111']);
+    assert.deepEqual(found(creditCard, '1 2 3 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'), []);
+  });
 
   it('takes the card out of a longer grouped run', () => {
     assert.deepEqual(found(creditCard, 'ref 4242 4242 4242 4242 2031'), ['4242 4242 4242 4242']);
@@ -128,6 +186,19 @@ describe('phone detector', () => {
       '020 7946 0958',
       '06 12 34 56 78',
       '0151 23456789',
+      '+44 (0)20 7946 0958',
+      '+1-415-555-2671',
+      '+4 4 2 0 7 9 4 6 0 9 5 8', // any grouping after +
+      '0044 20 7946 0958',
+      '1-415-555-2671',
+      '1 (415) 555-2671',
+      '415 555-2671',
+      '4 1 5 - 5 5 5 - 2 6 7 1',
+      '(020) 7946 0958',
+      '030/901820',
+      '555-2671', // local 7-digit
+      '+４４ ２０ ７９４６ ０９５８', // full-width
+      '415\u2011555\u20112671', // non-breaking hyphens
     ],
     [
       '20240115001234', // order number
@@ -143,7 +214,11 @@ describe('phone detector', () => {
       '123-45-6789', // SSN shape
       '4242 4242 4242 4242', // card
       '2345 6789 0124', // Aadhaar shape
-      '555-2671', // too short without a country or area code
+      '500-1000', // a range of round numbers
+      '411-1234', // N11 exchange
+      '555 2671', // a local number needs its dash
+      '01/15/2024 1234', // a date and a number
+      '15.01.2024 12:00',
       '+0 123 456 789', // no country code 0
       '+1234567', // under 8 digits
       'v1.415.555.2671',
@@ -179,6 +254,14 @@ describe('national id detector', () => {
       'X1234567L', // NIE
       '2345 6789 0124', // Aadhaar
       '4999-1234-5674',
+      '2345.6789 0124',
+      '123-45 6789', // mixed gaps
+      '123.45.6789',
+      '123/45/6789',
+      '123_45_6789',
+      '123 - 45 - 6789',
+      '1 2 3 - 4 5 - 6 7 8 9', // single digits: the more frequent gap joins them
+      '１２３-４５-６７８９', // full-width
     ],
     [
       '000-12-3456', // SSN area 000
@@ -186,9 +269,11 @@ describe('national id detector', () => {
       '912-12-3456', // area 9xx
       '123-00-4567', // group 00
       '123-45-0000', // serial 0000
-      '123-45 6789', // mixed separators
       '123456789', // plain: too ambiguous
       '123-45-67890',
+      '1 2 3 4 5 6 7 8 9', // no 3-2-4 to read
+      '123-45-6789-0000', // part of a longer number
+      '12-345-6789',
       'QQ123456C', // NINO: Q never a first letter
       'GB123456A', // NINO: unallocated prefix
       'AB123456E', // NINO: suffix beyond D
@@ -200,6 +285,10 @@ describe('national id detector', () => {
       '1345 6789 0124', // Aadhaar never starts with 0 or 1
     ],
   );
+
+  it('takes an SSN that stands apart from the digits around it', () => {
+    assert.deepEqual(found(nationalId, 'SSN 123-45-6789 2024-01-15'), ['123-45-6789']);
+  });
 
   it('names the kind of each ID', () => {
     assert.deepEqual(

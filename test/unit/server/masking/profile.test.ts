@@ -65,4 +65,28 @@ describe('detector pre-filters', () => {
       }
     }
   });
+
+  it('counts characters as they fold, and passes letters of other scripts without guessing', () => {
+    const bytes = (text: string) => profileBytes(Buffer.from(text, 'utf8'), emptyProfile());
+    for (const profile of [profileText('４２４２ ٤٢'), bytes('４２４２ ٤٢')]) {
+      assert.equal(profile.digits, 6);
+      assert.ok(profile.folds >= 6);
+    }
+    // A space before Han or Cyrillic letters could not start a spelled-out `at`.
+    for (const text of ['山田 太郎 東京都', 'Иван Петров', 'Zoë Müller']) {
+      assert.equal(profileText(text).atWords, 0, text);
+      assert.equal(bytes(text).atWords, 0, text);
+      assert.equal(bytes(text).folds, 0, text);
+    }
+    // An invisible character inside a token does not end its run.
+    for (const text of ['key AKIA\u200bIOSFODNN7EXAMPLE', 'key ＡＫＩＡIOSFODNN7EXAMPLE']) {
+      assert.ok(DETECTORS.secrets.find(text).length > 0, text);
+      assertAdmitted(DETECTORS.secrets, text);
+    }
+    // One that folds to `at`, or hides between its letters, counts.
+    for (const text of ['a ａｔ b', 'a [\u200bat] b', 'a a\u00adt b']) {
+      assert.ok(profileText(text).atWords > 0, text);
+      assert.ok(bytes(text).atWords > 0, text);
+    }
+  });
 });

@@ -36,6 +36,21 @@ describe('format-keeping redactions', () => {
     it(`${what}: ${input} → ${output}`, () => assert.equal(redact(input), output));
   }
 
+  it('hides digits and letters of any script, as the detectors read them', () => {
+    assert.equal(redactCard('４２４２ ４２４２ ４２４２ ４２４２'), '**** **** **** ４２４２');
+    assert.equal(redactCard('٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢'), '************٤٢٤٢');
+    assert.equal(redactCard('𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐'), '************𝟒𝟐𝟒𝟐');
+    assert.equal(redactPhone('+４４ ２０ ７９４６ ０９５８'), '+** ** **** **５８');
+    assert.equal(redactNationalId('ＡＢ１２３４５６Ｃ', 'nino'), '*******６Ｃ');
+    assert.equal(redactEmail('jane＠example．com'), 'j***＠example．com');
+    assert.equal(redactIp('１０．１．２．３', 'ipv4'), '１０.x.x.x');
+  });
+
+  it('redacts a spelled-out address up to its at', () => {
+    assert.equal(redactEmail('alice at example dot com', 'spelled'), 'a*** at example dot com');
+    assert.equal(redactEmail('a{at}b [at] example.com', 'spelled'), 'a*** [at] example.com');
+  });
+
   it('keeps the length of layout-keeping redactions, so varchar(n) still fits', () => {
     for (const [, redact, input] of cases.slice(1, 12))
       assert.equal(redact(input).length, input.length);

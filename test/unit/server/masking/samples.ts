@@ -109,8 +109,13 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** Characters that make up detectable values, their separators, and some non-ASCII. */
-const ALPHABET = '0123456789 0123456789 abcxyzAZGBDE @.:-+()_/=\t\n,;éü€\u00a0漢';
+/**
+ * Characters that make up detectable values, their separators, and some
+ * non-ASCII: some that fold (`chars.ts`) to digits, separators, `@` or
+ * nothing, some that do not.
+ */
+const ALPHABET =
+  '0123456789 0123456789 abcxyzAZGBDE @.:-+()_/=\t\n,;éü€\u00a0漢４٣\u200b\u2013＠。';
 
 /**
  * Random text around the samples: plain noise, a sample with noise on both

@@ -47,10 +47,32 @@ describe('maskText', () => {
     assert.equal(maskText('a@b.io,c@d.io', all), 'a***@b.io,c***@d.io');
   });
 
-  it('keeps non-ASCII text around matches intact', () => {
+  it('reads digits of any script and hides them in the redaction', () => {
+    assert.equal(
+      maskText('card ４２４２ ４２４２ ４２４２ ４２４２.', all),
+      'card **** **** **** ４２４２.',
+    );
+    assert.equal(maskText('ssn ١٢٣-٤٥-٦٧٨٩', all), 'ssn ***-**-٦٧٨٩');
+    // An invisible character inside stays inside the match, and stays invisible.
+    assert.equal(maskText('4242\u200b424242424242', all), '****\u200b********4242');
+    assert.equal(maskUtf8(Buffer.from('ip １０．１．２．３'), all)?.toString(), 'ip １０.x.x.x');
+    assert.equal(
+      maskText('ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', all),
+      'ｊ***＠ｅｘａｍｐｌｅ．ｃｏｍ',
+    );
+  });
+
+  it('keeps non-ASCII text around matches intact, and finds internationalised addresses', () => {
     assert.equal(
       maskText('Zoë → zoe@exämple.de? nein: zoe@example.de ✓', all),
-      'Zoë → zoe@exämple.de? nein: z***@example.de ✓',
+      'Zoë → z***@exämple.de? nein: z***@example.de ✓',
+    );
+  });
+
+  it('masks spelled-out addresses up to their at', () => {
+    assert.equal(
+      maskText('write to alice at example dot com or bob [at] example.org', all),
+      'write to a*** at example dot com or b*** [at] example.org',
     );
   });
 });
