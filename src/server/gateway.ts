@@ -97,7 +97,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   for (const [type, factory] of Object.entries(options.protocols ?? PROTOCOLS)) {
     if (factory) handlers.set(type, factory({ connector }));
   }
-  const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config));
+  const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config), {
+    log,
+  });
   const connections = new Connections(config.connections);
   const lifecycle = new SessionLifecycle({
     authenticate,
