@@ -1,4 +1,5 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import { parsePrincipal } from '../../lib/principal.js';
 import { covers, disjoint, needsAction, unknownKeys } from './coverage.js';
 import { compileNames, matchesName } from './glob.js';
 import type { Rule, RuleMatch } from './types.js';
@@ -24,7 +25,13 @@ export type LintCode =
   /** A group neither a connection nor an API key of the config names. */
   | 'unknown-group'
   /** An API key name the config does not configure. */
-  | 'unknown-api-key';
+  | 'unknown-api-key'
+  /**
+   * A bare `users` entry that is a configured API key's name: `users` matches
+   * people and provider identities only, so it names no key (and whoever else
+   * bears that name).
+   */
+  | 'user-is-api-key';
 
 export interface LintFinding {
   code: LintCode;
@@ -175,6 +182,16 @@ function namesFindings(
     }
     if (unknown.length === m.apiKeys.length) {
       never = `none of its API keys (${m.apiKeys.join(', ')}) is configured`;
+    }
+  }
+  if (context.apiKeys !== undefined && m.users !== undefined) {
+    const keys = new Set(context.apiKeys.map((name) => name.toLowerCase()));
+    for (const user of m.users) {
+      if (parsePrincipal(user) !== undefined || !keys.has(user.toLowerCase())) continue;
+      finding(
+        'user-is-api-key',
+        `rule ${rule.name}: users entry ${user} is the name of API key ${user}, but \`users\` never matches an API key by name (only a person or provider identity named so): write \`apiKeys: [${user}]\` or \`users: [apikey:${user}]\` for the key`,
+      );
     }
   }
   return never === undefined ? { findings } : { findings, never };
