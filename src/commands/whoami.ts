@@ -7,6 +7,8 @@ import { gatewayUrl } from '../cli/settings.js';
 
 interface GatewayIdentity {
   subject: string;
+  /** `apikey:<name>` or `oidc:<sub>`: the caller in one string whatever its kind (gateways since identity namespaces). */
+  principal?: string;
   name: string;
   kind: string;
   method: string;
@@ -38,6 +40,7 @@ export default class Whoami extends BaseCommand {
     const rows: [string, string][] = [
       ['gateway', gateway],
       ['subject', identity.subject],
+      ...(identity.principal ? [['principal', identity.principal] as [string, string]] : []),
       ['name', identity.name],
       [
         'kind',

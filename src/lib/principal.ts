@@ -23,6 +23,11 @@ export type AuthMethod = 'apikey' | 'oidc';
 
 export const AUTH_METHODS: readonly AuthMethod[] = ['apikey', 'oidc'];
 
+/** The method a record names, or undefined for a value that is none. */
+export function asAuthMethod(value: string | null | undefined): AuthMethod | undefined {
+  return AUTH_METHODS.find((method) => method === value);
+}
+
 /**
  * One identity as records hold it. `method` is undefined only for rows
  * written before identities were namespaced whose kind cannot be known
@@ -91,6 +96,17 @@ export function principalName(principal: Principal): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A name as people read it, with the principal where it says more:
+ * `agent-1 (apikey:agent-1)` and `agent-1 (oidc:u-42)` tell an API key from a
+ * person who took its name; a row whose kind was not recorded says so.
+ */
+export function describePrincipal(name: string, principal: Principal): string {
+  const full = principalName(principal);
+  if (full === undefined) return `${name} (${principal.subject}, kind not recorded)`;
+  return full === name ? name : `${name} (${full})`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { gatewayFlags, jsonFlag } from '../../cli/flags.js';
 import { formatTable } from '../../cli/output.js';
-import { ReviewClient } from '../../cli/review-client.js';
+import { describeRequester, ReviewClient } from '../../cli/review-client.js';
 import { gatewayClient } from '../../cli/session.js';
 
 export default class Reviews extends BaseCommand {
@@ -38,7 +38,7 @@ export default class Reviews extends BaseCommand {
           r.id,
           r.kind,
           r.status,
-          r.requester.name,
+          describeRequester(r),
           r.connection,
           r.requirement.rule,
           (r.text ?? r.reason ?? '').slice(0, 60),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoopError } from '../../lib/errors.js';
+import { principalName } from '../../lib/principal.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { summarize, type Connections } from '../connections.js';
 import type { OidcConfig } from '../config/index.js';
@@ -99,7 +100,8 @@ export function createApi(
     {
       method: 'GET',
       path: /^\/api\/whoami$/,
-      handle: async ({ identity }) => [200, identity],
+      // The principal names the caller in one string whatever its kind (apikey:…, oidc:…).
+      handle: async ({ identity }) => [200, { ...identity, principal: principalName(identity) }],
     },
     {
       method: 'GET',
