@@ -26,10 +26,13 @@ export function checkApprover(review: Review, approver: ReviewRequester): void {
     );
   }
   // Votes are one per subject (the store's key): with subjects namespaced, one per identity.
-  if (review.votes.some((vote) => vote.subject === approver.subject)) {
+  const cast = review.votes.find((vote) => vote.subject === approver.subject);
+  if (cast) {
     throw new HoopError(
       'HOOP_REVIEW_ALREADY_VOTED',
-      `${approver.name} has already voted on review ${review.id}`,
+      cast.method === undefined
+        ? `a vote on review ${review.id} was recorded as ${approver.subject} before the gateway recorded identity kinds; it cannot be told from yours, so it is not counted and you cannot vote again`
+        : `${approver.name} has already voted on review ${review.id}`,
       { hint: 'Each approver votes once; approvals count distinct approvers.' },
     );
   }
