@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 
 import { HoopError } from '../../../../src/lib/errors.js';
+import { parseConfig } from '../../../../src/server/config/index.js';
+import { ConfiguredPolicy } from '../../../../src/server/policy/configured.js';
 import { parsePolicy, type PolicyRequest } from '../../../../src/server/policy/index.js';
 import { lintPolicy } from '../../../../src/server/policy/lint.js';
 import { agent, alice, request } from './fixtures.js';
@@ -154,5 +161,45 @@ describe('policy validation of identity selectors', () => {
       ['user-is-api-key'],
     );
     assert.match(findings[0]!.message, /write `apiKeys: \[Agent-1\]`/);
+  });
+});
+
+describe('the gateway warns at load about users entries that name API keys', () => {
+  it('logs policy_users_name_api_keys with the rules, for a policy file and its reloads', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-users-keys-'));
+    try {
+      const file = path.join(dir, 'policy.yaml');
+      await writeFile(
+        file,
+        'rules:\n  - { name: no-drops-for-agent-1, match: { users: [agent-1], statements: [drop] }, effect: deny }\n',
+      );
+      const lines: Record<string, unknown>[] = [];
+      const log = pino(
+        { level: 'info' },
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+            done();
+          },
+        }),
+      );
+      const config = parseConfig(
+        `auth:\n  apiKeys:\n    - { name: agent-1, groups: [agents], keyHash: "sha256:${'0'.repeat(64)}" }\npolicy: ./policy.yaml\n`,
+        { file: path.join(dir, 'hoop.yaml'), env: {} },
+      );
+      const configured = await ConfiguredPolicy.open(config, log, false);
+      await writeFile(
+        file,
+        'rules:\n  - { name: fine, match: { apiKeys: [agent-1] }, effect: allow }\n',
+      );
+      await configured.reload('test');
+      configured.close();
+      const warnings = lines.filter((line) => line['event'] === 'policy_users_name_api_keys');
+      assert.equal(warnings.length, 1, JSON.stringify(lines));
+      assert.deepEqual(warnings[0]?.['rules'], ['no-drops-for-agent-1']);
+      assert.match(String(warnings[0]?.['msg']), /write `apiKeys: \[agent-1\]`/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
