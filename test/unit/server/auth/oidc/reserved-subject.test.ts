@@ -47,3 +47,11 @@ test('subjects that only look alike are other subjects, and accepted', async () 
     assert.equal(identity?.method, 'oidc');
   }
 });
+
+test('an opaque token whose userinfo answers with an API key subject is refused too', async () => {
+  idp.userinfo.set('opaque-forged', { sub: 'apikey:agent-1', groups: ['agents'] });
+  const strategy = strategyFor(idp, testClock());
+  const error = await assertRefused(strategy.authenticate('opaque-forged'), 'reserved_subject');
+  assert.equal(error.details?.['subject'], 'apikey:agent-1');
+  await assertRefused(strategy.recheck('opaque-forged'), 'reserved_subject');
+});
