@@ -434,8 +434,9 @@ describe(
           ['namesake', 'oidc:u-mallory'],
           ['usernamesake', 'oidc:u-trudy'],
         ] as const) {
-          const { status, json } = await api(who, 'GET', '/api/whoami');
-          assert.equal(status, 200);
+          const whoami = await runHoop(['whoami', '--json'], env(who));
+          assert.equal(whoami.code, 0, whoami.stderr);
+          const json = JSON.parse(whoami.stdout) as Json;
           assert.equal(json.name, 'agent-1');
           assert.equal(json.principal, principal);
           assert.equal(json.method, 'oidc');
@@ -613,9 +614,10 @@ describe(
     });
 
     it('ordinary identities behave as before: own sessions, reviews, grants, whoami', async () => {
-      const whoami = await api('person-alice', 'GET', '/api/whoami');
-      assert.equal(whoami.json.subject, 'alice');
-      assert.equal(whoami.json.principal, 'oidc:alice');
+      const whoami = await runHoop(['whoami'], env('person-alice'));
+      assert.match(whoami.stdout, /^subject +alice$/m);
+      assert.match(whoami.stdout, /^principal +oidc:alice$/m);
+      assert.match(whoami.stdout, /^kind +user \(oidc, from HOOP_TOKEN\)$/m);
       const all = await api('auditor', 'GET', '/api/sessions?limit=1000');
       const sessions = all.json.sessions as Json[];
       const alice = sessions.find((s) => s.principal === 'oidc:alice');

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoopError } from '../../lib/errors.js';
-import { principalName } from '../../lib/principal.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { summarize, type Connections } from '../connections.js';
 import type { OidcConfig } from '../config/index.js';
@@ -100,8 +99,7 @@ export function createApi(
     {
       method: 'GET',
       path: /^\/api\/whoami$/,
-      // The principal names the caller in one string whatever its kind (apikey:…, oidc:…).
-      handle: async ({ identity }) => [200, { ...identity, principal: principalName(identity) }],
+      handle: async ({ identity }) => [200, identity],
     },
     {
       method: 'GET',

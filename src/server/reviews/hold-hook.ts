@@ -1,5 +1,6 @@
 import { formatDuration } from '../../lib/duration.js';
 import { HoopError } from '../../lib/errors.js';
+import type { AuthMethod } from '../../lib/principal.js';
 import type {
   ActionRecord,
   Allowed,
@@ -11,7 +12,6 @@ import type {
 import type { Logger } from '../logger.js';
 import { REVIEW_COMMANDS } from './commands.js';
 import type { ReviewDesk } from './review-desk.js';
-import type { AuthMethod } from '../../lib/principal.js';
 import type { ReviewRequester } from './types.js';
 
 /**
