@@ -5,6 +5,7 @@
 // shaped as an attacker would shape them), the built CLI (run `npm run
 // build` first) and the tunnel. Every case is written as the attacker tries it.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { DevIdp } from '../../src/server/idp/index.js';
@@ -629,3 +630,53 @@ describe(
     });
   },
 );
+
+describe('hoop policy explain names each kind of identity apart', () => {
+  let dir: { dir: string; remove(): Promise<void> };
+  let file: string;
+  before(async () => {
+    dir = await tempConfigDir();
+    file = `${dir.dir}/policy.yaml`;
+    await writeFile(
+      file,
+      [
+        'rules:',
+        '  - { name: the-key, match: { apiKeys: [agent-1] }, effect: allow }',
+        '  - { name: a-person, match: { users: [agent-1] }, effect: deny }',
+      ].join('\n'),
+    );
+  });
+  after(() => dir?.remove());
+
+  const explain = async (...who: string[]) => {
+    const result = await runHoop([
+      'policy',
+      'explain',
+      file,
+      ...who,
+      '--connection',
+      'pg',
+      '--json',
+    ]);
+    return {
+      ...result,
+      report: result.code === 0 ? (JSON.parse(result.stdout) as Json) : undefined,
+    };
+  };
+
+  it('--api-key is the key, --as a person of that name (or oidc:<sub>), and --as apikey:… is refused', async () => {
+    assert.equal((await explain('--api-key', 'agent-1')).report.rule, 'the-key');
+    for (const as of ['agent-1', 'oidc:agent-1']) {
+      const { report } = await explain('--as', as);
+      assert.equal(report.effect, 'deny', as);
+      assert.equal(report.rule, 'a-person', as);
+      assert.equal(report.request.identity.method, 'oidc');
+    }
+    assertCliFailure(
+      await explain('--as', 'apikey:agent-1'),
+      2,
+      /--as apikey:agent-1: that is an API key/,
+      /Use --api-key agent-1/,
+    );
+  });
+});
