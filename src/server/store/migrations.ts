@@ -180,12 +180,14 @@ const migrations: Record<string, Migration> = {
       // rows are hash-chained, and have recorded auth_method from the start.
       await db.schema.alterTable('reviews').addColumn('requester_method', 'text').execute();
       await db.schema.alterTable('review_votes').addColumn('method', 'text').execute();
-      await sql`update reviews set requester_method = 'oidc' where substr(requester_subject, 1, 7) <> 'apikey:'`.execute(
-        db,
-      );
-      await sql`update review_votes set method = 'oidc' where substr(subject, 1, 7) <> 'apikey:'`.execute(
-        db,
-      );
+      await sql`
+        update reviews set requester_method = 'oidc'
+        where substr(requester_subject, 1, 7) <> 'apikey:'
+      `.execute(db);
+      await sql`
+        update review_votes set method = 'oidc'
+        where substr(subject, 1, 7) <> 'apikey:'
+      `.execute(db);
     },
   },
 };
