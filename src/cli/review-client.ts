@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { HoopError } from '../lib/errors.js';
+import { asAuthMethod, describePrincipal } from '../lib/principal.js';
 import { refusalError } from '../tunnel/index.js';
 import type { GatewayClient } from './gateway-client.js';
 import { formatTable } from './output.js';
@@ -10,7 +11,8 @@ export interface ReviewInfo {
   id: string;
   kind: 'statement' | 'grant';
   status: string;
-  requester: { subject: string; name: string };
+  /** `method` is absent on reviews recorded before identity kinds were, and from older gateways. */
+  requester: { method?: string; subject: string; name: string };
   connection: string;
   text?: string;
   durationMs?: number;
@@ -96,7 +98,7 @@ export function reviewTable(reviews: readonly ReviewInfo[]): string {
       r.id,
       r.kind,
       r.status,
-      r.requester.name,
+      describeRequester(r),
       r.connection,
       r.requirement.rule,
       (r.text ?? r.reason ?? '').slice(0, 60),
@@ -104,11 +106,17 @@ export function reviewTable(reviews: readonly ReviewInfo[]): string {
   );
 }
 
+/** Who asked, so that an approver tells an API key from a person who took its name. */
+export function describeRequester(review: ReviewInfo): string {
+  const { method, subject, name } = review.requester;
+  return describePrincipal(name, { method: asAuthMethod(method), subject });
+}
+
 /** One review in a few lines, for `hoop reviews show`. */
 export function describeReview(review: ReviewInfo): string {
   const lines = [
     `${review.id}  ${review.kind}  ${review.status}`,
-    `requester:  ${review.requester.name}`,
+    `requester:  ${describeRequester(review)}`,
     `connection: ${review.connection}`,
     `rule:       ${review.requirement.rule} (${review.requirement.approvals} approval(s) from ${review.requirement.approvers.join(', ')})`,
     ...(review.text === undefined ? [] : [`statement:  ${review.text}`]),

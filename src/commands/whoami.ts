@@ -3,6 +3,7 @@ import { resolveCredentials } from '../cli/credentials.js';
 import { gatewayFlags, jsonFlag } from '../cli/flags.js';
 import { GatewayClient } from '../cli/gateway-client.js';
 import { formatDuration } from '../lib/duration.js';
+import { asAuthMethod, principalName } from '../lib/principal.js';
 import { gatewayUrl } from '../cli/settings.js';
 
 interface GatewayIdentity {
@@ -31,13 +32,21 @@ export default class Whoami extends BaseCommand {
     const identity = await new GatewayClient(gateway, credentials.token).get<GatewayIdentity>(
       '/api/whoami',
     );
+    // The caller in one string whatever its kind: what `users:` and `--user` take to name it.
+    const principal = principalName({
+      method: asAuthMethod(identity.method),
+      subject: identity.subject,
+    });
     if (flags.json) {
-      this.log(JSON.stringify({ gateway, source: credentials.source, ...identity }, null, 2));
+      this.log(
+        JSON.stringify({ gateway, source: credentials.source, ...identity, principal }, null, 2),
+      );
       return;
     }
     const rows: [string, string][] = [
       ['gateway', gateway],
       ['subject', identity.subject],
+      ...(principal ? [['principal', principal] as [string, string]] : []),
       ['name', identity.name],
       [
         'kind',

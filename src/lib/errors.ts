@@ -22,6 +22,11 @@ export const ERROR_CODES = {
   HOOP_AUTH_REVOKED: { status: 401, exit: 5 },
   /** A delegated token (RFC 8693 `act`) whose delegation the gateway does not allow. */
   HOOP_AUTH_DELEGATION_DENIED: { status: 403, exit: 3 },
+  /**
+   * A token whose subject (or an actor's) lies in a namespace another kind of
+   * identity owns: a provider `sub` starting with `apikey:` or `oidc:`.
+   */
+  HOOP_AUTH_RESERVED_SUBJECT: { status: 401, exit: 5 },
   /** The identity provider cannot be reached, so no token can be checked (fail closed). */
   HOOP_AUTH_UNAVAILABLE: { status: 503, exit: 6 },
   /** The gateway has no identity provider configured (`auth.oidc`), so `hoop login` cannot work. */

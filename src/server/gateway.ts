@@ -104,7 +104,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
   }
-  const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config));
+  const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config), {
+    log,
+  });
   const connections = new Connections(config.connections);
   const lifecycle = new SessionLifecycle({
     authenticate,

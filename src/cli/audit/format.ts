@@ -100,7 +100,7 @@ export function previewTable(preview: AuditPreview, maxRows: number, indent = ' 
 export function sessionText(session: AuditSessionDetail, events: AuditEvent[]): string {
   const lines = [
     `session     ${session.id}`,
-    `identity    ${session.identity.name} (${session.subject}, ${session.identity.kind}, ${session.identity.authMethod})`,
+    `identity    ${session.identity.name} (${session.principal ?? session.subject}, ${session.identity.kind}, ${session.identity.authMethod})`,
     `groups      ${session.identity.groups.join(', ') || '-'}`,
     `actors      ${session.actors.length > 0 ? session.actors.join(' → ') : '-'}`,
     `connection  ${session.connection.name} (${session.connection.type})`,

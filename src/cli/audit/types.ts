@@ -2,6 +2,8 @@
 export interface AuditSession {
   id: string;
   subject: string;
+  /** `apikey:<name>` or `oidc:<sub>`: whose session it is, by kind and subject. */
+  principal?: string;
   identity: { name: string; kind: string; authMethod: string; groups: string[] };
   /** The delegation chain, current actor first; empty when nobody acts for the subject. */
   actors: string[];

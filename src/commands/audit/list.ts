@@ -23,7 +23,8 @@ export default class AuditList extends BaseCommand {
       helpValue: 'NAME',
     }),
     user: Flags.string({
-      description: 'only sessions of this subject, identity name or acting agent',
+      description:
+        'only sessions of this identity: apikey:<name> or oidc:<sub> exactly, else any subject, name or acting agent',
       helpValue: 'WHO',
     }),
     decision: Flags.string({

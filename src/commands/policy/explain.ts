@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
 import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
 import { HoopError } from '../../lib/errors.js';
+import { apiKeySubject, parsePrincipal } from '../../lib/principal.js';
 import {
   configuredApiKeyGroups,
   configuredTypes,
@@ -35,7 +36,10 @@ export default class PolicyExplain extends BaseCommand {
       description: 'gateway config: the policy and connection types',
       helpValue: 'FILE',
     }),
-    as: Flags.string({ description: 'the caller: subject or name', exactlyOne: ['as', 'api-key'] }),
+    as: Flags.string({
+      description: 'the caller, a person or provider identity: subject (or oidc:<sub>) or name',
+      exactlyOne: ['as', 'api-key'],
+    }),
     'api-key': Flags.string({
       description:
         "the caller is this API key (an agent); its groups come from --config's auth.apiKeys",
@@ -81,7 +85,14 @@ export default class PolicyExplain extends BaseCommand {
         .map((s) => s.trim())
         .filter(Boolean);
     const actors = split(flags.actors);
-    const name = flags['api-key'] ?? flags.as!;
+    // --as is a provider identity, by its sub or as oidc:<sub>; --api-key an API key.
+    const named = flags.as === undefined ? undefined : parsePrincipal(flags.as);
+    if (named?.method === 'apikey') {
+      throw new HoopError('HOOP_USAGE', `--as ${flags.as}: that is an API key`, {
+        hint: `Use --api-key ${flags.as!.slice('apikey:'.length)}.`,
+      });
+    }
+    const name = flags['api-key'] ?? named?.subject ?? flags.as!;
     const groups =
       flags.groups !== undefined
         ? split(flags.groups)
@@ -94,7 +105,8 @@ export default class PolicyExplain extends BaseCommand {
       'postgres';
     const request = {
       identity: {
-        subject: flags['api-key'] === undefined ? name : `apikey:${name}`,
+        method: flags['api-key'] === undefined ? ('oidc' as const) : ('apikey' as const),
+        subject: flags['api-key'] === undefined ? name : apiKeySubject(name),
         name,
         groups,
         kind:

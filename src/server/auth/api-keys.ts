@@ -1,5 +1,6 @@
 import { hashApiKey, looksLikeApiKey } from '../../lib/api-key.js';
 import { HoopError } from '../../lib/errors.js';
+import { apiKeySubject } from '../../lib/principal.js';
 import type { ApiKeyConfig } from '../config/index.js';
 import type { Identity } from './identity.js';
 import type { AuthStrategy } from './strategy.js';
@@ -22,7 +23,7 @@ export function apiKeyStrategy(keys: readonly ApiKeyConfig[]): AuthStrategy {
         });
       }
       const identity: Identity = {
-        subject: `apikey:${key.name}`,
+        subject: apiKeySubject(key.name),
         name: key.name,
         kind: 'agent',
         method: 'apikey',

@@ -1,3 +1,4 @@
+import { parsePrincipal } from '../../lib/principal.js';
 import type { DelegationRule } from '../config/index.js';
 
 /**
@@ -6,15 +7,22 @@ import type { DelegationRule } from '../config/index.js';
  * acted before it): the earliest actor must be allowed to act for the
  * subject, and each later actor for the one before it. No rule, no
  * delegation.
+ *
+ * Everyone in a chain is a provider identity: rules name them by `sub`, or
+ * by principal (`oidc:<sub>`). An API key (`apikey:<name>`) is never in a
+ * chain, so such an entry matches nothing.
  */
 export function delegationPolicy(
   rules: readonly DelegationRule[],
 ): (subject: string, actors: readonly string[]) => boolean {
+  const compiled = rules.map((rule) => ({
+    actors: new Set(rule.actors.flatMap(providerSubject)),
+    anyone: rule.subjects.includes('*'),
+    subjects: new Set(rule.subjects.flatMap(providerSubject)),
+  }));
   const allows = (actor: string, principal: string): boolean =>
-    rules.some(
-      (rule) =>
-        rule.actors.includes(actor) &&
-        (rule.subjects.includes('*') || rule.subjects.includes(principal)),
+    compiled.some(
+      (rule) => rule.actors.has(actor) && (rule.anyone || rule.subjects.has(principal)),
     );
   return (subject, actors) => {
     if (actors.length === 0) return true;
@@ -26,4 +34,11 @@ export function delegationPolicy(
     }
     return true;
   };
+}
+
+/** The provider subject a rule entry names: none for an API key's principal. */
+function providerSubject(entry: string): string[] {
+  const named = parsePrincipal(entry);
+  if (named === undefined) return [entry];
+  return named.method === 'oidc' ? [named.subject] : [];
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from '../../lib/duration.js';
 import { HoopError } from '../../lib/errors.js';
+import { parsePrincipal } from '../../lib/principal.js';
 import type { AuditDecision, SessionQuery } from '../store/index.js';
 
 /** Sessions per page when `limit` is not given, and the most one page may hold. */
@@ -7,7 +8,7 @@ export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
 
 /** The filters `GET /api/sessions` takes, parsed and checked: the store's query but whose sessions (the caller's rights decide that). */
-export type SessionFilters = Omit<SessionQuery, 'subject'>;
+export type SessionFilters = Omit<SessionQuery, 'owner'>;
 
 const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'review'];
 
@@ -128,9 +129,18 @@ export function parseSessionFilters(query: URLSearchParams, now = new Date()): S
     );
   }
   const cursor = text(query, 'cursor');
+  // `apikey:<name>` or `oidc:<sub>` names one identity; anything else is a search by subject, name or actor.
+  const involving = who === undefined ? undefined : parsePrincipal(who);
+  if (involving?.subject === '' || involving?.subject === 'apikey:') {
+    throw badFilter(
+      'user',
+      `${JSON.stringify(who)} names no identity`,
+      'Write apikey:<name> for an API key, oidc:<sub> for an identity provider subject, or a name.',
+    );
+  }
   return {
     ...(connection ? { connection } : {}),
-    ...(who ? { who } : {}),
+    ...(involving ? { involving } : who ? { who } : {}),
     ...(decisionText ? { decision: decisionText as AuditDecision } : {}),
     ...parseRange(query, now),
     ...(cursor ? { after: decodeCursor(cursor) } : {}),

@@ -1,5 +1,6 @@
 import { HoopError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/duration.js';
+import { samePrincipal } from '../../lib/principal.js';
 import type { Identity } from '../auth/identity.js';
 import { mayApprove, type Review, type ReviewDesk, type ReviewStatus } from '../reviews/index.js';
 import { optionalString, readJsonBody } from './body.js';
@@ -33,7 +34,7 @@ export function reviewRoutes(api: ReviewApi): Route[] {
   const { desk } = api;
   const visible = async (id: string, identity: Identity): Promise<Review> => {
     const review = await desk.get(id);
-    if (review && (review.requester.subject === identity.subject || mayApprove(review, identity))) {
+    if (review && (samePrincipal(review.requester, identity) || mayApprove(review, identity))) {
       return review;
     }
     throw new HoopError('HOOP_REVIEW_NOT_FOUND', `no review ${id}`, {
@@ -55,7 +56,7 @@ export function reviewRoutes(api: ReviewApi): Route[] {
         const mine = query.get('mine') === 'true';
         const reviews = mine
           ? await desk.list({
-              requester: identity.subject,
+              requester: { method: identity.method, subject: identity.subject },
               ...(status ? { status: status as ReviewStatus } : {}),
             })
           : await desk.list({ approver: identity });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { CONNECTION_TYPES, type ConnectionType } from '../../lib/connection-types.js';
 import { HoopError } from '../../lib/errors.js';
+import { apiKeySubject, parsePrincipal, type AuthMethod } from '../../lib/principal.js';
 import { fallbackMessage, toProblems, unlessReported } from '../config/issues.js';
 import { formatLocated, Locator, type Problem } from '../config/locate.js';
 import { syntaxProblems, toPlain } from '../config/syntax.js';
@@ -40,7 +41,11 @@ const expectSchema = z.strictObject({
 const caseSchema = z
   .strictObject({
     name: text('a case name'),
-    as: text('a user (subject or name)').optional(),
+    as: text('a user (subject or name)')
+      .refine((value) => parsePrincipal(value)?.method !== 'apikey', {
+        error: 'an API key is named with `apiKey: <name>`, not `as`',
+      })
+      .optional(),
     email: text('an email').optional(),
     apiKey: text('an API key name').optional(),
     groups: names('group').default([]),
@@ -85,6 +90,7 @@ export interface PolicyCase {
   name: string;
   line: number;
   identity: {
+    method: AuthMethod;
     subject: string;
     name: string;
     groups: string[];
@@ -169,12 +175,15 @@ function duplicateNames(cases: readonly RawCase[]): Problem[] {
 
 function toCase(raw: RawCase, line: number): PolicyCase {
   const agent = raw.apiKey !== undefined || raw.agent === true;
+  // `as` is a provider identity, by its sub or as oidc:<sub>; `apiKey` an API key.
+  const person = raw.as === undefined ? '' : (parsePrincipal(raw.as)?.subject ?? raw.as);
   return {
     name: raw.name,
     line,
     identity: {
-      subject: raw.apiKey === undefined ? raw.as! : `apikey:${raw.apiKey}`,
-      name: raw.apiKey ?? raw.as!,
+      method: raw.apiKey === undefined ? 'oidc' : 'apikey',
+      subject: raw.apiKey === undefined ? person : apiKeySubject(raw.apiKey),
+      name: raw.apiKey ?? person,
       groups: raw.groups,
       kind: agent ? 'agent' : 'user',
       ...(raw.actors === undefined ? {} : { actors: raw.actors }),

@@ -1,5 +1,6 @@
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 
+import { principalName } from '../../lib/principal.js';
 import type { PolicyRequest } from './types.js';
 
 /*
@@ -13,7 +14,10 @@ import type { PolicyRequest } from './types.js';
 /**
  * The variables a condition sees. Every field is always present (an absent
  * email is `""`, no delegation is `[]`), so a well-typed condition cannot fail
- * on a missing key.
+ * on a missing key. `identity.method` (`apikey` or `oidc`) is the namespace
+ * `identity.subject` lives in; `identity.principal` names the caller in one
+ * string whatever its kind (`apikey:agent-1`, `oidc:alice`), which is what a
+ * condition should compare to name one identity.
  */
 const ENVIRONMENT = new Environment({ homogeneousAggregateLiterals: false })
   .registerVariable({
@@ -21,6 +25,8 @@ const ENVIRONMENT = new Environment({ homogeneousAggregateLiterals: false })
     description: 'who asks',
     schema: {
       subject: 'string',
+      method: 'string',
+      principal: 'string',
       name: 'string',
       email: 'string',
       kind: 'string',
@@ -112,6 +118,8 @@ export function conditionContext(request: PolicyRequest, at: Date): ConditionCon
   return {
     identity: {
       subject: identity.subject,
+      method: identity.method,
+      principal: principalName(identity) ?? '',
       name: identity.name,
       email: identity.email ?? '',
       kind: identity.kind,

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import { usersNamingApiKeys } from './lint.js';
 import { policyFromRules } from './parse.js';
 import { PolicyReloader, type PolicyStatus, type ReloadResult } from './reloader.js';
 import type { Policy } from './types.js';
@@ -21,12 +22,14 @@ export class ConfiguredPolicy {
   /** Loads the config's policy; a broken one refuses the start (throws) before anything is opened. */
   static async open(config: GatewayConfig, log: Logger, watch: boolean): Promise<ConfiguredPolicy> {
     const loadedAt = new Date().toISOString();
-    const source =
-      config.policy === undefined
-        ? undefined
-        : typeof config.policy === 'string'
-          ? await PolicyReloader.open({ file: config.policy, log, watch })
-          : policyFromRules(config.policy, { file: config.file });
+    const onLoad = (policy: Policy): void => warnUsersNamingKeys(policy, config, log);
+    let source: PolicyReloader | Policy | undefined;
+    if (typeof config.policy === 'string') {
+      source = await PolicyReloader.open({ file: config.policy, log, watch, onLoad });
+    } else if (config.policy !== undefined) {
+      source = policyFromRules(config.policy, { file: config.file });
+      onLoad(source);
+    }
     return new ConfiguredPolicy(source, log, loadedAt, config.file);
   }
 
@@ -61,4 +64,26 @@ export class ConfiguredPolicy {
   close(): void {
     if (this.source instanceof PolicyReloader) this.source.close();
   }
+}
+
+/**
+ * A bare `users` entry never matches an API key (src/lib/principal.ts), so
+ * one that is a configured key's name is likely a rule written for the key
+ * before identities were namespaced: it no longer applies to the key (a deny
+ * no longer refuses it). Said loudly at every load, as `hoop policy check`
+ * says it (`user-is-api-key`).
+ */
+function warnUsersNamingKeys(policy: Policy, config: GatewayConfig, log: Logger): void {
+  const apiKeys = config.auth.apiKeys.map((key) => key.name);
+  if (apiKeys.length === 0) return;
+  const findings = usersNamingApiKeys(policy.rules, apiKeys);
+  if (findings.length === 0) return;
+  log.warn(
+    {
+      event: 'policy_users_name_api_keys',
+      hash: policy.hash,
+      rules: [...new Set(findings.map((finding) => finding.rule))],
+    },
+    findings.map((finding) => finding.message).join('\n'),
+  );
 }

@@ -1,3 +1,4 @@
+import { parsePrincipal } from '../../lib/principal.js';
 import { compileNames, compileObjects, matchesName } from './glob.js';
 import type { Rule, RuleMatch } from './types.js';
 import {
@@ -78,6 +79,14 @@ function sameIgnoringCase(x: string, y: string): boolean {
 
 /** Users compare as written, emails without case (as the engine does). */
 function sameUser(x: string, y: string): boolean {
+  const [px, py] = [parsePrincipal(x), parsePrincipal(y)];
+  if (px !== undefined || py !== undefined) {
+    // Principals name one identity each: API keys without case, provider subjects exactly.
+    if (px === undefined || py === undefined || px.method !== py.method) return false;
+    return px.method === 'apikey'
+      ? sameIgnoringCase(px.subject, py.subject)
+      : px.subject === py.subject;
+  }
   return x === y || (x.includes('@') && sameIgnoringCase(x, y));
 }
 

@@ -10,6 +10,7 @@ import { MESSAGES } from './messages.js';
 import { compileWindows, type TimeMatcher } from './time-window.js';
 import { DYNAMIC_KIND, expandFunctionSelectors, expandStatementKinds } from './vocabulary.js';
 import { parseDuration } from '../../lib/duration.js';
+import { apiKeySubject, parsePrincipal } from '../../lib/principal.js';
 import {
   DEFAULT_REVIEW_TIMEOUT_MS,
   type Decision,
@@ -30,14 +31,12 @@ interface CompiledRule {
   connections: NameMatcher | undefined;
   types: ReadonlySet<string> | undefined;
   groups: ReadonlySet<string> | undefined;
-  /** Subjects, names and emails as written. */
-  users: ReadonlySet<string> | undefined;
-  /** The users that look like emails, lowercased: emails compare without case. */
-  emails: ReadonlySet<string> | undefined;
+  /** Who `users` names, each kind of identity apart (see {@link compileUsers}). */
+  users: CompiledUsers | undefined;
   /** `apikey:<name>`, lowercased (API key names are unique without case). */
   apiKeys: ReadonlySet<string> | undefined;
   agents: boolean | undefined;
-  /** Actor subjects, one of which must be in the delegation chain. */
+  /** Actors' provider subjects, one of which must be in the delegation chain. */
   actors: ReadonlySet<string> | undefined;
   delegated: boolean | undefined;
   time: TimeMatcher | undefined;
@@ -72,17 +71,16 @@ function compileRule(rule: Rule): CompiledRule {
     connections: m.connections === undefined ? undefined : compileNames(m.connections),
     types: m.types === undefined ? undefined : new Set(m.types),
     groups: m.groups === undefined ? undefined : new Set(m.groups),
-    users: m.users === undefined ? undefined : new Set(m.users),
-    emails:
-      m.users === undefined
-        ? undefined
-        : new Set(m.users.filter((user) => user.includes('@')).map((user) => user.toLowerCase())),
+    users: m.users === undefined ? undefined : compileUsers(m.users),
     apiKeys:
       m.apiKeys === undefined
         ? undefined
-        : new Set(m.apiKeys.map((name) => `apikey:${name.toLowerCase()}`)),
+        : new Set(m.apiKeys.map((name) => apiKeySubject(name.toLowerCase()))),
     agents: m.agents,
-    actors: m.actors === undefined ? undefined : new Set(m.actors),
+    actors:
+      m.actors === undefined
+        ? undefined
+        : new Set(m.actors.map((actor) => parsePrincipal(actor)?.subject ?? actor)),
     delegated: m.delegated,
     time:
       m.time === undefined ? undefined : compileWindows(Array.isArray(m.time) ? m.time : [m.time]),
@@ -136,6 +134,51 @@ function condition(rule: Rule): CompiledCondition {
   return compiled.condition;
 }
 
+/**
+ * A `users` list, split by the kind of identity each entry can name, so that
+ * no entry meant for one kind can match another: `apikey:<name>` entries
+ * match API keys only, everything else provider identities only.
+ */
+interface CompiledUsers {
+  /** `apikey:<name>` entries, lowercased. */
+  apiKeys: ReadonlySet<string>;
+  /** `oidc:<sub>` entries' subjects. */
+  subjects: ReadonlySet<string>;
+  /** Other entries as written: a provider subject or name. */
+  bare: ReadonlySet<string>;
+  /** Other entries that look like emails, lowercased: emails compare without case. */
+  emails: ReadonlySet<string>;
+}
+
+function compileUsers(users: readonly string[]): CompiledUsers {
+  const apiKeys = new Set<string>();
+  const subjects = new Set<string>();
+  const bare = new Set<string>();
+  const emails = new Set<string>();
+  for (const user of users) {
+    const principal = parsePrincipal(user);
+    if (principal?.method === 'apikey') apiKeys.add(principal.subject.toLowerCase());
+    else if (principal?.method === 'oidc') subjects.add(principal.subject);
+    else {
+      bare.add(user);
+      if (user.includes('@')) emails.add(user.toLowerCase());
+    }
+  }
+  return { apiKeys, subjects, bare, emails };
+}
+
+function usersMatch(users: CompiledUsers, identity: PolicyRequest['identity']): boolean {
+  const { method, subject, name, email } = identity;
+  if (method === 'apikey') return users.apiKeys.has(subject.toLowerCase());
+  if (method !== 'oidc') return false;
+  return (
+    users.subjects.has(subject) ||
+    users.bare.has(subject) ||
+    users.bare.has(name) ||
+    (email !== undefined && users.emails.has(email.toLowerCase()))
+  );
+}
+
 function identityMatches(rule: CompiledRule, identity: PolicyRequest['identity']): boolean {
   if (rule.agents !== undefined && rule.agents !== (identity.kind === 'agent')) return false;
   if (rule.delegated !== undefined) {
@@ -154,19 +197,10 @@ function identityMatches(rule: CompiledRule, identity: PolicyRequest['identity']
     if (!named) return false;
   }
   if (rule.apiKeys !== undefined) {
-    if (!identity.subject.startsWith('apikey:')) return false;
+    if (identity.method !== 'apikey') return false;
     if (!rule.apiKeys.has(identity.subject.toLowerCase())) return false;
   }
-  if (rule.users !== undefined) {
-    const { subject, name, email } = identity;
-    if (
-      !rule.users.has(subject) &&
-      !rule.users.has(name) &&
-      (email === undefined || rule.emails?.has(email.toLowerCase()) !== true)
-    ) {
-      return false;
-    }
-  }
+  if (rule.users !== undefined && !usersMatch(rule.users, identity)) return false;
   if (rule.groups !== undefined) {
     let shared = false;
     for (const group of identity.groups) {
@@ -225,7 +259,7 @@ function callerKey(
   identity: PolicyRequest['identity'],
 ): string {
   const actors = identity.actors === undefined ? '' : identity.actors.join('\u0001');
-  return `${connection.type}\u0000${connection.name}\u0000${identity.kind}\u0000${identity.subject}\u0000${identity.name}\u0000${identity.email ?? ''}\u0000${identity.groups.join('\u0001')}\u0000${actors}`;
+  return `${connection.type}\u0000${connection.name}\u0000${identity.kind}\u0000${identity.method}\u0000${identity.subject}\u0000${identity.name}\u0000${identity.email ?? ''}\u0000${identity.groups.join('\u0001')}\u0000${actors}`;
 }
 
 /**

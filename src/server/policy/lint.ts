@@ -1,4 +1,5 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import { parsePrincipal } from '../../lib/principal.js';
 import { covers, disjoint, needsAction, unknownKeys } from './coverage.js';
 import { compileNames, matchesName } from './glob.js';
 import type { Rule, RuleMatch } from './types.js';
@@ -24,7 +25,13 @@ export type LintCode =
   /** A group neither a connection nor an API key of the config names. */
   | 'unknown-group'
   /** An API key name the config does not configure. */
-  | 'unknown-api-key';
+  | 'unknown-api-key'
+  /**
+   * A bare `users` entry that is a configured API key's name: `users` matches
+   * people and provider identities only, so it names no key (and whoever else
+   * bears that name).
+   */
+  | 'user-is-api-key';
 
 export interface LintFinding {
   code: LintCode;
@@ -177,7 +184,39 @@ function namesFindings(
       never = `none of its API keys (${m.apiKeys.join(', ')}) is configured`;
     }
   }
+  if (context.apiKeys !== undefined) {
+    findings.push(...usersNamingApiKeys([rule], context.apiKeys, index));
+  }
   return never === undefined ? { findings } : { findings, never };
+}
+
+/**
+ * `user-is-api-key` findings: bare `users` entries that are a configured API
+ * key's name. `users` never matches an API key by name, so such a rule
+ * (likely written for the key before identities were namespaced) applies
+ * only to provider identities of that name. Cheap: the gateway runs it at
+ * every policy load.
+ */
+export function usersNamingApiKeys(
+  rules: readonly Rule[],
+  apiKeys: readonly string[],
+  firstIndex = 0,
+): LintFinding[] {
+  const keys = new Set(apiKeys.map((name) => name.toLowerCase()));
+  const findings: LintFinding[] = [];
+  rules.forEach((rule, offset) => {
+    for (const user of rule.match.users ?? []) {
+      if (parsePrincipal(user) !== undefined || !keys.has(user.toLowerCase())) continue;
+      findings.push({
+        code: 'user-is-api-key',
+        severity: 'warning',
+        rule: rule.name,
+        index: firstIndex + offset,
+        message: `rule ${rule.name}: users entry ${user} is the name of API key ${user}, but \`users\` never matches an API key by name (only a person or provider identity named so): write \`apiKeys: [${user}]\` or \`users: [apikey:${user}]\` for the key`,
+      });
+    }
+  });
+  return findings;
 }
 
 const RANK = { deny: 3, review: 2, allow: 1 } as const;

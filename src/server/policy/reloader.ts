@@ -34,6 +34,8 @@ export interface PolicyReloaderOptions {
   watch?: boolean;
   /** Quiet time after the last change before the file is read; default 100 ms (editors write in steps). */
   debounceMs?: number;
+  /** Told of each policy put in force, the first included (to log what is worth knowing about it). */
+  onLoad?: (policy: Policy) => void;
 }
 
 /**
@@ -65,7 +67,9 @@ export class PolicyReloader {
    */
   static async open(options: PolicyReloaderOptions): Promise<PolicyReloader> {
     const text = await loadPolicyText(options.file);
-    return new PolicyReloader(options, parsePolicy(text, { file: options.file }), text);
+    const policy = parsePolicy(text, { file: options.file });
+    options.onLoad?.(policy);
+    return new PolicyReloader(options, policy, text);
   }
 
   private constructor(
@@ -151,6 +155,7 @@ export class PolicyReloader {
     }
     const changed = policy.hash !== previous;
     this.policy = policy;
+    if (changed) this.options.onLoad?.(policy);
     this.loadedAt = new Date();
     this.lastReload = { at: this.loadedAt.toISOString(), trigger, ok: true };
     if (changed) {

@@ -1,8 +1,10 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import type { AuthMethod } from '../../lib/principal.js';
 import type { PolicyRequest } from './types.js';
 
 /** Who asks, as the gateway established it (the fields policy reads). */
 export interface Requester {
+  method: AuthMethod;
   subject: string;
   name: string;
   groups: readonly string[];
@@ -19,6 +21,7 @@ export function requestFor(session: {
   const { identity, connection } = session;
   return {
     identity: {
+      method: identity.method,
       subject: identity.subject,
       name: identity.name,
       groups: identity.groups,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { CONNECTION_TYPES } from '../../lib/connection-types.js';
 import { parseDuration } from '../../lib/duration.js';
+import { parsePrincipal } from '../../lib/principal.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { compileCondition } from './condition.js';
 import { DAYS, isTimeZone, parseClock, windowProblem } from './time-window.js';
@@ -30,6 +31,40 @@ function list<T extends z.ZodType>(item: T, what: string) {
   const error = `expected a list of ${what}`;
   return z.array(item, { error }).min(1, { error: `expected a non-empty list of ${what}` });
 }
+
+/**
+ * A `users` entry: an API key's principal `apikey:<name>` (a configured
+ * name), a provider identity's `oidc:<sub>`, or a provider subject, name or
+ * email (src/lib/principal.ts).
+ */
+const userSelector = text(
+  'a user (apikey:<name>, oidc:<sub>, or a subject, name or email)',
+).superRefine((value, context) => {
+  const principal = parsePrincipal(value);
+  if (principal === undefined) return;
+  const rest = value.slice(value.indexOf(':') + 1);
+  if (principal.method === 'apikey' && !NAME_PATTERN.test(rest)) {
+    context.addIssue({
+      code: 'custom',
+      message: `expected apikey: followed by an API key name as configured in auth.apiKeys, got ${JSON.stringify(value)}`,
+    });
+  } else if (rest === '') {
+    context.addIssue({ code: 'custom', message: 'expected oidc: followed by a subject' });
+  }
+});
+
+/** An actor of a delegation chain: always a provider identity, by `sub` or `oidc:<sub>`. */
+const actorSelector = text('an actor subject').superRefine((value, context) => {
+  const principal = parsePrincipal(value);
+  if (principal?.method === 'apikey') {
+    context.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is an API key, and API keys never act for anyone: actors are an identity provider's subjects (or oidc:<sub>)`,
+    });
+  } else if (principal !== undefined && principal.subject === '') {
+    context.addIssue({ code: 'custom', message: 'expected oidc: followed by a subject' });
+  }
+});
 
 /** Connection names with `*` as a wildcard: `pg-*`, `*`. */
 export const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
@@ -113,7 +148,13 @@ const match = z
     connections: list(connection, 'connection names').optional(),
     types: list(z.enum(CONNECTION_TYPES), 'connection types').optional(),
     groups: list(text('a group name'), 'group names').optional(),
-    users: list(text('a user (subject, name or email)'), 'users').optional(),
+    users: list(userSelector, 'users')
+      .meta({
+        description:
+          'apikey:<name> names an API key, oidc:<sub> one provider identity; anything else matches ' +
+          "a provider identity's subject, name or email, never an API key.",
+      })
+      .optional(),
     apiKeys: list(
       z.string({ error: 'expected an API key name' }).regex(NAME_PATTERN, {
         error: 'expected an API key name as configured in auth.apiKeys',
@@ -121,7 +162,7 @@ const match = z
       'API key names',
     ).optional(),
     agents: z.boolean({ error: 'expected true or false' }).optional(),
-    actors: list(text('an actor subject'), 'actor subjects')
+    actors: list(actorSelector, 'actor subjects')
       .meta({
         description:
           'The delegation chain (RFC 8693 act) names one of these subjects, at any depth.',

@@ -1,4 +1,5 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
+import type { AuthMethod } from '../../lib/principal.js';
 import type { ReviewRequirement } from '../enforcement/index.js';
 import type { TimeWindow } from './time-window.js';
 import type { Detector, StatementKind } from './vocabulary.js';
@@ -10,6 +11,8 @@ import type { Detector, StatementKind } from './vocabulary.js';
  */
 export interface PolicyRequest {
   identity: {
+    /** The namespace `subject` lives in: how the caller authenticated (src/lib/principal.ts). */
+    method: AuthMethod;
     subject: string;
     name: string;
     groups: readonly string[];
@@ -95,15 +98,21 @@ export interface RuleMatch {
   types?: ConnectionType[];
   /** The caller shares one of these groups (as the identity provider names them, with case). */
   groups?: string[];
-  /** The caller's subject or name as written, or email without case. */
+  /**
+   * `apikey:<name>`: that API key (name without case); `oidc:<sub>`: the
+   * provider identity with that subject; anything else: a provider identity
+   * whose subject or name is it as written, or whose email it is without
+   * case. An API key is never matched by a bare name.
+   */
   users?: string[];
-  /** API key names without case: identities whose subject is `apikey:<name>`. */
+  /** API key names without case: identities of method `apikey` whose subject is `apikey:<name>`. */
   apiKeys?: string[];
   /** `true`: only agents; `false`: only people. */
   agents?: boolean;
   /**
    * The delegation chain (RFC 8693 `act`) names one of these subjects:
-   * an agent acting for the caller, at any depth.
+   * an agent acting for the caller, at any depth. Actors are provider
+   * identities: a `sub`, or `oidc:<sub>`.
    */
   actors?: string[];
   /** `true`: only when someone acts for the caller (a delegation chain); `false`: only when not. */

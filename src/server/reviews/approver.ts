@@ -1,4 +1,5 @@
 import { HoopError } from '../../lib/errors.js';
+import { samePrincipal } from '../../lib/principal.js';
 import type { Review, ReviewRequester } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Review, ReviewRequester } from './types.js';
  *   or `HOOP_REVIEW_ALREADY_VOTED`.
  */
 export function checkApprover(review: Review, approver: ReviewRequester): void {
-  if (approver.subject === review.requester.subject) {
+  if (mayBeRequester(review, approver)) {
     throw new HoopError(
       'HOOP_REVIEW_SELF_APPROVAL',
       `${approver.name} requested review ${review.id} and cannot decide it`,
@@ -24,13 +25,30 @@ export function checkApprover(review: Review, approver: ReviewRequester): void {
       { hint: `Ask someone in ${groupList(review)} to decide review ${review.id}.` },
     );
   }
-  if (review.votes.some((vote) => vote.subject === approver.subject)) {
+  // Votes are one per subject (the store's key): with subjects namespaced, one per identity.
+  const cast = review.votes.find((vote) => vote.subject === approver.subject);
+  if (cast) {
     throw new HoopError(
       'HOOP_REVIEW_ALREADY_VOTED',
-      `${approver.name} has already voted on review ${review.id}`,
+      cast.method === undefined
+        ? `a vote on review ${review.id} was recorded as ${approver.subject} before the gateway recorded identity kinds; it cannot be told from yours, so it is not counted and you cannot vote again`
+        : `${approver.name} has already voted on review ${review.id}`,
       { hint: 'Each approver votes once; approvals count distinct approvers.' },
     );
   }
+}
+
+/**
+ * Whether `who` is, or may be, the requester: the same identity, or the same
+ * subject where the request's kind of identity was not recorded (an older
+ * version's review in the `apikey:` namespace), which four eyes cannot rule out.
+ */
+export function mayBeRequester(review: Review, who: ReviewRequester): boolean {
+  const { requester } = review;
+  return (
+    samePrincipal(requester, who) ||
+    (requester.method === undefined && requester.subject === who.subject)
+  );
 }
 
 /** The approver shares one of the rule's approver groups. */

@@ -82,7 +82,12 @@ export async function requestGrant(
 }
 
 function requesterFrom(identity: PolicyRequest['identity']): ReviewRequester {
-  return { subject: identity.subject, name: identity.name, groups: [...identity.groups] };
+  return {
+    method: identity.method,
+    subject: identity.subject,
+    name: identity.name,
+    groups: [...identity.groups],
+  };
 }
 
 function denied(message: string | undefined, rule: string | undefined, request: PolicyRequest) {

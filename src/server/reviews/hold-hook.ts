@@ -1,5 +1,6 @@
 import { formatDuration } from '../../lib/duration.js';
 import { HoopError } from '../../lib/errors.js';
+import type { AuthMethod } from '../../lib/principal.js';
 import type {
   ActionRecord,
   Allowed,
@@ -149,14 +150,15 @@ export async function holdForReview(
   }
 }
 
-/** Who asks for a review, from the session's identity. */
+/** Who asks for a review, from the session's identity: its method and subject bind the approval. */
 export function requesterOf(identity: {
+  method: AuthMethod;
   subject: string;
   name: string;
   groups: readonly string[];
 }): ReviewRequester {
-  const { subject, name, groups } = identity;
-  return { subject, name, groups: [...groups] };
+  const { method, subject, name, groups } = identity;
+  return { method, subject, name, groups: [...groups] };
 }
 
 function withReview(

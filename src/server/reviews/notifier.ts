@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '../../lib/ids.js';
+import { describePrincipal } from '../../lib/principal.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { NotifyTarget } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -110,6 +111,8 @@ export class ReviewNotifier {
 /** One line a person reads in a chat channel. */
 export function slackText(event: ReviewEvent): string {
   const { review } = event;
+  // An approver must tell an API key from a person who took its name.
+  const requester = describePrincipal(review.requester.name, review.requester);
   const what =
     review.kind === 'grant'
       ? `access to ${review.connection} for ${formatDuration(review.durationMs ?? 0)} ("${review.reason ?? ''}")`
@@ -117,14 +120,14 @@ export function slackText(event: ReviewEvent): string {
   switch (event.type) {
     case 'created':
       return (
-        `Review ${review.id}: ${review.requester.name} asks for ${what} (rule ${review.requirement.rule}, ` +
+        `Review ${review.id}: ${requester} asks for ${what} (rule ${review.requirement.rule}, ` +
         `${review.requirement.approvals} approval(s) from ${review.requirement.approvers.join(', ')}). ` +
         `Approve: \`${REVIEW_COMMANDS.approve(review.id)}\``
       );
     case 'decided':
-      return `Review ${review.id} ${decisionWords(review)}: ${what}, asked by ${review.requester.name}.`;
+      return `Review ${review.id} ${decisionWords(review)}: ${what}, asked by ${requester}.`;
     case 'expired':
-      return `Review ${review.id} expired undecided: ${what}, asked by ${review.requester.name}.`;
+      return `Review ${review.id} expired undecided: ${what}, asked by ${requester}.`;
   }
 }
 

@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import { HoopError } from '../../lib/errors.js';
 import { formatDuration } from '../../lib/duration.js';
 import { newId } from '../../lib/ids.js';
+import { samePrincipal, type Principal } from '../../lib/principal.js';
 import type { ReviewRecords } from '../store/index.js';
-import { checkApprover, mayApprove } from './approver.js';
+import { checkApprover, mayApprove, mayBeRequester } from './approver.js';
 import { REVIEW_COMMANDS } from './commands.js';
 import type {
   NewGrantReview,
@@ -115,7 +116,7 @@ export class ReviewDesk implements ReviewService {
 
   async list(filter: {
     approver?: ReviewRequester;
-    requester?: string;
+    requester?: Principal;
     status?: ReviewStatus;
     limit?: number;
   }): Promise<Review[]> {
@@ -132,7 +133,7 @@ export class ReviewDesk implements ReviewService {
         const review = await this.expireIfDue(candidate);
         if (
           review.status === 'pending' &&
-          review.requester.subject !== approver.subject &&
+          !mayBeRequester(review, approver) &&
           mayApprove(review, approver) &&
           !review.votes.some((vote) => vote.subject === approver.subject)
         ) {
@@ -162,6 +163,7 @@ export class ReviewDesk implements ReviewService {
       checkApprover(review, approver);
       const at = this.now();
       const voted = await this.store.addReviewVote(id, {
+        method: approver.method,
         subject: approver.subject,
         name: approver.name,
         decision,
@@ -175,9 +177,11 @@ export class ReviewDesk implements ReviewService {
           `${approver.name} has already voted on review ${id}`,
         );
       }
+      // A vote whose identity's kind was not recorded (an older version's, in the
+      // apikey: namespace) may have been a provider token posing as a key: it does not count.
       const approvals =
-        review.votes.filter((vote) => vote.decision === 'approve').length +
-        (decision === 'approve' ? 1 : 0);
+        review.votes.filter((vote) => vote.decision === 'approve' && vote.method !== undefined)
+          .length + (decision === 'approve' ? 1 : 0);
       const status: ReviewStatus | undefined =
         decision === 'reject'
           ? 'rejected'
@@ -256,7 +260,7 @@ export class ReviewDesk implements ReviewService {
       const review = await this.current(id);
       if (
         review.kind !== 'statement' ||
-        review.requester.subject !== requester.subject ||
+        !samePrincipal(review.requester, requester) ||
         review.connection !== connection ||
         review.text !== text
       ) {
@@ -286,7 +290,7 @@ export class ReviewDesk implements ReviewService {
     const grants = await this.store.listReviews({
       status: 'approved',
       kind: 'grant',
-      requester: requester.subject,
+      requester: { method: requester.method, subject: requester.subject },
       connection,
       limit: 50,
     });
@@ -432,7 +436,12 @@ export function outcomeOf(review: Review): ReviewOutcome | undefined {
 }
 
 function plain(requester: ReviewRequester): ReviewRequester {
-  return { subject: requester.subject, name: requester.name, groups: [...requester.groups] };
+  return {
+    method: requester.method,
+    subject: requester.subject,
+    name: requester.name,
+    groups: [...requester.groups],
+  };
 }
 
 function notFound(id: string): HoopError {

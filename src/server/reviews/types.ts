@@ -1,3 +1,4 @@
+import type { Principal } from '../../lib/principal.js';
 import type { ReviewRequirement } from '../enforcement/index.js';
 import type { Review, ReviewRequester, ReviewStatus } from '../store/index.js';
 
@@ -54,7 +55,8 @@ export interface ReviewService {
   /** Reviews `approver` may decide now (pending, in their approver groups, not their own), oldest first; or everything matching `filter`. */
   list(filter: {
     approver?: ReviewRequester;
-    requester?: string;
+    /** The reviews this identity asked for (method and subject). */
+    requester?: Principal;
     status?: ReviewStatus;
     limit?: number;
   }): Promise<Review[]>;

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import type { Principal } from '../../lib/principal.js';
 import type { Database, EventsTable, SessionsTable } from './schema.js';
 import type { AuditEvent, SessionRecord } from './records.js';
 
@@ -12,9 +13,14 @@ export type AuditDecision = 'allow' | 'deny' | 'review';
  */
 export interface SessionQuery {
   connection?: string;
-  /** Only this subject's sessions (a person who is not an auditor sees their own). */
-  subject?: string;
-  /** The subject, the identity's name, or any actor of the delegation chain. */
+  /** Only this identity's sessions (a caller who is not an auditor sees their own). */
+  owner?: Principal;
+  /**
+   * Sessions of this identity, or (a provider identity) in whose delegation
+   * chain it acts: `hoop audit list --user apikey:<name>` or `oidc:<sub>`.
+   */
+  involving?: Principal;
+  /** A search: the subject, the identity's name, or any actor of the delegation chain. */
   who?: string;
   /** Sessions with at least one event of this decision. */
   decision?: AuditDecision;
@@ -30,8 +36,8 @@ export interface EventQuery {
   since?: Date;
   until?: Date;
   connection?: string;
-  /** Only events of this subject's sessions. */
-  subject?: string;
+  /** Only events of this identity's sessions. */
+  owner?: Principal;
   /** Continue after this event, in the export's order. */
   after?: { at: Date; id: string };
   limit: number;
@@ -46,6 +52,23 @@ export interface AuditRecords {
 /** Matches `%`, `_` and the escape itself inside a LIKE pattern. */
 function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/** `actors` is a JSON array of strings: a quoted element matches exactly. */
+function actorIs(subject: string) {
+  const pattern = `%${likeLiteral(JSON.stringify(subject))}%`;
+  // SQLite has no default LIKE escape character; PostgreSQL's is this one.
+  return sql<boolean>`actors like ${pattern} escape '\\'`;
+}
+
+/**
+ * Sessions of one identity: its method and its subject, never the subject
+ * alone, so a session recorded for one kind of identity is never another's
+ * (a principal of unknown method owns nothing).
+ */
+function ownedBy(eb: ExpressionBuilder<Database, 'sessions'>, owner: Principal) {
+  if (owner.method === undefined) return sql<boolean>`1 = 0`;
+  return eb.and([eb('auth_method', '=', owner.method), eb('subject', '=', owner.subject)]);
 }
 
 /**
@@ -63,18 +86,22 @@ export function auditQueries(
     async querySessions(query) {
       let select = db.selectFrom('sessions').selectAll('sessions');
       if (query.connection) select = select.where('connection', '=', query.connection);
-      if (query.subject) select = select.where('subject', '=', query.subject);
-      const { who } = query;
-      if (who) {
-        // `actors` is a JSON array of strings: a quoted element matches exactly.
-        const actor = `%${likeLiteral(JSON.stringify(who))}%`;
+      const { owner, involving, who } = query;
+      if (owner) select = select.where((eb) => ownedBy(eb, owner));
+      if (involving) {
         select = select.where((eb) =>
-          eb.or([
-            eb('subject', '=', who),
-            eb('identity_name', '=', who),
-            // SQLite has no default LIKE escape character; PostgreSQL's is this one.
-            sql<boolean>`actors like ${actor} escape '\\'`,
-          ]),
+          involving.method === 'oidc'
+            ? // Actors are provider identities, recorded on provider sessions only.
+              eb.and([
+                eb('auth_method', '=', 'oidc'),
+                eb.or([eb('subject', '=', involving.subject), actorIs(involving.subject)]),
+              ])
+            : ownedBy(eb, involving),
+        );
+      }
+      if (who) {
+        select = select.where((eb) =>
+          eb.or([eb('subject', '=', who), eb('identity_name', '=', who), actorIs(who)]),
         );
       }
       if (query.since) {
@@ -119,10 +146,11 @@ export function auditQueries(
 
     async queryEvents(query) {
       let select = db.selectFrom('events').selectAll('events');
-      if (query.connection || query.subject) {
+      const { owner } = query;
+      if (query.connection || owner) {
         let sessions = db.selectFrom('sessions').select('id');
         if (query.connection) sessions = sessions.where('connection', '=', query.connection);
-        if (query.subject) sessions = sessions.where('subject', '=', query.subject);
+        if (owner) sessions = sessions.where((eb) => ownedBy(eb, owner));
         select = select.where('events.session_id', 'in', sessions);
       }
       if (query.since) select = select.where('events.at', '>=', query.since.toISOString());

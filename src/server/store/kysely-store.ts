@@ -92,7 +92,11 @@ export function kyselyStore(db: Kysely<Database>): Store {
     async listSessions(filter: SessionFilter = {}) {
       let query = db.selectFrom('sessions').selectAll();
       if (filter.connection) query = query.where('connection', '=', filter.connection);
-      if (filter.subject) query = query.where('subject', '=', filter.subject);
+      const { owner } = filter;
+      if (owner) {
+        if (owner.method === undefined) return [];
+        query = query.where('auth_method', '=', owner.method).where('subject', '=', owner.subject);
+      }
       const rows = await query
         .orderBy('started_at', 'desc')
         .orderBy('id', 'desc')

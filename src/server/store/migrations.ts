@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * Versioned migrations, applied in name order and recorded by Kysely's
@@ -168,6 +168,26 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // Events of kinds other than statements keep their own fields here (store.ts AuditEvent).
       await db.schema.alterTable('events').addColumn('detail', 'text').execute();
+    },
+  },
+  '0008_identity_methods': {
+    async up(db: Kysely<unknown>) {
+      // Reviews and votes name their identity by method and subject, as sessions
+      // always have (src/lib/principal.ts). Rows written before know only the
+      // subject: one outside `apikey:` can only have been a provider's; one inside
+      // it was an API key's or a provider token's that claimed it, so it stays
+      // NULL (unknown), which matches nobody. Sessions are not touched: their
+      // rows are hash-chained, and have recorded auth_method from the start.
+      await db.schema.alterTable('reviews').addColumn('requester_method', 'text').execute();
+      await db.schema.alterTable('review_votes').addColumn('method', 'text').execute();
+      await sql`
+        update reviews set requester_method = 'oidc'
+        where substr(requester_subject, 1, 7) <> 'apikey:'
+      `.execute(db);
+      await sql`
+        update review_votes set method = 'oidc'
+        where substr(subject, 1, 7) <> 'apikey:'
+      `.execute(db);
     },
   },
 };

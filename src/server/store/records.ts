@@ -1,11 +1,14 @@
+import type { Principal } from '../../lib/principal.js';
 import type { CloseReasonName } from '../../tunnel/index.js';
 
 /** A session as it starts: one tunnel, one identity, one connection. */
 export interface NewSession {
   id: string;
+  /** The subject in `authMethod`'s namespace: the pair names the identity (src/lib/principal.ts). */
   subject: string;
   identityName: string;
   identityKind: string;
+  /** `apikey` or `oidc`; stored since the first version and covered by the session's hash chain. */
   authMethod: string;
   groups: string[];
   connection: string;
@@ -36,7 +39,8 @@ export interface SessionRecord extends NewSession {
 
 export interface SessionFilter {
   connection?: string;
-  subject?: string;
+  /** Only this identity's sessions (method and subject). */
+  owner?: Principal;
   /** Newest first; at most this many. */
   limit?: number;
 }

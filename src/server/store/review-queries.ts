@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { asAuthMethod, type Principal } from '../../lib/principal.js';
 import type {
   Review,
   ReviewKind,
@@ -11,7 +12,8 @@ import type { Database, ReviewVotesTable, ReviewsTable } from './schema.js';
 /** Which reviews to list; newest first unless `oldestFirst`. */
 export interface ReviewFilter {
   status?: ReviewStatus;
-  requester?: string;
+  /** Reviews this identity asked for (method and subject; an unknown method asked for none). */
+  requester?: Principal;
   connection?: string;
   kind?: ReviewKind;
   oldestFirst?: boolean;
@@ -81,7 +83,13 @@ export function reviewQueries(db: Kysely<Database>): ReviewRecords {
     async listReviews(filter) {
       let query = db.selectFrom('reviews').selectAll();
       if (filter.status) query = query.where('status', '=', filter.status);
-      if (filter.requester) query = query.where('requester_subject', '=', filter.requester);
+      const { requester } = filter;
+      if (requester) {
+        if (requester.method === undefined) return [];
+        query = query
+          .where('requester_method', '=', requester.method)
+          .where('requester_subject', '=', requester.subject);
+      }
       if (filter.connection) query = query.where('connection', '=', filter.connection);
       if (filter.kind) query = query.where('kind', '=', filter.kind);
       const order = filter.oldestFirst ? 'asc' : 'desc';
@@ -99,6 +107,7 @@ export function reviewQueries(db: Kysely<Database>): ReviewRecords {
         .insertInto('review_votes')
         .values({
           review_id: id,
+          method: vote.method ?? null,
           subject: vote.subject,
           name: vote.name,
           decision: vote.decision,
@@ -131,6 +140,7 @@ function toRow(review: Review): ReviewsTable {
     id: review.id,
     kind: review.kind,
     status: review.status,
+    requester_method: review.requester.method ?? null,
     requester_subject: review.requester.subject,
     requester_name: review.requester.name,
     requester_groups: JSON.stringify(review.requester.groups),
@@ -155,6 +165,7 @@ function toReview(row: Selectable<ReviewsTable>, votes: ReviewVote[]): Review {
     kind: row.kind as ReviewKind,
     status: row.status as ReviewStatus,
     requester: {
+      method: asAuthMethod(row.requester_method),
       subject: row.requester_subject,
       name: row.requester_name,
       groups: JSON.parse(row.requester_groups) as string[],
@@ -178,6 +189,7 @@ function toReview(row: Selectable<ReviewsTable>, votes: ReviewVote[]): Review {
 
 function toVote(row: Selectable<ReviewVotesTable>): ReviewVote {
   return {
+    method: asAuthMethod(row.method),
     subject: row.subject,
     name: row.name,
     decision: row.decision === 'reject' ? 'reject' : 'approve',

@@ -1,3 +1,5 @@
+import type { AuthMethod, Principal } from '../../lib/principal.js';
+
 /** A review rule's requirement as stored with its review (the enforcement contract's ReviewRequirement). */
 export interface StoredRequirement {
   rule: string;
@@ -30,14 +32,23 @@ export type ReviewStatus =
   /** A statement review whose approved text has run. */
   | 'consumed';
 
-/** Who asked, as the gateway authenticated them. */
-export interface ReviewRequester {
+/**
+ * Who asked, as the gateway authenticated them: the method and subject name
+ * the identity (src/lib/principal.ts). `method` is undefined only on a
+ * review recorded before methods were (store migration 0008) whose subject is
+ * in the `apikey:` namespace: it may have been the key's or a provider
+ * token's, so it is nobody's.
+ */
+export interface ReviewRequester extends Principal {
+  readonly method: AuthMethod | undefined;
   subject: string;
   name: string;
   groups: readonly string[];
 }
 
-export interface ReviewVote {
+export interface ReviewVote extends Principal {
+  /** Undefined on a vote recorded before methods were whose kind is unknown (see ReviewRequester). */
+  readonly method: AuthMethod | undefined;
   subject: string;
   name: string;
   decision: 'approve' | 'reject';

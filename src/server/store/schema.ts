@@ -65,6 +65,8 @@ export interface ReviewsTable {
   id: string;
   kind: string;
   status: string;
+  /** `apikey` or `oidc`; NULL for a row of before migration 0008 whose kind is unknown. */
+  requester_method: string | null;
   requester_subject: string;
   requester_name: string;
   requester_groups: string;
@@ -85,6 +87,8 @@ export interface ReviewsTable {
 /** One approver's vote on a review. */
 export interface ReviewVotesTable {
   review_id: string;
+  /** `apikey` or `oidc`; NULL for a vote of before migration 0008 whose kind is unknown. */
+  method: string | null;
   subject: string;
   name: string;
   decision: string;

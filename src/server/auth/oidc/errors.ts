@@ -1,4 +1,5 @@
 import { HoopError, type ErrorCode } from '../../../lib/errors.js';
+import { RESERVED_SUBJECT_HINT } from '../identity.js';
 
 /**
  * Why an OIDC token was refused. Each reason is stable (scripts and the
@@ -49,6 +50,10 @@ export const OIDC_REFUSALS = {
   delegation_denied: {
     code: 'HOOP_AUTH_DELEGATION_DENIED',
     hint: 'Ask an administrator to allow this agent to act for this subject, or authenticate as the agent itself.',
+  },
+  reserved_subject: {
+    code: 'HOOP_AUTH_RESERVED_SUBJECT',
+    hint: RESERVED_SUBJECT_HINT,
   },
   unavailable: {
     code: 'HOOP_AUTH_UNAVAILABLE',

@@ -1,5 +1,6 @@
 import { looksLikeApiKey } from '../../../lib/api-key.js';
 import { HoopError } from '../../../lib/errors.js';
+import { namespaceProblem } from '../identity.js';
 import type { AuthStrategy } from '../strategy.js';
 import { actorChain, identityFromClaims, type OidcIdentity } from './claims.js';
 import { createDiscovery } from './discovery.js';
@@ -137,6 +138,15 @@ export function oidcStrategy(options: OidcStrategyOptions): OidcStrategy {
       : await userinfo.claims(token, { fresh });
     const actors = actorChain(claims, maxDelegationDepth);
     const jti = typeof claims['jti'] === 'string' ? claims['jti'] : undefined;
+    // A provider identity never takes a subject of another kind's namespace
+    // (`apikey:agent-1` is the API key's): src/lib/principal.ts.
+    const problem = namespaceProblem('oidc', claims.sub, actors);
+    if (problem !== undefined) {
+      throw oidcError('reserved_subject', problem, {
+        subject: claims.sub,
+        ...(jti === undefined ? {} : { jti }),
+      });
+    }
     if (actors && (await allowDelegation(claims.sub, [...actors])) !== true) {
       throw oidcError(
         'delegation_denied',

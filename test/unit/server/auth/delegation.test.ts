@@ -29,3 +29,14 @@ test('a chain is checked link by link, earliest actor first', () => {
   assert.equal(allow('alice', ['agent-0', 'agent-1']), false, 'the order of the chain matters');
   assert.equal(allow('alice', ['agent-1']), false, 'agent-1 may not act for alice directly');
 });
+
+test('rules may name provider identities by principal; an API key is never an actor', () => {
+  const allow = delegationPolicy([
+    { actors: ['oidc:agent-1'], subjects: ['oidc:alice'] },
+    { actors: ['apikey:agent-2'], subjects: ['*'] },
+  ]);
+  assert.equal(allow('alice', ['agent-1']), true);
+  assert.equal(allow('oidc:alice', ['agent-1']), false, 'the principal is not a subject');
+  assert.equal(allow('bob', ['agent-2']), false);
+  assert.equal(allow('bob', ['apikey:agent-2']), false);
+});

@@ -70,3 +70,23 @@ describe('audit filters', () => {
     assert.deepEqual(parse(`cursor=${encodeCursor(at)}`).after, at);
   });
 });
+
+describe('the user filter names one identity by principal, or searches', () => {
+  it('apikey:<name> and oidc:<sub> name one identity; anything else is a search', () => {
+    assert.deepEqual(parse('user=apikey:agent-1').involving, {
+      method: 'apikey',
+      subject: 'apikey:agent-1',
+    });
+    assert.deepEqual(parse('user=oidc:apikey:agent-1').involving, {
+      method: 'oidc',
+      subject: 'apikey:agent-1',
+    });
+    assert.equal(parse('user=agent-1').who, 'agent-1');
+    assert.equal(parse('user=agent-1').involving, undefined);
+  });
+
+  it('refuses a principal with nothing after its prefix', () => {
+    refused('user=apikey:', 'user');
+    refused('user=oidc:', 'user');
+  });
+});

@@ -228,3 +228,48 @@ describe('parseCases', () => {
     assert.equal(syntax.length > 0, true);
   });
 });
+
+describe('policy test cases name each kind of identity apart', () => {
+  it('as: is a person or provider identity (oidc:<sub> too), apiKey: an API key', () => {
+    const results = runCases(
+      parsePolicy(
+        `rules:
+  - { name: key, match: { apiKeys: [agent-1] }, effect: allow }
+  - { name: person, match: { users: [agent-1] }, effect: deny }`,
+        { file: 'policy.yaml' },
+      ),
+      parseCases(
+        `connections: { pg: postgres }
+cases:
+  - { name: the key, apiKey: agent-1, connection: pg, open: true, expect: { effect: allow, rule: key } }
+  - { name: a person named agent-1, as: agent-1, connection: pg, open: true, expect: { effect: deny, rule: person } }
+  - { name: the same by principal, as: 'oidc:agent-1', connection: pg, open: true, expect: { effect: deny, rule: person } }
+`,
+        'policy.test.yaml',
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => [r.name, r.passed]),
+      [
+        ['the key', true],
+        ['a person named agent-1', true],
+        ['the same by principal', true],
+      ],
+    );
+  });
+
+  it('refuses an API key written as a person', () => {
+    assert.throws(
+      () =>
+        parseCases(
+          `cases:
+  - { name: a, as: 'apikey:agent-1', connection: c, open: true, expect: { effect: deny } }
+`,
+          'policy.test.yaml',
+        ),
+      (error: unknown) =>
+        error instanceof HoopError &&
+        /cases\[0\]\.as: an API key is named with `apiKey: <name>`, not `as`/.test(error.message),
+    );
+  });
+});

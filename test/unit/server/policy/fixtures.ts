@@ -24,6 +24,7 @@ export const DESIGN_POLICY = `rules:
 type Identity = PolicyRequest['identity'];
 
 export const alice: Identity = {
+  method: 'oidc',
   subject: 'oidc|alice',
   name: 'Alice',
   email: 'alice@example.com',
@@ -32,6 +33,7 @@ export const alice: Identity = {
 };
 
 export const agent: Identity = {
+  method: 'apikey',
   subject: 'apikey:agent-1',
   name: 'agent-1',
   groups: ['agents'],
@@ -39,6 +41,7 @@ export const agent: Identity = {
 };
 
 export const mallory: Identity = {
+  method: 'oidc',
   subject: 'oidc|mallory',
   name: 'Mallory',
   groups: ['marketing'],

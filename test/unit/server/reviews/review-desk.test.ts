@@ -4,10 +4,25 @@ import { HoopError } from '../../../../src/lib/errors.js';
 import { ReviewDesk, type ReviewEvent } from '../../../../src/server/reviews/index.js';
 import { openStore, type Store } from '../../../../src/server/store/index.js';
 
-const alice = { subject: 'apikey:alice', name: 'alice', groups: ['agents'] };
-const bob = { subject: 'apikey:bob', name: 'bob', groups: ['dba'] };
-const carol = { subject: 'apikey:carol', name: 'carol', groups: ['dba', 'oncall'] };
-const mallory = { subject: 'apikey:mallory', name: 'mallory', groups: ['agents'] };
+const alice = {
+  method: 'apikey' as const,
+  subject: 'apikey:alice',
+  name: 'alice',
+  groups: ['agents'],
+};
+const bob = { method: 'apikey' as const, subject: 'apikey:bob', name: 'bob', groups: ['dba'] };
+const carol = {
+  method: 'apikey' as const,
+  subject: 'apikey:carol',
+  name: 'carol',
+  groups: ['dba', 'oncall'],
+};
+const mallory = {
+  method: 'apikey' as const,
+  subject: 'apikey:mallory',
+  name: 'mallory',
+  groups: ['agents'],
+};
 
 const requirement = (approvals = 1, timeoutMs = 60_000) => ({
   rule: 'writes-need-review',
@@ -79,7 +94,7 @@ describe('ReviewDesk (SQLite store)', () => {
     assert.deepEqual(await desk.list({ approver: alice }), []);
     assert.deepEqual(await desk.list({ approver: mallory }), []);
     assert.deepEqual(
-      (await desk.list({ requester: alice.subject })).map((r) => r.id),
+      (await desk.list({ requester: alice })).map((r) => r.id),
       [review.id],
     );
   });

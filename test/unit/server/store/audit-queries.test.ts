@@ -52,6 +52,8 @@ for (const backend of storeBackends())
           startedAt: at(10),
           subject: 'oidc|bob',
           identityName: 'bob@example.com',
+          identityKind: 'user',
+          authMethod: 'oidc',
           connection: 'other',
         }),
       );
@@ -60,6 +62,8 @@ for (const backend of storeBackends())
           startedAt: at(20),
           subject: 'oidc|bob',
           identityName: 'bob@example.com',
+          identityKind: 'user',
+          authMethod: 'oidc',
           actors: ['apikey:agent_%x'],
         }),
       );
@@ -97,9 +101,15 @@ for (const backend of storeBackends())
 
     it('filters by connection, subject, name or actor, and decision', async () => {
       assert.deepEqual(ids(await store.querySessions({ limit: 10, connection: 'other' })), ['s2']);
-      assert.deepEqual(ids(await store.querySessions({ limit: 10, subject: 'apikey:alice' })), [
-        's1',
-      ]);
+      assert.deepEqual(
+        ids(
+          await store.querySessions({
+            limit: 10,
+            owner: { method: 'apikey', subject: 'apikey:alice' },
+          }),
+        ),
+        ['s1'],
+      );
       assert.deepEqual(ids(await store.querySessions({ limit: 10, who: 'bob@example.com' })), [
         's3',
         's2',
@@ -135,10 +145,15 @@ for (const backend of storeBackends())
         'evt_s1_2',
         'evt_s2_1',
       ]);
-      assert.deepEqual(ids(await store.queryEvents({ limit: 10, subject: 'oidc|bob' })), [
-        'evt_s2_1',
-        'evt_s3_1',
-      ]);
+      assert.deepEqual(
+        ids(
+          await store.queryEvents({
+            limit: 10,
+            owner: { method: 'oidc', subject: 'oidc|bob' },
+          }),
+        ),
+        ['evt_s2_1', 'evt_s3_1'],
+      );
       const second = all[1];
       assert.ok(second);
       assert.deepEqual(

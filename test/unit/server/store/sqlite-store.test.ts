@@ -65,6 +65,7 @@ describe('SQLite store', () => {
       '0005_audit_chain',
       '0006_audit_purges',
       '0007_event_detail',
+      '0008_identity_methods',
     ]);
   });
 
@@ -91,6 +92,7 @@ describe('SQLite store', () => {
         '0005_audit_chain',
         '0006_audit_purges',
         '0007_event_detail',
+        '0008_identity_methods',
       ]);
       const again = await second.getSession(record.id);
       assert.equal(again?.bytesDown, 20);
@@ -167,7 +169,10 @@ describe('SQLite store', () => {
         [first, second, made[4]?.id, made[2]?.id, made[0]?.id],
       );
 
-      const twoOnB = await store.listSessions({ connection: 'list-b', subject: 'apikey:two' });
+      const twoOnB = await store.listSessions({
+        connection: 'list-b',
+        owner: { method: 'apikey', subject: 'apikey:two' },
+      });
       assert.deepEqual(
         twoOnB.map((s) => s.id),
         [made[5]?.id, made[3]?.id],

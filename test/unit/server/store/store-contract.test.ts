@@ -113,7 +113,12 @@ for (const backend of storeBackends()) {
         made[0]?.id,
       ]);
       assert.deepEqual(
-        ids(await store.listSessions({ connection: 'list-b', subject: 'apikey:two' })),
+        ids(
+          await store.listSessions({
+            connection: 'list-b',
+            owner: { method: 'apikey', subject: 'apikey:two' },
+          }),
+        ),
         [made[3]?.id],
       );
       assert.deepEqual(ids(await store.listSessions({ connection: 'list-a', limit: 1 })), [
@@ -212,7 +217,7 @@ for (const backend of storeBackends()) {
         id: newId('rev'),
         kind: 'statement' as const,
         status: 'pending' as const,
-        requester: { subject: 'apikey:a', name: 'a', groups: ['dev'] },
+        requester: { method: 'apikey', subject: 'apikey:a', name: 'a', groups: ['dev'] },
         connection: 'pg',
         text: 'delete from t',
         requirement: { rule: 'deletes', approvals: 1, approvers: ['dba'] },
@@ -223,6 +228,7 @@ for (const backend of storeBackends()) {
       };
       await store.insertReview(review as never);
       const vote = {
+        method: 'apikey' as const,
         subject: 'apikey:dba',
         name: 'dba',
         decision: 'approve' as const,
@@ -309,7 +315,7 @@ for (const backend of storeBackends()) {
       it('removes decided reviews older than the cutoff with their votes, and keeps pending ones and live grants', async () => {
         const base = {
           kind: 'grant' as const,
-          requester: { subject: 'apikey:a', name: 'a', groups: ['dev'] },
+          requester: { method: 'apikey', subject: 'apikey:a', name: 'a', groups: ['dev'] },
           connection: 'pg',
           requirement: { rule: 'grants', approvals: 1, approvers: ['dba'] },
           policyHash: 'sha256:01',
@@ -328,6 +334,7 @@ for (const backend of storeBackends()) {
         for (const review of [decided, pending, live])
           await purgeStore.insertReview(review as never);
         await purgeStore.addReviewVote(decided.id, {
+          method: 'apikey',
           subject: 'apikey:dba',
           name: 'dba',
           decision: 'reject',
@@ -367,6 +374,7 @@ for (const backend of storeBackends()) {
                 '0005_audit_chain',
                 '0006_audit_purges',
                 '0007_event_detail',
+                '0008_identity_methods',
               ],
             );
           } finally {
