@@ -223,7 +223,9 @@ describe('identity collisions between API keys and OIDC subjects', () => {
         ws.terminate();
         return false;
       },
-      (error: { code?: string }) => error.code === 'HOOP_POLICY_DENIED',
+      // Refused by policy, or at authentication (a provider subject in the apikey: namespace).
+      (error: { code?: string }) =>
+        error.code === 'HOOP_POLICY_DENIED' || error.code === 'HOOP_AUTH_RESERVED_SUBJECT',
     );
     let outcome = 'the tunnel was refused';
     if (!refusedAtUpgrade) {
