@@ -53,6 +53,8 @@ export async function startTestGateway(options: {
   oidc?: TestOidc;
   delegation?: TestDelegation[];
   policy?: unknown[];
+  /** A policy file instead of inline rules (reloadable with `gateway.reloadPolicy()`). */
+  policyFile?: string;
   /** YAML lines of a `reviews:` section. */
   reviews?: string;
   /** YAML lines of an `audit:` section (`audit:\n  auditors: [auditors]`). */
@@ -81,6 +83,7 @@ export async function startTestGateway(options: {
     options.connections,
     ...(options.tunnel ? ['tunnel:', options.tunnel] : []),
     ...(options.policy ? [`policy: ${JSON.stringify(options.policy)}`] : []),
+    ...(options.policyFile ? [`policy: ${JSON.stringify(options.policyFile)}`] : []),
     ...(options.reviews ? [options.reviews] : []),
     ...(options.audit ? [options.audit] : []),
   ].join('\n');

@@ -170,6 +170,44 @@ describe('reviews', () => {
       { env: { ...process.env, PGPASSWORD: '', PGCONNECT_TIMEOUT: '10' }, timeout: 30_000 },
     ).catch((error: { stdout: string; stderr: string; code: number }) => error);
 
+  it('a prepared statement approved by review runs once: binding it again is refused', async () => {
+    const port = await tunnel('agent-1');
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      database: postgres.database,
+      user: 'x',
+    });
+    await client.connect();
+    try {
+      const statement = {
+        name: 'approved_once',
+        text: `update orders set note = 'once' where id = $1`,
+        values: [1],
+      };
+      const running = client.query(statement);
+      const review = await pendingFor('dba-1', /note = 'once'/);
+      await api('dba-1', 'POST', `/api/reviews/${review.id}/approve`, {});
+      await running;
+      assert.deepEqual(await direct('select note from orders where id = 1'), [{ note: 'once' }]);
+      await direct(`update orders set note = 'reset' where id = 1`);
+      // node-postgres binds the named statement again without a Parse.
+      await assert.rejects(
+        client.query({ ...statement, values: [1] }),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, '42501');
+          assert.match(error.message, /approved by review to run once; prepare it again/);
+          return true;
+        },
+      );
+      assert.deepEqual(await direct('select note from orders where id = 1'), [{ note: 'reset' }]);
+      // The session goes on.
+      assert.deepEqual((await client.query('select 1 as n')).rows, [{ n: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('psql sees the NOTICE; once approved the statement runs and psql gets its result', async () => {
     const port = await tunnel('agent-1');
     const running = psql(port, "update orders set note = 'approved' where id = 1");

@@ -18,6 +18,12 @@ import type { HoldIo } from './review.js';
 export interface Enforcer {
   /** False when no policy is configured: every action is allowed and nothing is masked or recorded per action. */
   readonly active: boolean;
+  /**
+   * The version of the policy deciding now (`sha256:…`), undefined without
+   * one: a protocol that keeps a decision for later use (a prepared
+   * statement) checks it still holds.
+   */
+  readonly policyVersion: string | undefined;
   /** How much of each result a record keeps as its preview; none when unset (the protocol captures nothing). */
   readonly preview?: { rows: number; bytes: number };
   /** Decides one action. Synchronous and cheap: safe on the hot path. */

@@ -82,6 +82,9 @@ export function sessionEnforcer(parts: EnforcementParts, session: EnforcedSessio
   const { recorder } = parts;
   return {
     active: parts.policy !== undefined,
+    get policyVersion() {
+      return current()?.hash;
+    },
     ...(parts.preview && recorder ? { preview: parts.preview } : {}),
     decide(action: Action): Decision {
       // One policy decides the whole action, and its hash is the one recorded.

@@ -114,6 +114,7 @@ function classified(analysis: Analysis, stmt: AstObject, text: string): Classifi
         : copy;
   }
   if (found.prepared !== undefined) statement.prepared = found.prepared;
+  if (found.deallocates !== undefined) statement.deallocates = found.deallocates;
   if (found.prepares !== undefined) {
     const { name, tag: innerTag, node: inner } = found.prepares;
     statement.prepares = { name, statement: classified(analysis, { [innerTag]: inner }, text) };

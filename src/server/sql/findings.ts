@@ -41,6 +41,8 @@ export interface Findings {
   roleChange: boolean;
   copy: CopyInfo | undefined;
   prepared: string | undefined;
+  /** DEALLOCATE of one prepared statement, or of all of them (DEALLOCATE ALL, DISCARD ALL). */
+  deallocates: { name: string } | { all: true } | undefined;
   /** PREPARE: its name and inner statement, classified on its own by the classifier. */
   prepares: { name: string; tag: string; node: AstObject } | undefined;
   code: NestedCode[];
@@ -60,6 +62,7 @@ export function newFindings(): Findings {
     roleChange: false,
     copy: undefined,
     prepared: undefined,
+    deallocates: undefined,
     prepares: undefined,
     code: [],
   };

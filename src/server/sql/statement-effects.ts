@@ -169,6 +169,7 @@ export function statementEffects(
       break;
     case 'DiscardStmt':
       if (node.target === 'DISCARD_ALL') {
+        found.deallocates = { all: true };
         found.roleChange = true; // includes SET SESSION AUTHORIZATION DEFAULT
         found.settings.push({ name: '*', scope: 'session', lexer: true });
       }
@@ -183,6 +184,9 @@ export function statementEffects(
     }
     case 'ExecuteStmt':
       found.prepared = String(node.name ?? '');
+      break;
+    case 'DeallocateStmt':
+      found.deallocates = node.isall === true ? { all: true } : { name: String(node.name ?? '') };
       break;
     case 'DropStmt':
       dropped(found, node);

@@ -89,7 +89,9 @@ export interface UnknownCode {
    * language the gateway does not analyse; `unparsed-body`: a body (or a
    * constant SQL string run as SQL) that does not parse or compile;
    * `lexer-settings`: a body run with settings that change how it is lexed;
-   * `prepared-in-code`: code that EXECUTEs a prepared statement. Two more
+   * `prepared-in-code`: code that EXECUTEs a prepared statement;
+   * `prepared`: an EXECUTE of a prepared statement the protocol layer did
+   * not see prepared (or whose name it cannot tell). Two more
    * come from reading the target's catalog for what a statement reaches:
    * `catalog`: the catalog could not be read (fail closed); `limit`: a limit
    * on that reading stopped it.
@@ -100,6 +102,7 @@ export interface UnknownCode {
     | 'unparsed-body'
     | 'lexer-settings'
     | 'prepared-in-code'
+    | 'prepared'
     | 'catalog'
     | 'limit';
   /** For the caller, completing "the statement …": `executes SQL built at run time (EXECUTE of an expression)`. */
@@ -243,6 +246,8 @@ export interface ClassifiedStatement {
    * a later `EXECUTE name` by. The PREPARE's own kinds include the inner ones.
    */
   prepares?: { name: string; statement: ClassifiedStatement };
+  /** DEALLOCATE of one prepared statement, or of all of them (DEALLOCATE ALL, DISCARD ALL). */
+  deallocates?: { name: string } | { all: true };
   /** A schema statement that changes what code later statements run (see {@link Redefinition}). */
   redefines?: Redefinition;
   /**

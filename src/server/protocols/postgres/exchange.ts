@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ActionRecord, MaskPlan } from '../../enforcement/index.js';
+import type { ClassifiedStatement } from '../../sql/index.js';
 import type { CopyOutRequest } from './copy-out-request.js';
 import { BackendCode, parseBackend, type FieldDescription, type Frame } from './protocol/index.js';
 
@@ -22,11 +23,22 @@ export interface DecidedSql {
   /** What the audit trail keeps for it; none when nothing is recorded. */
   record?: ActionRecord;
   refusal?: Refusal;
+  /**
+   * Its statements as classified, when they were: what a Parse prepares
+   * and what a Query's PREPARE and DEALLOCATE do to prepared statements.
+   */
+  statements?: readonly ClassifiedStatement[];
+  /** The policy version that decided it (see `Enforcer.policyVersion`). */
+  policyVersion?: string;
+  /** Released by an approved review: a prepared statement so decided is bound once. */
+  reviewed?: true;
 }
 
 /** A prepared statement as the target has it (protocol §55.2.3: Parse). */
 export interface PreparedStatement {
   decided: DecidedSql;
+  /** Binds of it forwarded so far. */
+  binds: number;
 }
 
 /** A portal as the target has it (Bind). `statement` is undefined when the gateway never saw it prepared. */
@@ -56,7 +68,7 @@ export interface ExecuteOp {
   start: number;
 }
 
-/** A Parse the gateway refused: only the target's ErrorResponse answers it. */
+/** A Parse (or a Bind) the gateway refused: only the target's ErrorResponse answers it. */
 export interface RefusedParseOp {
   kind: 'parse';
   decided: DecidedSql;
@@ -97,7 +109,13 @@ export type Answer =
 type Expected =
   | { type: 'query'; op: QueryOp; statement: number }
   | { type: 'parse'; name: string; statement: PreparedStatement; refused?: RefusedParseOp }
-  | { type: 'bind'; portal: string; statement: string; formats: readonly number[] }
+  | {
+      type: 'bind';
+      portal: string;
+      statement: string;
+      formats: readonly number[];
+      refused?: RefusedParseOp;
+    }
   | { type: 'describeStatement'; name: string }
   | { type: 'describePortal'; name: string }
   | { type: 'execute'; op: ExecuteOp }
@@ -123,6 +141,8 @@ type Expected =
 export class Exchange {
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
+  /** Statements prepared by SQL's PREPARE, by name: what an EXECUTE of the name runs. */
+  private readonly sqlPrepared = new Map<string, ClassifiedStatement>();
   private readonly expected: Expected[] = [];
   /** Extended-protocol messages forwarded since the last Sync: the target may be in an implicit transaction. */
   private unsynced = false;
@@ -139,7 +159,7 @@ export class Exchange {
   /** A Parse forwarded with its decision (a refused one carries the marker the target will reject). */
   onParse(name: string, decided: DecidedSql): void {
     this.unsynced = true;
-    const statement: PreparedStatement = { decided };
+    const statement: PreparedStatement = { decided, binds: 0 };
     this.expected.push({
       type: 'parse',
       name,
@@ -153,7 +173,40 @@ export class Exchange {
   /** A Bind forwarded: portal `portal` from statement `statement`, with its result formats. */
   onBind(portal: string, statement: string, formats: readonly number[]): void {
     this.unsynced = true;
+    const prepared = this.statementFor(statement);
+    if (prepared) prepared.binds++;
     this.expected.push({ type: 'bind', portal, statement, formats });
+  }
+
+  /** A Bind refused in place (the target is sent a Bind it rejects): its ErrorResponse becomes `decided.refusal`. */
+  onRefusedBind(decided: DecidedSql): void {
+    this.unsynced = true;
+    this.expected.push({
+      type: 'bind',
+      portal: '',
+      statement: '',
+      formats: [],
+      refused: { kind: 'parse', decided, start: performance.now() },
+    });
+  }
+
+  /**
+   * The statement a Bind of `name` forwarded now would bind: the last one
+   * Parsed under the name and not yet answered, else the one the target
+   * has; undefined when the gateway did not see it prepared.
+   */
+  statementFor(name: string): PreparedStatement | undefined {
+    for (let i = this.expected.length - 1; i >= 0; i--) {
+      const expected = this.expected[i]!;
+      if (
+        expected.type === 'parse' &&
+        expected.name === name &&
+        !expected.statement.decided.refusal
+      ) {
+        return expected.statement;
+      }
+    }
+    return this.statements.get(name);
   }
 
   /** A Describe of a prepared statement ('S') or a portal ('P') forwarded. */
@@ -217,8 +270,10 @@ export class Exchange {
       case BackendCode.CloseComplete:
         if (head?.type === 'close') {
           this.expected.shift();
-          if (head.target === 'S') this.statements.delete(head.name);
-          else this.portals.delete(head.name);
+          if (head.target === 'S') {
+            this.statements.delete(head.name);
+            this.sqlPrepared.delete(head.name);
+          } else this.portals.delete(head.name);
         }
         return OTHER;
       case BackendCode.ParameterDescription:
@@ -253,8 +308,10 @@ export class Exchange {
         const running = this.running(head);
         if (!running) return OTHER;
         // Each statement of a simple Query ends with exactly one of these (§55.2.2).
-        if (head?.type === 'query') head.statement++;
-        else this.expected.shift();
+        if (head?.type === 'query') {
+          this.completedStatement(head.op.decided.statements?.[head.statement]);
+          head.statement++;
+        } else this.expected.shift();
         return { kind: 'completed', ...running };
       }
       case BackendCode.ErrorResponse:
@@ -276,15 +333,66 @@ export class Exchange {
   }
 
   /**
-   * Forgets every prepared statement and portal: the session ran SQL that
-   * may have replaced them behind the protocol's back (`DEALLOCATE`,
-   * `PREPARE`, `CLOSE`, `DECLARE`, `DISCARD`). A later Bind or Execute of
-   * one of their names is then of a statement or portal the gateway did not
-   * see prepared.
+   * Forgets every portal: the session ran SQL that may have replaced them
+   * behind the protocol's back (`DECLARE`, `CLOSE`, `DISCARD`). A later
+   * Execute of one of their names is then of a portal the gateway did not
+   * see bound. (Prepared statements follow SQL's PREPARE and DEALLOCATE
+   * exactly, as each completes.)
    */
   forget(): void {
-    this.statements.clear();
     this.portals.clear();
+  }
+
+  /**
+   * What an EXECUTE of `name` may run, as {@link PreparedLookup} says:
+   * the statement the target has under the name (prepared by SQL or by a
+   * Parse), and those prepared under it by messages forwarded but not yet
+   * answered; undefined when one of them was not read (a Parse forwarded
+   * without a policy) or there is none.
+   */
+  preparedAs(name: string): readonly ClassifiedStatement[] | undefined {
+    const found: ClassifiedStatement[] = [];
+    const sql = this.sqlPrepared.get(name);
+    if (sql) found.push(sql);
+    const parsed = this.statements.get(name);
+    if (parsed) {
+      const statement = parsed.decided.statements?.[0];
+      if (statement === undefined) return undefined;
+      found.push(statement);
+    }
+    for (const expected of this.expected) {
+      if (
+        expected.type === 'parse' &&
+        expected.name === name &&
+        !expected.statement.decided.refusal
+      ) {
+        const statement = expected.statement.decided.statements?.[0];
+        if (statement === undefined) return undefined;
+        found.push(statement);
+      } else if (expected.type === 'query') {
+        const pending = expected.op.decided.statements?.slice(expected.statement) ?? [];
+        for (const statement of pending) {
+          if (statement.prepares?.name === name) found.push(statement.prepares.statement);
+        }
+      }
+    }
+    return found.length > 0 ? found : undefined;
+  }
+
+  /** A statement of a simple Query completed: its PREPARE or DEALLOCATE took effect. */
+  private completedStatement(statement: ClassifiedStatement | undefined): void {
+    if (statement?.prepares)
+      this.sqlPrepared.set(statement.prepares.name, statement.prepares.statement);
+    const gone = statement?.deallocates;
+    if (gone === undefined) return;
+    if ('name' in gone) {
+      this.sqlPrepared.delete(gone.name);
+      this.statements.delete(gone.name);
+      return;
+    }
+    // DEALLOCATE ALL drops every named statement; the unnamed one is kept apart by the server.
+    this.sqlPrepared.clear();
+    for (const name of this.statements.keys()) if (name !== '') this.statements.delete(name);
   }
 
   /** The operation the head of the queue is running, once the target has begun it. */
@@ -316,7 +424,7 @@ export class Exchange {
     if (head.type === 'execute') {
       this.begin(head.op);
       op = head.op;
-    } else if (head.type === 'parse') op = head.refused;
+    } else if (head.type === 'parse' || head.type === 'bind') op = head.refused;
     const sync = this.expected.findIndex((expected) => expected.type === 'sync');
     this.expected.splice(0, sync === -1 ? this.expected.length : sync);
     return { kind: 'failed', op, skipped: true };

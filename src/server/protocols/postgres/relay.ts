@@ -8,6 +8,7 @@ import type { ResultFilter } from './result-filter.js';
 import { frameOf } from './result-preview.js';
 import type { SessionPins } from './session-pins.js';
 import type { SqlDecider, SqlVerdict } from './sql-decider.js';
+import type { ClassifiedStatement } from '../../sql/index.js';
 import type { StatementOutcomes } from './statement-outcomes.js';
 import {
   BackendCode,
@@ -16,6 +17,7 @@ import {
   PgProtocolError,
   buildErrorResponse,
   buildNoticeResponse,
+  buildBind,
   buildParse,
   buildQuery,
   frameBytes,
@@ -166,7 +168,7 @@ export class PostgresRelay {
           case FrontendCode.Parse: {
             const message = parseFrontend(frame);
             if (message.type !== 'query' && message.type !== 'parse') break;
-            const verdict = this.options.decider.decide(message.sql);
+            const verdict = this.options.decider.decide(message.sql, exchange);
             if (verdict instanceof Promise || verdict.decision.effect === 'review') {
               // Decided later (a large string classified off the event loop, a review):
               // what came before goes now, what follows waits behind it, in order.
@@ -206,8 +208,15 @@ export class PostgresRelay {
             break;
           case FrontendCode.Bind: {
             const message = parseFrontend(frame);
-            if (message.type === 'bind')
-              exchange.onBind(message.portal, message.statement, message.resultFormats);
+            if (message.type !== 'bind') break;
+            const refusal = session.enforcer.active
+              ? this.bindRefusal(message.statement)
+              : undefined;
+            if (refusal) {
+              out.push(this.refuseBind(message.statement, refusal));
+              continue;
+            }
+            exchange.onBind(message.portal, message.statement, message.resultFormats);
             break;
           }
           case FrontendCode.Describe: {
@@ -254,7 +263,7 @@ export class PostgresRelay {
   private apply(message: SqlMessage, frame: Frame, verdict: SqlVerdict): Buffer {
     const { decision } = verdict;
     if (decision.effect === 'review') throw new Error('a held statement is applied once released');
-    const bytes = this.forward(message, frame, decision, verdict.copyOut);
+    const bytes = this.forward(message, frame, decision, verdict.copyOut, verdict.statements);
     if (decision.effect === 'allow' && verdict.replacesPrepared) this.options.exchange.forget();
     return bytes;
   }
@@ -267,7 +276,7 @@ export class PostgresRelay {
   private continueWith(message: SqlMessage, frame: Frame, verdict: SqlVerdict): void {
     if (this.settled) return;
     if (verdict.decision.effect === 'review') {
-      this.startHold(message, frame, verdict.decision, verdict.copyOut);
+      this.startHold(message, frame, verdict.decision, verdict.copyOut, verdict.statements);
       return;
     }
     let bytes: Buffer;
@@ -297,6 +306,8 @@ export class PostgresRelay {
     frame: Frame,
     decision: Allowed | Refused,
     copyOut: readonly CopyOutRequest[],
+    statements: readonly ClassifiedStatement[],
+    reviewed = false,
   ): Buffer {
     if (decision.effect === 'deny') {
       return this.refuse(
@@ -314,9 +325,55 @@ export class PostgresRelay {
       copyOut,
       ...(decision.masks ? { masks: decision.masks } : {}),
       ...(decision.record ? { record: decision.record } : {}),
+      ...(statements.length > 0 ? { statements } : {}),
+      ...(this.options.session.enforcer.policyVersion === undefined
+        ? {}
+        : { policyVersion: this.options.session.enforcer.policyVersion }),
+      ...(reviewed ? { reviewed: true as const } : {}),
     };
     this.track(message, decided);
     return frameBytes(frame);
+  }
+
+  /**
+   * Why a Bind of the prepared statement `name` cannot go as decided at its
+   * Parse: the policy changed since (the statement must be decided again,
+   * so prepared again: 26000, which drivers answer by preparing anew), or
+   * it was released by a review, which approves one run.
+   */
+  private bindRefusal(name: string): { sqlState: string; message: string } | undefined {
+    const prepared = this.options.exchange.statementFor(name);
+    if (!prepared) return undefined;
+    const { decided } = prepared;
+    const shown = name === '' ? 'the unnamed prepared statement' : `prepared statement "${name}"`;
+    if (decided.reviewed && prepared.binds > 0) {
+      return {
+        sqlState: '42501',
+        message: `hoop: ${shown} was approved by review to run once; prepare it again to ask for another review`,
+      };
+    }
+    const now = this.options.session.enforcer.policyVersion;
+    if (decided.policyVersion !== undefined && decided.policyVersion !== now) {
+      return {
+        sqlState: '26000',
+        message: `hoop: ${shown} was decided under an earlier policy; prepare it again`,
+      };
+    }
+    return undefined;
+  }
+
+  /** A Bind the target will reject in place of a refused one; its error becomes the refusal. */
+  private refuseBind(name: string, refusal: { sqlState: string; message: string }): Buffer {
+    const marker = `hoop_refused_${randomBytes(8).toString('hex')}`;
+    const prepared = this.options.exchange.statementFor(name);
+    const record = prepared?.decided.record;
+    this.options.exchange.onRefusedBind({
+      text: prepared?.decided.text ?? '',
+      copyOut: [],
+      refusal: { ...refusal, marker },
+      ...(record ? { record: { ...record, decision: 'deny' as const } } : {}),
+    });
+    return buildBind('', marker);
   }
 
   /** A marker the target will reject, in place of a refused message; its error becomes this refusal. */
@@ -352,6 +409,7 @@ export class PostgresRelay {
     frame: Frame,
     decision: Held,
     copyOut: readonly CopyOutRequest[],
+    statements: readonly ClassifiedStatement[],
   ): void {
     const { session, client } = this.options;
     const controller = new AbortController();
@@ -385,6 +443,8 @@ export class PostgresRelay {
             frame,
             released,
             released.effect === 'allow' ? copyOut : [],
+            statements,
+            released.effect === 'allow',
           );
         } catch (error) {
           this.protocolFailure(error as Error);

@@ -7,6 +7,7 @@ import {
 } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
 import { withReached, type ReachedEffects, type RoutineResolver } from './routines/index.js';
+import { executedAs, type PreparedLookup } from './prepared-statements.js';
 import { pinnedChange, type SessionPins } from './session-pins.js';
 import { UncommittedCode, type PendingRedefinitions } from './uncommitted-code.js';
 import type { PostgresClassifier } from './sql-classifier.js';
@@ -17,11 +18,12 @@ export interface SqlVerdict {
   /** With masks: the string's COPY … TO STDOUT statements, in order. */
   copyOut: readonly CopyOutRequest[];
   /**
-   * The string may replace prepared statements or portals behind the
-   * protocol's back (PREPARE, DEALLOCATE, DECLARE, CLOSE, EXECUTE, DISCARD):
-   * the relay forgets what it knew of them.
+   * The string may replace portals behind the protocol's back (DECLARE,
+   * CLOSE, DISCARD): the relay forgets what it knew of them.
    */
   replacesPrepared: boolean;
+  /** The string's statements as classified (none when it was not): what the exchange tracks. */
+  statements: readonly ClassifiedStatement[];
 }
 
 /**
@@ -54,12 +56,15 @@ export class SqlDecider {
     private readonly routines?: RoutineResolver,
   ) {}
 
-  /** The verdict on one string; a promise when its classification or the catalog is waited for. */
-  decide(text: string): SqlVerdict | Promise<SqlVerdict> {
+  /**
+   * The verdict on one string; a promise when its classification or the
+   * catalog is waited for. `prepared` says what an EXECUTE of a name runs.
+   */
+  decide(text: string, prepared?: PreparedLookup): SqlVerdict | Promise<SqlVerdict> {
     const classification = this.classifier.classify(text);
     return classification instanceof Promise
-      ? classification.then((classified) => this.decideReached(text, classified))
-      : this.decideReached(text, classification);
+      ? classification.then((classified) => this.decideReached(text, classified, prepared))
+      : this.decideReached(text, classification, prepared);
   }
 
   /**
@@ -79,12 +84,17 @@ export class SqlDecider {
   private decideReached(
     text: string,
     classification: Classification,
+    prepared: PreparedLookup | undefined,
   ): SqlVerdict | Promise<SqlVerdict> {
-    const { routines } = this;
-    if (!routines || !this.enforcer.active || !classification.ok) {
+    if (!this.enforcer.active || !classification.ok) {
       return this.decideClassified(text, classification, classification);
     }
-    const { statements } = classification;
+    // An EXECUTE is decided as what it runs.
+    const statements = [...executedAs(classification.statements, prepared)];
+    const { routines } = this;
+    if (!routines) {
+      return this.decideClassified(text, classification, { ok: true, statements });
+    }
     const reached = routines.resolve(statements);
     const merge = (effects: ReachedEffects[]): SqlVerdict => {
       const merged = statements.map((statement, index) => withReached(statement, effects[index]!));
@@ -117,16 +127,24 @@ export class SqlDecider {
       analysis: toAnalysis(effective),
     });
     const replacesPrepared = classification.ok && classification.statements.some(replaces);
+    const statements = classification.ok ? classification.statements : [];
     if (this.enforcer.active && decision.effect !== 'deny') {
       const why = this.pinProblem(effective);
-      if (why) return { decision: refusedInstead(decision, why), copyOut: [], replacesPrepared };
+      if (why) {
+        return {
+          decision: refusedInstead(decision, why),
+          copyOut: [],
+          replacesPrepared,
+          statements,
+        };
+      }
     }
     if (decision.effect !== 'deny') {
       if (effective.ok && effective.statements.some(changesCatalog)) this.catalogChanged = true;
       if (redefines) this.uncommitted.note(redefines);
     }
     if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
-      return { decision, copyOut: [], replacesPrepared };
+      return { decision, copyOut: [], replacesPrepared, statements };
     }
     const copyOut: CopyOutRequest[] = [];
     const rule = decision.masks.masks[0]?.rule;
@@ -141,11 +159,12 @@ export class SqlDecider {
           ),
           copyOut: [],
           replacesPrepared,
+          statements,
         };
       }
       copyOut.push(request);
     }
-    return { decision, copyOut, replacesPrepared };
+    return { decision, copyOut, replacesPrepared, statements };
   }
 
   /**
@@ -184,10 +203,7 @@ function changesCatalog(statement: ClassifiedStatement): boolean {
   );
 }
 
-/** Statements that create, drop or run prepared statements and cursors by name, or reset the session. */
+/** Statements that create, close or run cursors by name, or reset the session. */
 function replaces(statement: { kinds: readonly string[]; roleChange: boolean }): boolean {
-  return (
-    statement.roleChange ||
-    statement.kinds.some((kind) => kind === 'prepare' || kind === 'cursor' || kind === 'execute')
-  );
+  return statement.roleChange || statement.kinds.includes('cursor');
 }
