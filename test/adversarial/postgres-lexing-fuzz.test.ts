@@ -458,17 +458,24 @@ function report(
   for (const line of lines) t.diagnostic(line);
 }
 
-/** Divergences grouped by state family and trick; the first of each in full. */
+/** Divergences grouped by state family, trick and wrapper, the first of each in full; then one line each. */
 function summarize(divergences: Divergence[], db: FuzzDatabase): string {
   const groups = new Map<string, Divergence[]>();
   for (const d of divergences) {
-    const key = `${d.plan.state.family} / ${d.plan.sql.trick} / ${d.plan.wrapper}`;
+    const { state, sql } = d.plan;
+    const when = state.adminDuring.length > 0 ? ' (while open)' : '';
+    const key = `${state.family}${when} / ${sql.trick} / ${d.plan.wrapper}`;
     groups.set(key, [...(groups.get(key) ?? []), d]);
   }
-  return [...groups.entries()]
-    .map(([key, group]) => {
-      const d = group[0]!;
-      return `* ${key}: ${group.length} times; first:\n${describeIteration(SEED, d.plan, db, d.outcome)}\n  target: ${d.changes.join('; ')}`;
-    })
-    .join('\n');
+  const full = [...groups.entries()].map(([key, group]) => {
+    const d = group[0]!;
+    return `* ${key}: ${group.length} times; first:\n${describeIteration(SEED, d.plan, db, d.outcome)}\n  target: ${d.changes.join('; ')}`;
+  });
+  const each = divergences
+    .slice(0, 60)
+    .map(
+      (d) =>
+        `  ${d.plan.iteration}: ${d.plan.state.label} → ${d.plan.sql.recipe} → ${d.outcome.tags.join(', ')}`,
+    );
+  return [...full, 'every divergence (up to 60):', ...each].join('\n');
 }
