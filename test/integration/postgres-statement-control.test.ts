@@ -7,6 +7,8 @@ import { startPostgres, type PgInstance } from '../helpers/postgres.js';
 import { startLocalListener, dial, type LocalListener } from '../../src/tunnel/index.js';
 import { runHoop } from '../helpers/cli.js';
 import { hoopEnv } from '../helpers/tunnel.js';
+import { PgWire, errorsOf } from '../helpers/pg-wire.js';
+import { buildQuery } from '../../src/server/protocols/postgres/protocol/index.js';
 
 interface PgError {
   code?: string;
@@ -195,18 +197,20 @@ describe('postgres statement control: syntax, limits, lexing', () => {
 
   /** psql through the tunnel with extra environment; its exit status and stderr. */
   const psql = (sql: string, env: NodeJS.ProcessEnv) =>
-    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(
         'psql',
         [
           `postgres://whoever@127.0.0.1:${listener.address.port}/${postgres.database}`,
           '-X',
+          '-A',
+          '-t',
           '-c',
           sql,
         ],
         { env: { ...process.env, PGPASSWORD: '', ...env }, timeout: 30_000 },
-        (error, _stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
 
@@ -216,13 +220,72 @@ describe('postgres statement control: syntax, limits, lexing', () => {
     assert.match(result.stderr, /client_encoding=SJIS/);
   });
 
-  it('refuses a session whose database makes the server lex differently, naming the setting', async () => {
+  it('refuses SQL text that is not valid UTF-8 (22021): a SQL_ASCII server would read its bytes otherwise', async () => {
+    const wire = await PgWire.open(gw.url, gw.keys['agent-1']!, 'pg');
+    try {
+      // Two different invalid tags the gateway would both read as U+FFFD.
+      const text = Buffer.concat([
+        Buffer.from('select $'),
+        Buffer.from([0xbf]),
+        Buffer.from('$$'),
+        Buffer.from([0xe3, 0x81]),
+        Buffer.from('$ -- $'),
+        Buffer.from([0xbf]),
+        Buffer.from('$; drop table canary;'),
+        Buffer.from([0]),
+      ]);
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(4 + text.length);
+      wire.send(Buffer.concat([Buffer.from('Q'), length, text]));
+      const answer = await wire.untilReady();
+      assert.deepEqual(errorsOf(answer), ['22021']);
+      // The session goes on.
+      wire.send(buildQuery('select 1'));
+      assert.deepEqual(errorsOf(await wire.untilReady()), []);
+    } finally {
+      wire.close();
+    }
+    await canaryIntact();
+  });
+
+  it('keeps standard_conforming_strings on for an open session when an administrator turns it off and reloads', async () => {
+    const c = await client();
+    try {
+      await admin.query('alter system set standard_conforming_strings = off');
+      await admin.query('select pg_reload_conf()');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Read with standard_conforming_strings off, the second quote ends the string and DROP runs.
+      await c.query(`select 'x y\\' || ';drop table canary; -- '\n;`).catch(() => {});
+      assert.deepEqual((await c.query('show standard_conforming_strings')).rows, [
+        { standard_conforming_strings: 'on' },
+      ]);
+    } finally {
+      await admin.query('alter system reset standard_conforming_strings');
+      await admin.query('select pg_reload_conf()');
+      await c.end();
+    }
+    await canaryIntact();
+    // A new session too.
+    const next = await client();
+    try {
+      assert.deepEqual((await next.query('show standard_conforming_strings')).rows, [
+        { standard_conforming_strings: 'on' },
+      ]);
+    } finally {
+      await next.end();
+    }
+  });
+
+  it('overrides a database default that would make the server lex differently: the session lexes as the gateway does', async () => {
     await admin.query(`alter database ${postgres.database} set standard_conforming_strings = off`);
     try {
       // A name of its own, so the session logs in anew rather than reusing a pooled backend.
-      const result = await psql('select 1', { PGAPPNAME: 'fresh-login' });
-      assert.notEqual(result.code, 0);
-      assert.match(result.stderr, /standard_conforming_strings = off/);
+      const result = await psql('show standard_conforming_strings', {
+        PGAPPNAME: 'fresh-login',
+        PGOPTIONS: '',
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^on$/m);
     } finally {
       await admin.query(`alter database ${postgres.database} reset standard_conforming_strings`);
     }

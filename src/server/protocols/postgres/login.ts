@@ -24,6 +24,9 @@ import {
   type Frame,
 } from './protocol/index.js';
 
+/** Start-up settings the gateway always sends: how the server lexes SQL (see session-pins.ts). */
+const PINNED_LEXING = { standard_conforming_strings: 'on', backslash_quote: 'safe_encoding' };
+
 /** Who the gateway logs in as, where, and with which of the client's start-up parameters. */
 export interface LoginOptions {
   target: TargetInfo;
@@ -85,6 +88,11 @@ async function login(
         user: options.user,
         database: options.database,
         ...Object.fromEntries(options.parameters),
+        // How SQL is lexed, pinned as the session's own setting: a start-up value outranks the
+        // server's file, ALTER SYSTEM and role or database defaults, survives a configuration
+        // reload (which an open session would only report after running the next message) and
+        // is what RESET ALL returns to.
+        ...PINNED_LEXING,
       }),
     );
     await authenticate(socket, source, options.user, credentials);

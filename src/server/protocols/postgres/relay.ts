@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { Allowed, Held, Refused } from '../../enforcement/index.js';
+import { refusedInstead, type Allowed, type Held, type Refused } from '../../enforcement/index.js';
 import type { ProtocolSession, SessionOutcome } from '../handler.js';
 import type { CopyOutRequest } from './copy-out-request.js';
 import type { DecidedSql, Exchange } from './exchange.js';
@@ -168,6 +168,25 @@ export class PostgresRelay {
           case FrontendCode.Parse: {
             const message = parseFrontend(frame);
             if (message.type !== 'query' && message.type !== 'parse') break;
+            if (message.invalidUtf8 && session.enforcer.active) {
+              // Bytes a SQL_ASCII server would read as they are, and the gateway as U+FFFD:
+              // the two could end a quoted string or a dollar tag in different places.
+              const why =
+                'hoop: the SQL text is not valid UTF-8; the gateway reads SQL as UTF-8 and refuses text the server could read otherwise';
+              const decided = session.enforcer.decide({
+                type: 'sql',
+                text: message.sql,
+                analysis: { parsed: false, reason: 'syntax', error: { message: why } },
+              });
+              out.push(
+                this.refuse(
+                  message,
+                  { sqlState: '22021', message: why },
+                  refusedInstead(decided, why),
+                ),
+              );
+              continue;
+            }
             const verdict = this.options.decider.decide(message.sql, exchange);
             if (verdict instanceof Promise || verdict.decision.effect === 'review') {
               // Decided later (a large string classified off the event loop, a review):

@@ -52,12 +52,16 @@ export interface CancelRequest {
 export interface Query {
   type: 'query';
   sql: string;
+  /** The text's bytes are not valid UTF-8 (`sql` has U+FFFD in their place). */
+  invalidUtf8?: true;
 }
 export interface Parse {
   type: 'parse';
   name: string;
   sql: string;
   paramTypes: number[];
+  /** The text's bytes are not valid UTF-8 (`sql` has U+FFFD in their place). */
+  invalidUtf8?: true;
 }
 export interface Bind {
   type: 'bind';
@@ -234,9 +238,9 @@ export function parseStartupPacket(
 
 /* Query: Byte1('Q'), Int32 len, String query. */
 export function parseQuery(r: Reader): Query {
-  const sql = r.cstring('query');
+  const { text: sql, valid } = r.cstringUtf8('query');
   r.done('Query');
-  return { type: 'query', sql };
+  return valid ? { type: 'query', sql } : { type: 'query', sql, invalidUtf8: true };
 }
 
 /*
@@ -245,12 +249,14 @@ export function parseQuery(r: Reader): Query {
  */
 export function parseParse(r: Reader): Parse {
   const name = r.cstring('statement name');
-  const sql = r.cstring('query');
+  const { text: sql, valid } = r.cstringUtf8('query');
   const n = r.count('parameter type');
   const paramTypes = new Array<number>(n);
   for (let i = 0; i < n; i++) paramTypes[i] = r.uint32('parameter type');
   r.done('Parse');
-  return { type: 'parse', name, sql, paramTypes };
+  return valid
+    ? { type: 'parse', name, sql, paramTypes }
+    : { type: 'parse', name, sql, paramTypes, invalidUtf8: true };
 }
 
 /*

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { PgProtocolError } from './errors.js';
 
 /** Makes a Buffer over the same memory as `bytes` (no copy), honouring its byteOffset. */
@@ -76,6 +77,16 @@ export class Reader {
     const s = this.buffer.toString('utf8', this.offset, nul);
     this.offset = nul + 1;
     return s;
+  }
+
+  /**
+   * A NUL-terminated string that should be UTF-8: its text (invalid
+   * sequences decoded as U+FFFD) and whether its bytes were valid UTF-8.
+   */
+  cstringUtf8(what = 'String'): { text: string; valid: boolean } {
+    const start = this.offset;
+    const text = this.cstring(what);
+    return { text, valid: isUtf8(this.buffer.subarray(start, this.offset - 1)) };
   }
 
   /** `n` bytes as a view of the input. */
