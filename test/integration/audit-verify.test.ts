@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +28,9 @@ interface VerifyJson {
  * a tunnel, masking), then `hoop audit verify` (the built CLI) on the SQLite
  * file, intact and after each kind of direct edit of the store.
  */
+/** Past audit.maxTextBytes once written in a statement; multibyte, so the cut must fall between characters. */
+const LONG = 'é€'.repeat(1000);
+
 describe('audit chain: hoop audit verify against direct edits of the store', () => {
   let postgres: PgInstance;
   let dir: string;
@@ -67,6 +71,7 @@ describe('audit chain: hoop audit verify against direct edits of the store', () 
       '  - { name: agents, match: { groups: [agents] }, effect: allow }',
       'audit:',
       '  preview: { rows: 3, bytes: 4096 }',
+      '  maxTextBytes: 1024',
     ];
     configFile = path.join(dir, 'hoop.yaml');
     // The verifier reads the same config: its store and the key file next to it.
@@ -96,6 +101,7 @@ describe('audit chain: hoop audit verify against direct edits of the store', () 
           assert.notEqual(rows[0].email, 'user1@example.com', 'masked for the client');
           for (let i = 0; i < 5; i++) await client.query(`select ${i} as n`);
           await client.query('select id from customers where id = $1', [2]);
+          await client.query(`select '${LONG}' as long`);
         } finally {
           await client.end();
         }
@@ -174,7 +180,30 @@ describe('audit chain: hoop audit verify against direct edits of the store', () 
     assert.equal(result.json!.events, 2 * target.events);
     const text = await verify(target.id);
     assert.equal(text.code, 0);
-    assert.match(text.stdout, /^intact: 1 session, 7 events/m);
+    assert.match(text.stdout, /^intact: 1 session, 8 events/m);
+  });
+
+  it('keeps audit.maxTextBytes of a longer statement, with its whole size and SHA-256', () => {
+    const sqlite = new SqliteDatabase(pristine, { readonly: true });
+    const row = sqlite
+      .prepare('select text, detail from events where session_id = ? and seq = 8')
+      .get(target.id) as { text: string; detail: string };
+    sqlite.close();
+    const whole = `select '${LONG}' as long`;
+    assert.ok(whole.startsWith(row.text), 'a prefix, cut between characters');
+    assert.ok(Buffer.byteLength(row.text) <= 1024 && Buffer.byteLength(row.text) >= 1021);
+    assert.deepEqual(JSON.parse(row.detail), {
+      textBytes: Buffer.byteLength(whole),
+      textSha256: createHash('sha256').update(whole).digest('hex'),
+    });
+  });
+
+  it('reports an altered size or hash of a cut text', async () => {
+    const found = await tampered(
+      `update events set detail = replace(detail, '"textBytes":', '"textBytes":1') where session_id = ? and seq = 8`,
+      target.id,
+    );
+    assert.ok(found.includes('altered@8'), found.join());
   });
 
   it('reports an altered text at its position', async () => {

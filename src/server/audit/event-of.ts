@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { newId } from '../../lib/ids.js';
 import type { ActionOutcome, ActionRecord, TerminalChunk } from '../enforcement/index.js';
-import type { AuditEvent, TerminalEvent } from '../store/index.js';
+import type { AuditEvent, CutText, TerminalEvent } from '../store/index.js';
 
 /** An event before the chain numbers and links it. */
 export type UnchainedEvent = AuditEvent extends infer E
@@ -18,6 +19,7 @@ export function eventOf(
   sessionId: string,
   record: ActionRecord,
   outcome: ActionOutcome,
+  maxTextBytes = Infinity,
   at = new Date(),
 ): UnchainedEvent | undefined {
   const base = {
@@ -34,10 +36,12 @@ export function eventOf(
     ...(record.review ? { reviewId: record.review.id, reviewOutcome: record.review.outcome } : {}),
   };
   if (record.type === 'sql' && outcome.type === 'sql') {
+    const { text, cut } = boundedText(record.text, maxTextBytes);
     return {
       ...base,
       kind: 'statement',
-      text: record.text,
+      text,
+      ...(cut ? { detail: cut } : {}),
       kinds: record.kinds,
       tables: record.tables,
       ...(record.fingerprint === undefined ? {} : { fingerprint: record.fingerprint }),
@@ -46,13 +50,15 @@ export function eventOf(
     };
   }
   if (record.type === 'command' && outcome.type === 'command') {
+    const { text, cut } = boundedText(record.line, maxTextBytes);
     return {
       ...base,
       kind: 'command',
-      text: record.line,
+      text,
       // Keys in a fixed order: the detail's JSON is part of the event's hash.
       detail: {
         shell: record.shell,
+        ...(cut ? { cut } : {}),
         ...(outcome.exitStatus === undefined ? {} : { exitStatus: outcome.exitStatus }),
         ...(outcome.signal === undefined ? {} : { signal: outcome.signal }),
         ...(outcome.output ? { output: outcome.output } : {}),
@@ -91,5 +97,26 @@ export function terminalEventOf(
     text: '',
     decision: 'allow',
     detail: { stream: chunk.stream, data: chunk.data.toString('base64') },
+  };
+}
+
+/**
+ * A text kept whole up to `maxBytes` of UTF-8; a longer one keeps its
+ * first `maxBytes` (cut at a character boundary) and, in `cut`, its whole
+ * size and SHA-256, so that what ran can still be proven against a copy.
+ */
+export function boundedText(text: string, maxBytes: number): { text: string; cut?: CutText } {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no encoding at all.
+  if (text.length * 3 <= maxBytes) return { text };
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return { text };
+  let end = maxBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return {
+    text: bytes.toString('utf8', 0, end),
+    cut: {
+      textBytes: bytes.length,
+      textSha256: createHash('sha256').update(bytes).digest('hex'),
+    },
   };
 }

@@ -35,6 +35,8 @@ export interface RecorderOptions {
    * page writes and locks).
    */
   batchWindowMs?: number;
+  /** Kept of each statement's or command's text (`audit.maxTextBytes`); default all of it. */
+  maxTextBytes?: number;
   /** Called with each event once it is durable (the live audit tail); must not throw. */
   onRecorded?: (event: AuditEvent) => void;
   /** For failures of the store writer that belong to no session. */
@@ -117,7 +119,7 @@ export class AuditRecorder {
     record: ActionRecord,
     outcome: ActionOutcome,
   ): Promise<void> | undefined {
-    const event = eventOf(sessionId, record, outcome);
+    const event = eventOf(sessionId, record, outcome, this.options.maxTextBytes);
     return event && this.append(event);
   }
 

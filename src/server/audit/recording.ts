@@ -83,6 +83,7 @@ export async function startRecording(options: {
     store,
     signer,
     log,
+    maxTextBytes: audit.maxTextBytes,
     ...(journal ? { journal } : {}),
     ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
   });

@@ -86,6 +86,7 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
         dir: resolve(dir, input.audit?.spool?.dir ?? DEFAULTS.audit.spool.dir),
         maxBytes: input.audit?.spool?.maxBytes ?? DEFAULTS.audit.spool.maxBytes,
       },
+      maxTextBytes: input.audit?.maxTextBytes ?? DEFAULTS.audit.maxTextBytes,
     },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
   };

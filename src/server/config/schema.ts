@@ -213,6 +213,12 @@ const audit = z.strictObject({
   signingKey: text('a reference to an Ed25519 private key in PEM').optional(),
   /** The append-only journal events are durable in before the client sees their response. */
   journal: text('the path of the audit journal file').optional(),
+  /** Kept of each statement's text: a longer text keeps this many bytes, its size and its SHA-256. */
+  maxTextBytes: integer(
+    256,
+    64 * 1024 * 1024,
+    'a whole number of bytes from 256 to 67108864',
+  ).optional(),
   /** When the store cannot take a record: close the sessions (default) or spool records locally. */
   onStoreFailure: z.enum(['close', 'spool'], { error: 'expected close or spool' }).optional(),
   /** The local spool of `onStoreFailure: spool`, replayed into the store when it is back. */

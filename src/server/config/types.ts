@@ -103,6 +103,8 @@ export interface AuditConfig {
   onStoreFailure: 'close' | 'spool';
   /** The spool of `onStoreFailure: spool`: an absolute directory and the most bytes it may hold. */
   spool: { dir: string; maxBytes: number };
+  /** Kept of each statement's or command's text; a longer one keeps this much and its size and SHA-256. */
+  maxTextBytes: number;
 }
 
 /** Where review events are sent: a signed JSON webhook or a Slack-compatible incoming webhook. */
@@ -132,6 +134,7 @@ export const DEFAULTS = {
   audit: {
     preview: { rows: 100, bytes: 64 * 1024 },
     spool: { dir: './.hoop/spool', maxBytes: 64 * 1024 * 1024 },
+    maxTextBytes: 64 * 1024,
   },
   reviews: {
     approvedStatementTtlMs: 60 * 60_000,

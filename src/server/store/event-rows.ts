@@ -5,6 +5,7 @@ import type { EventsTable } from './schema.js';
 import type {
   AuditEvent,
   CommandEvent,
+  CutText,
   HttpEvent,
   ResultPreview,
   StatementEvent,
@@ -88,6 +89,7 @@ export function toEvent(row: Selectable<EventsTable>): AuditEvent {
       if (row.fingerprint !== null) event.fingerprint = row.fingerprint;
       if (row.rows !== null) event.rows = Number(row.rows);
       if (row.preview !== null) event.preview = JSON.parse(row.preview) as ResultPreview;
+      if (detail !== undefined) event.detail = detail as CutText;
       return event;
     }
   }

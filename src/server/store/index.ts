@@ -21,6 +21,7 @@ export type {
   AuditEventKind,
   ChainSignature,
   CommandEvent,
+  CutText,
   HttpEvent,
   NewSession,
   SessionEnd,

@@ -88,6 +88,14 @@ export interface StatementEvent extends EventBase {
   rows?: number;
   /** The first rows of the result as the client saw them (masked), for replay. */
   preview?: ResultPreview;
+  /** Present when `text` was cut to `audit.maxTextBytes`: the whole text's size and SHA-256. */
+  detail?: CutText;
+}
+
+/** A text kept only in part: how long it was (UTF-8 bytes) and its SHA-256 (hex). */
+export interface CutText {
+  textBytes: number;
+  textSha256: string;
 }
 
 /** A command line run on a host, or a shell opened. `text` is the line as sent. */
@@ -96,6 +104,8 @@ export interface CommandEvent extends EventBase {
   text: string;
   detail: {
     shell: boolean;
+    /** Present when `text` was cut to `audit.maxTextBytes`. */
+    cut?: CutText;
     exitStatus?: number;
     signal?: string;
     /** The first bytes of its output as the client received them (masked). */

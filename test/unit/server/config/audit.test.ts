@@ -24,6 +24,7 @@ describe('config: audit section', () => {
       preview: { rows: 100, bytes: 65_536 },
       onStoreFailure: 'close',
       spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 64 * 1024 * 1024 },
+      maxTextBytes: 65_536,
     });
   });
 
@@ -61,6 +62,7 @@ describe('config: audit section', () => {
       journal: '/etc/hoop/data/audit.journal',
       onStoreFailure: 'close',
       spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 64 * 1024 * 1024 },
+      maxTextBytes: 65_536,
     });
   });
 

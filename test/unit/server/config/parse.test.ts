@@ -84,6 +84,7 @@ describe('parseConfig', () => {
         preview: { rows: 100, bytes: 65_536 },
         onStoreFailure: 'close',
         spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 67_108_864 },
+        maxTextBytes: 65_536,
       },
       reviews: {
         approvedStatementTtlMs: 3_600_000,
@@ -111,6 +112,7 @@ describe('parseConfig', () => {
         preview: { rows: 100, bytes: 65_536 },
         onStoreFailure: 'close',
         spool: { dir: '/etc/hoop/.hoop/spool', maxBytes: 67_108_864 },
+        maxTextBytes: 65_536,
       },
       reviews: {
         approvedStatementTtlMs: 3_600_000,
