@@ -119,6 +119,12 @@ export function sessionText(session: AuditSessionDetail, events: AuditEvent[]): 
       `#${event.seq}  ${event.at}  ${decisionWord(event)}${event.rule ? ` by ${event.rule}` : ''}`,
     );
     lines.push(...event.text.split('\n').map((line) => `    ${line}`));
+    const cut = event.detail;
+    if (cut?.textBytes !== undefined && cut.textSha256 !== undefined) {
+      lines.push(
+        `    … the first ${Buffer.byteLength(event.text)} of ${cut.textBytes} bytes kept (sha256 ${cut.textSha256})`,
+      );
+    }
     lines.push(`    ${outcome(event)}`);
   }
   return lines.join('\n');

@@ -49,6 +49,8 @@ export interface AuditEvent {
   reviewId?: string;
   reviewOutcome?: string;
   preview?: AuditPreview;
+  /** A statement's: present when its text was cut (`audit.maxTextBytes`). */
+  detail?: { textBytes?: number; textSha256?: string };
 }
 
 export interface SessionPage {
