@@ -1,6 +1,7 @@
 /**
  * The demo policy as a policy file (DESIGN.md, "Policy as code"): drops
- * refused everywhere, deletes refused to agents, agents' writes held for a
+ * refused everywhere, and whatever reaches the database host (server
+ * files, programs, other backends, server settings: function groups), deletes refused to agents, agents' writes held for a
  * DBA's approval, personal data masked on `demo-pg` for everyone, and the
  * demo groups allowed the rest. `hoop demo` writes it beside its config, so
  * `hoop policy explain|check|test --config` work on it, and the gateway
@@ -12,6 +13,10 @@ rules:
     match: { statements: [drop, truncate] }
     effect: deny
     message: Dropping or truncating tables is not allowed in the demo
+  - name: no-host-access
+    match: { functions: ["@server-files", "@program-execution", "@signal-backends", "@configuration"] }
+    effect: deny
+    message: Reading server files, running programs, signalling backends and changing server settings are not allowed
   - name: agents-never-delete
     match: { groups: [agents], statements: [delete] }
     effect: deny
