@@ -170,6 +170,41 @@ describe('postgres: prepared statements decided when they run', () => {
     await canaryIntact();
   });
 
+  it('decides a statement decided by the clock again at each Bind: refused once its rule applies', async () => {
+    // A deny rule whose condition reads the time applies from a few seconds from now.
+    const from = new Date(Date.now() + 3_000).toISOString();
+    await writeFile(
+      policyFile,
+      `rules:
+  - name: no-deletes-later
+    match: { statements: [delete] }
+    when: 'time > timestamp("${from}")'
+    effect: deny
+  - name: agents
+    match: { groups: [agents] }
+    effect: allow
+`,
+    );
+    assert.ok(await gw.gateway.reloadPolicy(), 'reloaded');
+    const c = await client();
+    try {
+      const purge = { name: 'purge_timed', text: 'delete from canary where id = $1' };
+      // Before the rule applies: Parsed, bound and run (no such row).
+      assert.equal((await c.query({ ...purge, values: [99] })).rowCount, 0);
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(from) - Date.now() + 500));
+      // The same prepared statement bound again: decided again, refused by the rule.
+      await assert.rejects(
+        c.query({ ...purge, values: [1] }),
+        refusedWith('42501', /no-deletes-later/),
+      );
+      // The session goes on.
+      assert.deepEqual((await c.query('select 1 as n')).rows, [{ n: 1 }]);
+    } finally {
+      await c.end();
+    }
+    await canaryIntact();
+  });
+
   it('refuses EXECUTE of a name the gateway did not see prepared; follows PREPARE and DEALLOCATE in one string', async () => {
     await denyDeletes();
     const c = await client();

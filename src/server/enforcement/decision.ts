@@ -11,6 +11,8 @@ export interface Allowed {
   masks?: MaskPlan;
   /** What the audit trail keeps; absent when the gateway records nothing for the action (no policy). */
   record?: ActionRecord;
+  /** Decided by the clock (a rule's time window or condition): holds for its instant only; decide again before using it later. */
+  timed?: true;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface Held {
   hold: Hold;
   message: string;
   record?: ActionRecord;
+  /** As {@link Allowed.timed}. */
+  timed?: true;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface CompiledCondition {
   readonly source: string;
   /** Whether the condition reads `action`: then an unclassified statement cannot be decided by it. */
   readonly usesAction: boolean;
+  /** Whether the condition reads `time`: then its verdict holds for the instant it was made only. */
+  readonly usesTime: boolean;
   /** True or false; throws when the condition fails at run time. */
   evaluate(context: ConditionContext): boolean;
 }
@@ -97,12 +99,14 @@ export function compileCondition(
     };
   }
   const usesAction = mentions(program.ast, 'action');
+  const usesTime = mentions(program.ast, 'time');
   const run = RUNTIME.parse(source);
   return {
     ok: true,
     condition: {
       source,
       usesAction,
+      usesTime,
       evaluate(context) {
         const result: unknown = run(context);
         if (typeof result !== 'boolean') throw new TypeError('the condition is not true or false');

@@ -280,6 +280,13 @@ export class PolicyEngine {
   }
 
   decide(request: PolicyRequest): Decision {
+    const clock = { timed: false };
+    const decision = this.decideWith(request, clock);
+    return clock.timed ? { ...decision, timed: true } : decision;
+  }
+
+  /** `clock.timed` is set when a rule's time window or a condition reading `time` is consulted. */
+  private decideWith(request: PolicyRequest, clock: { timed: boolean }): Decision {
     const { identity, action } = request;
     const matched: string[] = [];
     const masks: MaskDirective[] = [];
@@ -317,7 +324,10 @@ export class PolicyEngine {
           if (rule.every && !actionMatches(rule, action)) continue;
         } else if (!actionMatches(rule, action)) continue;
       }
-      if (rule.time !== undefined && !rule.time((at ??= new Date()))) continue;
+      if (rule.time !== undefined) {
+        clock.timed = true;
+        if (!rule.time((at ??= new Date()))) continue;
+      }
       if (rule.condition !== undefined) {
         if (rule.condition.usesAction && action?.unparsed === true) {
           unclassified ??= rule;
@@ -327,6 +337,7 @@ export class PolicyEngine {
           unknowable ??= rule;
           continue;
         }
+        if (rule.condition.usesTime) clock.timed = true;
         context ??= conditionContext(request, (at ??= new Date()));
         let holds: boolean;
         try {

@@ -68,6 +68,7 @@ export function decideSql(
         decision.masks.map((mask) => applied(mask, [], true)),
         undefined,
         record,
+        decision.timed === true,
       );
     }
     // A rule needed to know what it does: the client is told why it does not parse, never
@@ -155,10 +156,12 @@ export function decideSql(
       );
     }
   }
-  const approved = allowed([...masks.values()], lineage, record('allow'));
+  const timed = decided.statements.some(({ decision }) => decision.timed);
+  const approved = allowed([...masks.values()], lineage, record('allow'), timed);
   if (!review) return approved;
   return {
     effect: 'review',
+    ...(timed ? { timed: true as const } : {}),
     hold: {
       requirement: review,
       policyHash: policy.hash,
@@ -175,10 +178,16 @@ export function decideSql(
   };
 }
 
-function allowed(masks: AppliedMask[], lineage: MaskPlan['lineage'], record: SqlRecord): Allowed {
-  if (masks.length === 0) return { effect: 'allow', record };
+function allowed(
+  masks: AppliedMask[],
+  lineage: MaskPlan['lineage'],
+  record: SqlRecord,
+  timed = false,
+): Allowed {
+  const clock = timed ? { timed: true as const } : {};
+  if (masks.length === 0) return { effect: 'allow', record, ...clock };
   const plan: MaskPlan = lineage ? { masks, lineage } : { masks };
-  return { effect: 'allow', masks: plan, record };
+  return { effect: 'allow', masks: plan, record, ...clock };
 }
 
 function applied(

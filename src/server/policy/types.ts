@@ -84,6 +84,12 @@ export interface Decision {
   matched: string[];
   /** With effect `review`: the first matching review rule's requirement. */
   review?: ReviewRequirement;
+  /**
+   * A rule's `match.time` or a condition reading `time` was consulted: the
+   * decision holds for the instant it was made, and one kept for later use
+   * (a prepared statement) is made again when used.
+   */
+  timed?: true;
 }
 
 export type Effect = 'allow' | 'deny' | 'review' | 'mask';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ActionRecord, MaskPlan } from '../../enforcement/index.js';
+import type { ActionRecord, MaskPlan, RunSql } from '../../enforcement/index.js';
 import type { ClassifiedStatement } from '../../sql/index.js';
 import type { CopyOutRequest } from './copy-out-request.js';
 import { BackendCode, parseBackend, type FieldDescription, type Frame } from './protocol/index.js';
@@ -32,6 +32,8 @@ export interface DecidedSql {
   policyVersion?: string;
   /** Released by an approved review: a prepared statement so decided is bound once. */
   reviewed?: true;
+  /** Decided by the clock (a time window, a condition reading the time): the action, decided again at each Bind. */
+  timed?: RunSql;
 }
 
 /** A prepared statement as the target has it (protocol §55.2.3: Parse). */

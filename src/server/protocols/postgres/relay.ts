@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { refusedInstead, type Allowed, type Held, type Refused } from '../../enforcement/index.js';
+import {
+  refusedInstead,
+  type ActionRecord,
+  type Allowed,
+  type Held,
+  type Refused,
+  type RunSql,
+} from '../../enforcement/index.js';
 import type { ProtocolSession, SessionOutcome } from '../handler.js';
 import type { CopyOutRequest } from './copy-out-request.js';
 import type { DecidedSql, Exchange } from './exchange.js';
@@ -282,7 +289,15 @@ export class PostgresRelay {
   private apply(message: SqlMessage, frame: Frame, verdict: SqlVerdict): Buffer {
     const { decision } = verdict;
     if (decision.effect === 'review') throw new Error('a held statement is applied once released');
-    const bytes = this.forward(message, frame, decision, verdict.copyOut, verdict.statements);
+    const bytes = this.forward(
+      message,
+      frame,
+      decision,
+      verdict.copyOut,
+      verdict.statements,
+      false,
+      verdict.action,
+    );
     if (decision.effect === 'allow' && verdict.replacesPrepared) this.options.exchange.forget();
     return bytes;
   }
@@ -327,6 +342,7 @@ export class PostgresRelay {
     copyOut: readonly CopyOutRequest[],
     statements: readonly ClassifiedStatement[],
     reviewed = false,
+    timed?: RunSql,
   ): Buffer {
     if (decision.effect === 'deny') {
       return this.refuse(
@@ -348,7 +364,7 @@ export class PostgresRelay {
       ...(this.options.session.enforcer.policyVersion === undefined
         ? {}
         : { policyVersion: this.options.session.enforcer.policyVersion }),
-      ...(reviewed ? { reviewed: true as const } : {}),
+      ...(reviewed ? { reviewed: true as const } : timed ? { timed } : {}),
     };
     this.track(message, decided);
     return frameBytes(frame);
@@ -357,10 +373,15 @@ export class PostgresRelay {
   /**
    * Why a Bind of the prepared statement `name` cannot go as decided at its
    * Parse: the policy changed since (the statement must be decided again,
-   * so prepared again: 26000, which drivers answer by preparing anew), or
-   * it was released by a review, which approves one run.
+   * so prepared again: 26000, which drivers answer by preparing anew), it
+   * was released by a review, which approves one run, or it was decided by
+   * the clock (a rule's time window or a condition reading the time) and,
+   * decided again now, is refused (the rule's refusal) or decided otherwise
+   * (held for review, other masks: 26000, so that its Parse is decided anew).
    */
-  private bindRefusal(name: string): { sqlState: string; message: string } | undefined {
+  private bindRefusal(
+    name: string,
+  ): { sqlState: string; message: string; record?: ActionRecord } | undefined {
     const prepared = this.options.exchange.statementFor(name);
     if (!prepared) return undefined;
     const { decided } = prepared;
@@ -378,18 +399,39 @@ export class PostgresRelay {
         message: `hoop: ${shown} was decided under an earlier policy; prepare it again`,
       };
     }
+    if (decided.timed) {
+      const again = this.options.session.enforcer.decide(decided.timed);
+      if (again.effect === 'deny') {
+        return {
+          sqlState: SQLSTATE_OF[again.reason],
+          message: again.message,
+          ...(again.record ? { record: again.record } : {}),
+        };
+      }
+      const sameMasks =
+        again.effect === 'allow' && JSON.stringify(again.masks) === JSON.stringify(decided.masks);
+      if (!sameMasks) {
+        return {
+          sqlState: '26000',
+          message: `hoop: ${shown} was decided by a rule that depends on the time, and is decided otherwise now; prepare it again`,
+        };
+      }
+    }
     return undefined;
   }
 
   /** A Bind the target will reject in place of a refused one; its error becomes the refusal. */
-  private refuseBind(name: string, refusal: { sqlState: string; message: string }): Buffer {
+  private refuseBind(
+    name: string,
+    refusal: { sqlState: string; message: string; record?: ActionRecord },
+  ): Buffer {
     const marker = `hoop_refused_${randomBytes(8).toString('hex')}`;
     const prepared = this.options.exchange.statementFor(name);
-    const record = prepared?.decided.record;
+    const record = refusal.record ?? prepared?.decided.record;
     this.options.exchange.onRefusedBind({
       text: prepared?.decided.text ?? '',
       copyOut: [],
-      refusal: { ...refusal, marker },
+      refusal: { sqlState: refusal.sqlState, message: refusal.message, marker },
       ...(record ? { record: { ...record, decision: 'deny' as const } } : {}),
     });
     return buildBind('', marker);

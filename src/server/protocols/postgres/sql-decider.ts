@@ -1,4 +1,9 @@
-import { refusedInstead, type Decision, type Enforcer } from '../../enforcement/index.js';
+import {
+  refusedInstead,
+  type Decision,
+  type Enforcer,
+  type RunSql,
+} from '../../enforcement/index.js';
 import {
   DANGEROUS_OPERATIONS,
   toAnalysis,
@@ -24,6 +29,8 @@ export interface SqlVerdict {
   replacesPrepared: boolean;
   /** The string's statements as classified (none when it was not): what the exchange tracks. */
   statements: readonly ClassifiedStatement[];
+  /** With a decision made by the clock ({@link Decision} `timed`): the action, to decide again when a prepared statement is bound. */
+  action?: RunSql;
 }
 
 /**
@@ -121,11 +128,9 @@ export class SqlDecider {
     effective: Classification,
     redefines?: PendingRedefinitions,
   ): SqlVerdict {
-    const decision = this.enforcer.decide({
-      type: 'sql',
-      text,
-      analysis: toAnalysis(effective),
-    });
+    const action: RunSql = { type: 'sql', text, analysis: toAnalysis(effective) };
+    const decision = this.enforcer.decide(action);
+    const timed = decision.effect !== 'deny' && decision.timed ? { action } : {};
     const replacesPrepared = classification.ok && classification.statements.some(replaces);
     const statements = classification.ok ? classification.statements : [];
     if (this.enforcer.active && decision.effect !== 'deny') {
@@ -144,7 +149,7 @@ export class SqlDecider {
       if (redefines) this.uncommitted.note(redefines);
     }
     if (decision.effect !== 'allow' || !decision.masks || !classification.ok) {
-      return { decision, copyOut: [], replacesPrepared, statements };
+      return { decision, copyOut: [], replacesPrepared, statements, ...timed };
     }
     const copyOut: CopyOutRequest[] = [];
     const rule = decision.masks.masks[0]?.rule;
@@ -164,7 +169,7 @@ export class SqlDecider {
       }
       copyOut.push(request);
     }
-    return { decision, copyOut, replacesPrepared, statements };
+    return { decision, copyOut, replacesPrepared, statements, ...timed };
   }
 
   /**
