@@ -7,10 +7,21 @@ import {
 } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
 import { withReached, type ReachedEffects, type RoutineResolver } from './routines/index.js';
+import { namePattern } from './routines/names.js';
 import { executedAs, type PreparedLookup } from './prepared-statements.js';
 import { pinnedChange, type SessionPins } from './session-pins.js';
 import { UncommittedCode, type PendingRedefinitions } from './uncommitted-code.js';
 import type { PostgresClassifier } from './sql-classifier.js';
+
+/**
+ * What the decider tells the catalog lookups about schema changes (see
+ * `CatalogLookup`): which relations' column names to note before DDL runs,
+ * and when to forget what it knew.
+ */
+export interface ColumnIdentities {
+  remember(names: readonly { schema?: string; name: string }[] | 'all'): Promise<void>;
+  invalidate(): void;
+}
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
 export interface SqlVerdict {
@@ -54,6 +65,7 @@ export class SqlDecider {
     private readonly pins: SessionPins,
     private readonly classifier: PostgresClassifier,
     private readonly routines?: RoutineResolver,
+    private readonly columns?: ColumnIdentities,
   ) {}
 
   /**
@@ -75,7 +87,10 @@ export class SqlDecider {
    * others once it commits); code it redefined is then committed or gone.
    */
   onReadyForQuery(idle: boolean): void {
-    if (this.catalogChanged) this.routines?.invalidate();
+    if (this.catalogChanged) {
+      this.routines?.invalidate();
+      this.columns?.invalidate();
+    }
     if (!idle) return;
     this.catalogChanged = false;
     this.uncommitted.settle();
@@ -96,8 +111,19 @@ export class SqlDecider {
       return this.decideClassified(text, classification, { ok: true, statements });
     }
     const reached = routines.resolve(statements);
-    const merge = (effects: ReachedEffects[]): SqlVerdict => {
+    const merge = (effects: ReachedEffects[]): SqlVerdict | Promise<SqlVerdict> => {
       const merged = statements.map((statement, index) => withReached(statement, effects[index]!));
+      const renames = this.columns && changedRelations(merged);
+      if (renames) {
+        // The names a rename replaces, noted under the relations' OIDs before it runs.
+        return this.columns!.remember(renames).then(
+          () => merge2(merged),
+          (error: Error) => this.refusedForCatalog(text, classification, error),
+        );
+      }
+      return merge2(merged);
+    };
+    const merge2 = (merged: ClassifiedStatement[]): SqlVerdict => {
       const marked = this.uncommitted.mark(statements, merged, (routine) =>
         routines.isBuiltIn(routine),
       );
@@ -109,6 +135,23 @@ export class SqlDecider {
       );
     };
     return reached instanceof Promise ? reached.then(merge) : merge(reached);
+  }
+
+  /** A schema change whose tables' column names could not be read first: refused (fail closed). */
+  private refusedForCatalog(
+    text: string,
+    classification: Classification,
+    error: Error,
+  ): SqlVerdict {
+    const verdict = this.decideClassified(text, classification, classification);
+    if (verdict.decision.effect === 'deny') return verdict;
+    return {
+      ...verdict,
+      decision: refusedInstead(
+        verdict.decision,
+        `hoop: refused: the gateway could not read the catalog before this schema change (${error.message}); try again`,
+      ),
+    };
   }
 
   /**
@@ -201,6 +244,21 @@ function changesCatalog(statement: ClassifiedStatement): boolean {
     statement.kinds.some((kind) => CATALOG_KINDS.has(kind)) ||
     statement.functions.includes(DANGEROUS_OPERATIONS.catalogWrite)
   );
+}
+
+/**
+ * The relations whose column names a string's schema changes may replace:
+ * the tables its changing statements name, or every relation when one
+ * names none (a schema renamed) or runs SQL the gateway cannot see;
+ * undefined when it changes no schema.
+ */
+function changedRelations(
+  statements: readonly ClassifiedStatement[],
+): { schema?: string; name: string }[] | 'all' | undefined {
+  const changing = statements.filter(changesCatalog);
+  if (changing.length === 0) return undefined;
+  if (changing.some((s) => s.tables.length === 0 || s.kinds.includes('dynamic'))) return 'all';
+  return [...new Set(changing.flatMap((s) => s.tables))].map(namePattern);
 }
 
 /** Statements that create, close or run cursors by name, or reset the session. */
