@@ -112,7 +112,9 @@ export class SqlDecider {
     }
     const reached = routines.resolve(statements);
     const merge = (effects: ReachedEffects[]): SqlVerdict | Promise<SqlVerdict> => {
-      const merged = statements.map((statement, index) => withReached(statement, effects[index]!));
+      const merged = statements.map((statement, index) =>
+        withReachedLineage(withReached(statement, effects[index]!), statement, effects[index]!),
+      );
       const renames = this.columns && changedRelations(merged);
       if (renames) {
         // The names a rename replaces, noted under the relations' OIDs before it runs.
@@ -259,6 +261,33 @@ function changedRelations(
   if (changing.length === 0) return undefined;
   if (changing.some((s) => s.tables.length === 0 || s.kinds.includes('dynamic'))) return 'all';
   return [...new Set(changing.flatMap((s) => s.tables))].map(namePattern);
+}
+
+/**
+ * A statement whose relations reach other tables (a view's, a function's)
+ * has values the parse tree traces only to the names it wrote (`v.tax` of a
+ * view over `customers.ssn`): each traced value counts as derived from
+ * every column of every table reached that the statement does not name
+ * itself (a value of no column, such as `count(*)`, stays so). Plain columns are told by the catalog (table OID and number, a
+ * view's base columns), so only expressions are over-approximated.
+ */
+function withReachedLineage(
+  merged: ClassifiedStatement,
+  own: ClassifiedStatement,
+  reached: ReachedEffects,
+): ClassifiedStatement {
+  const extra = reached.tables.filter((table) => !own.tables.includes(table));
+  if (extra.length === 0 || !merged.lineage) return merged;
+  const rows = extra.map((table) => ({ kind: 'row' as const, table }));
+  return {
+    ...merged,
+    lineage: merged.lineage.map((output) =>
+      // A value of no column (a constant, count(*)) stays so.
+      output.kind === 'value' && output.sources.length > 0
+        ? { ...output, sources: [...output.sources, ...rows] }
+        : output,
+    ),
+  };
 }
 
 /** Statements that create, close or run cursors by name, or reset the session. */
