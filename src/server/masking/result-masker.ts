@@ -16,25 +16,29 @@ import { maskUtf8 } from './scan.js';
  * The masker for the mask plan of one allowed action (the enforcement
  * contract's {@link ResultMasker}). Per result column:
  *
- * - a table column (origin from the catalog) is masked whole when a rule's
- *   selector names it (`customers.email`, `*.card_number`), whatever its
- *   alias; other columns run the rules' detectors;
+ * - a table column (origin from the catalog, by table OID and attribute
+ *   number) is masked when a rule's selector names it under its current
+ *   name or any name the gateway saw it have (`formerly`: a rename does
+ *   not unmask it), whatever its alias; a view's column when a selector
+ *   names it or a base column the view reads (`derivedFrom`), or whenever
+ *   a rule has selectors if the view runs user code (`opaque`); other
+ *   columns run the rules' detectors;
  * - a table column whose origin could not be looked up is masked whole
  *   whenever a rule has selectors (fail closed);
- * - an expression (`lower(email)`, `email || ''`, `row_to_json(c)`, no
- *   table OID) of a type that can carry text follows its parse-tree lineage
- *   (`sql/lineage.ts`): masked whole when a selector names a column it
- *   derives from, or could name a column of a table whose whole row it
- *   derives from; otherwise it runs the detectors like a plain column
- *   (`upper(name)` next to a masked `customers.email` passes). When the
- *   lineage is unknown for that expression (a function outside the known
- *   built-ins) or does not line up with the result's columns, it is masked
- *   whole when a selector could name a column of a table the statement reads
- *   (fail closed). A traced expression of any other type that derives from
- *   a selected column is masked too (NULL): `length(email)`, `ascii(email)`,
- *   `email::bytea`, `count(email)` — only a hash a rule allows may pass. An
- *   untraced expression of another type (a count from an unknown function)
- *   runs the detectors: a Luhn-valid card cast to a number still becomes NULL.
+ * - an expression (no table OID) follows its parse-tree lineage
+ *   (`sql/lineage.ts`): masked when a selector names a column it derives
+ *   from, could name a column of a table whose whole row it derives from,
+ *   or when it derives from anything (`any`: SQL run from a string, a
+ *   cursor read); otherwise it runs the detectors. A lone column reference
+ *   PostgreSQL did not report as a table column counts as its whole row
+ *   (attribute notation `c.f` is a function call). When the lineage is
+ *   unknown for that expression or does not line up with the result's
+ *   columns, it is masked whenever a selector could name a column of a
+ *   table the statement reads or reaches (fail closed), whatever its type.
+ *
+ * A value derived from a masked column (an expression, a view's column) is
+ * masked whatever its type: NULL for a non-text type, `***` for text, which
+ * keeps none of its characters. The column itself keeps its format.
  *
  * Redactions keep the column type valid: a whole-masked text value keeps its
  * format when it is one detectable value (`j***@example.com`,
