@@ -17,6 +17,13 @@ import {
   FUNCTIONS,
   ORACLES,
 } from './masking-cases.js';
+import {
+  MORE_CATALOG,
+  MORE_DERIVATIONS,
+  MORE_FUNCTIONS,
+  RENAMES,
+  VIEWS,
+} from './masking-identity-cases.js';
 
 const CATEGORIES: [string, Omit<LeakCase, 'category'>[]][] = [
   ['out-of-order extended protocol', EXTENDED],
@@ -27,6 +34,11 @@ const CATEGORIES: [string, Omit<LeakCase, 'category'>[]][] = [
   ['functions returning the column, and functions that run SQL from a string', FUNCTIONS],
   ['renames while another agent reads', CONCURRENT],
   ["the gateway's own catalog connection", CATALOG],
+  ['derivations the built-ins do not name', MORE_DERIVATIONS],
+  ['user code between the column and the output', MORE_FUNCTIONS],
+  ['views over the masked table', VIEWS],
+  ['renames and schema moves, read by another agent', RENAMES],
+  ['schemas that shadow the table for the catalog connection', MORE_CATALOG],
 ];
 
 /**

@@ -84,8 +84,8 @@ describe('postgres masking by lineage', () => {
 
   it('masks an expression of a masked column and passes one of another column', async () => {
     assert.deepEqual(await rows('select upper(name), lower(email) from customers order by id'), [
-      ['JANE DOE', 'j***@example.com'],
-      ['JOHN ROE', 'j***@example.org'],
+      ['JANE DOE', '***'],
+      ['JOHN ROE', '***'],
     ]);
     const joined = await cell("select name || ' ' || email from customers where id = 1");
     assert.doesNotMatch(String(joined), /jane\.doe/);
@@ -127,27 +127,27 @@ describe('postgres masking by lineage', () => {
   it('follows CTEs, subqueries in FROM and in the select list, and LATERAL', async () => {
     assert.deepEqual(
       await rows('with x as (select email e from customers where id = 1) select upper(e) from x'),
-      [['J***@EXAMPLE.COM']],
+      [['***']],
     );
     assert.deepEqual(
       await rows(
         'select lower(x.e), x.n from (select email e, name n from customers) x where x.n = $$Jane Doe$$',
       ),
-      [['j***@example.com', 'Jane Doe']],
+      [['***', 'Jane Doe']],
     );
     assert.deepEqual(
       await rows('select (select email from customers order by id limit 1), 42 as answer'),
-      [['j***@example.com', 42]],
+      [['***', 42]],
     );
     assert.deepEqual(
       await rows(
         'select l.v, c.name from customers c, lateral (select lower(c.email) as v) l where c.id = 2',
       ),
-      [['j***@example.org', 'John Roe']],
+      [['***', 'John Roe']],
     );
     assert.deepEqual(
       await rows('select u, c.name from customers c, unnest(array[c.email]) u where c.id = 2'),
-      [['j***@example.org', 'John Roe']],
+      [['***', 'John Roe']],
     );
   });
 
@@ -162,7 +162,7 @@ describe('postgres masking by lineage', () => {
       await rows(
         'select lower(email) from customers where id = 1 union all select note from orders where id = 10',
       ),
-      [['j***@example.com'], ['g***']],
+      [['***'], ['***']],
       'a position that may hold an email is masked in every row',
     );
     assert.deepEqual(
@@ -170,8 +170,8 @@ describe('postgres masking by lineage', () => {
         'select upper(name), upper(note), lower(email) from customers c join orders o on o.customer = c.id order by o.id',
       ),
       [
-        ['JANE DOE', 'GIFT WRAP', 'j***@example.com'],
-        ['JOHN ROE', 'LEAVE AT DOOR', 'j***@example.org'],
+        ['JANE DOE', 'GIFT WRAP', '***'],
+        ['JOHN ROE', 'LEAVE AT DOOR', '***'],
       ],
     );
   });
@@ -188,17 +188,17 @@ describe('postgres masking by lineage', () => {
         "select 1 as one, 'x@y.example' as lit; select lower(email), upper(name) from customers where id = 1",
       )) as unknown as pg.QueryResult[];
       assert.deepEqual(results[0]!.rows, [{ one: 1, lit: 'x@y.example' }]);
-      assert.deepEqual(results[1]!.rows, [{ lower: 'j***@example.com', upper: 'JANE DOE' }]);
+      assert.deepEqual(results[1]!.rows, [{ lower: '***', upper: 'JANE DOE' }]);
       // The same through the extended protocol: one statement per Parse.
       const extended = await c.query(
         'select upper(name), lower(email) from customers where id = $1',
         [2],
       );
-      assert.deepEqual(extended.rows, [{ upper: 'JOHN ROE', lower: 'j***@example.org' }]);
+      assert.deepEqual(extended.rows, [{ upper: 'JOHN ROE', lower: '***' }]);
     });
   });
 
-  it('masks what it cannot trace as before: an unknown function over a table with a masked column', async () => {
+  it('masks what it cannot trace: an unknown function over a table with a masked column', async () => {
     assert.deepEqual(await rows('select quote_literal(name) from customers where id = 1'), [
       ["'Jane Doe'"],
     ]);
@@ -207,7 +207,7 @@ describe('postgres masking by lineage', () => {
     );
     assert.equal(
       unknown,
-      'J***',
+      '***',
       'a function outside the known built-ins is masked when its table has a masked column',
     );
   });
@@ -222,6 +222,6 @@ describe('postgres masking by lineage', () => {
       ],
       { env: { ...process.env, PGPASSWORD: '', PGCONNECT_TIMEOUT: '10' }, timeout: 30_000 },
     );
-    assert.equal(stdout.trim(), 'JANE DOE|j***@example.com\nJOHN ROE|j***@example.org');
+    assert.equal(stdout.trim(), 'JANE DOE|***\nJOHN ROE|***');
   });
 });

@@ -64,6 +64,7 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
     },
     postgres: {
       maxMessageBytes: input.postgres?.maxMessageBytes ?? DEFAULTS.postgres.maxMessageBytes,
+      catalogTtlMs: input.postgres?.catalogTtl ?? DEFAULTS.postgres.catalogTtlMs,
     },
     reviews: {
       approvedStatementTtlMs:

@@ -251,6 +251,12 @@ const sql = z.strictObject({
 const postgres = z.strictObject({
   /** The largest protocol message accepted from a client (a Bind of large values, a COPY row). */
   maxMessageBytes: bytes.optional(),
+  /**
+   * How long what the target's catalog said (columns' names, views, function
+   * bodies) is trusted: a schema change made other than through the gateway
+   * is seen after this.
+   */
+  catalogTtl: duration.optional(),
 });
 
 export const configSchema = z.strictObject({

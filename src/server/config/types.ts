@@ -65,7 +65,7 @@ export interface GatewayConfig {
   policy?: string | unknown[];
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
   sql: SqlConfig;
-  postgres: { maxMessageBytes: number };
+  postgres: { maxMessageBytes: number; catalogTtlMs: number };
   reviews: ReviewsConfig;
   audit: AuditConfig;
   log: { level: LogLevel };
@@ -129,7 +129,7 @@ export const DEFAULTS = {
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   sql: { parseTimeoutMs: 5_000, offThreadLength: 8_192 },
-  postgres: { maxMessageBytes: 64 * 1024 * 1024 },
+  postgres: { maxMessageBytes: 64 * 1024 * 1024, catalogTtlMs: 2_000 },
   logLevel: 'info',
   audit: {
     preview: { rows: 100, bytes: 64 * 1024 },

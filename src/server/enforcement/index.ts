@@ -29,6 +29,7 @@ export type {
   AppliedMask,
   CellMasker,
   ColumnCategory,
+  ColumnName,
   ColumnOrigin,
   MaskPlan,
   MaskRule,

@@ -6,11 +6,14 @@
 /**
  * Where one output value comes from: a base table column (table as written,
  * `schema.table` when qualified), a whole row of a table (every column of
- * it), or something the parse tree cannot tell.
+ * it), anything at all (`any`: a function that runs SQL given as text or
+ * reads a cursor, such as `cursor_to_xml`, whose result may hold any column
+ * the caller can read), or something the parse tree cannot tell.
  */
 export type LineageSource =
   | { kind: 'column'; table: string; column: string }
   | { kind: 'row'; table: string }
+  | { kind: 'any' }
   | { kind: 'unknown' };
 
 /**

@@ -32,11 +32,36 @@ export interface MaskPlan {
   lineage?: readonly (readonly OutputLineage[] | null)[];
 }
 
-/** A base table column, as the target's catalog names it. */
-export interface ColumnOrigin {
+/** A table column by schema, table and column name. */
+export interface ColumnName {
   schema: string;
   table: string;
   column: string;
+}
+
+/**
+ * A table column as the target's catalog names it now, found by the
+ * protocol's own identifier (PostgreSQL: table OID and attribute number),
+ * with what the gateway knows of its past and of what it reads.
+ */
+export interface ColumnOrigin extends ColumnName {
+  /**
+   * Names the same column had before, as the gateway saw them (a rename
+   * keeps the table OID and attribute number): a rule that named the column
+   * once keeps masking it under a new name.
+   */
+  formerly?: readonly ColumnName[];
+  /**
+   * A view's (or materialized view's) column: the base table columns the
+   * view reads anywhere in its definition, through views over views. Its
+   * values count as derived from each of them.
+   */
+  derivedFrom?: readonly ColumnName[];
+  /**
+   * A view column whose definition runs code the gateway does not follow
+   * (a user-defined function): it may derive from anything (fail closed).
+   */
+  opaque?: boolean;
 }
 
 /**

@@ -56,7 +56,7 @@ export function alignLineage(
  */
 export function sourceMatches(
   selector: ColumnSelector,
-  source: Exclude<LineageSource, { kind: 'unknown' }>,
+  source: Extract<LineageSource, { kind: 'column' | 'row' }>,
   name: string,
 ): boolean {
   const [schema, table] = splitTable(source.table);

@@ -1,5 +1,6 @@
 import type {
   CellMasker,
+  ColumnName,
   LineageSource,
   MaskPlan as ActionMasks,
   ResultColumn,
@@ -8,32 +9,36 @@ import type {
 import { alignLineage, sourceMatches } from './lineage-match.js';
 import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
 import { redactWholeUtf8 } from './redact-whole.js';
-import { parseSelector, type ColumnSelector } from './rules.js';
+import { parseSelector, selectorMatches, type ColumnSelector } from './rules.js';
 import { maskUtf8 } from './scan.js';
 
 /**
  * The masker for the mask plan of one allowed action (the enforcement
  * contract's {@link ResultMasker}). Per result column:
  *
- * - a table column (origin from the catalog) is masked whole when a rule's
- *   selector names it (`customers.email`, `*.card_number`), whatever its
- *   alias; other columns run the rules' detectors;
+ * - a table column (origin from the catalog, by table OID and attribute
+ *   number) is masked when a rule's selector names it under its current
+ *   name or any name the gateway saw it have (`formerly`: a rename does
+ *   not unmask it), whatever its alias; a view's column when a selector
+ *   names it or a base column the view reads (`derivedFrom`), or whenever
+ *   a rule has selectors if the view runs user code (`opaque`); other
+ *   columns run the rules' detectors;
  * - a table column whose origin could not be looked up is masked whole
  *   whenever a rule has selectors (fail closed);
- * - an expression (`lower(email)`, `email || ''`, `row_to_json(c)`, no
- *   table OID) of a type that can carry text follows its parse-tree lineage
- *   (`sql/lineage.ts`): masked whole when a selector names a column it
- *   derives from, or could name a column of a table whose whole row it
- *   derives from; otherwise it runs the detectors like a plain column
- *   (`upper(name)` next to a masked `customers.email` passes). When the
- *   lineage is unknown for that expression (a function outside the known
- *   built-ins) or does not line up with the result's columns, it is masked
- *   whole when a selector could name a column of a table the statement reads
- *   (fail closed). A traced expression of any other type that derives from
- *   a selected column is masked too (NULL): `length(email)`, `ascii(email)`,
- *   `email::bytea`, `count(email)` — only a hash a rule allows may pass. An
- *   untraced expression of another type (a count from an unknown function)
- *   runs the detectors: a Luhn-valid card cast to a number still becomes NULL.
+ * - an expression (no table OID) follows its parse-tree lineage
+ *   (`sql/lineage.ts`): masked when a selector names a column it derives
+ *   from, could name a column of a table whose whole row it derives from,
+ *   or when it derives from anything (`any`: SQL run from a string, a
+ *   cursor read); otherwise it runs the detectors. A lone column reference
+ *   PostgreSQL did not report as a table column counts as its whole row
+ *   (attribute notation `c.f` is a function call). When the lineage is
+ *   unknown for that expression or does not line up with the result's
+ *   columns, it is masked whenever a selector could name a column of a
+ *   table the statement reads or reaches (fail closed), whatever its type.
+ *
+ * A value derived from a masked column (an expression, a view's column) is
+ * masked whatever its type: NULL for a non-text type, `***` for text, which
+ * keeps none of its characters. The column itself keeps its format.
  *
  * Redactions keep the column type valid: a whole-masked text value keeps its
  * format when it is one detectable value (`j***@example.com`,
@@ -61,15 +66,26 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
 
   /** The rules whose selectors pick a value derived from these sources; undefined when one is unknown. */
   const rulesFor = (sources: readonly LineageSource[], name: string) => {
+    if (sources.some((source) => source.kind === 'any')) return withSelectors;
     if (sources.some((source) => source.kind === 'unknown')) return undefined;
     return compiled.rules.filter((rule) =>
       rule.selectors.some((selector) =>
         sources.some(
-          (source) => source.kind !== 'unknown' && sourceMatches(selector, source, name),
+          (source) =>
+            source.kind !== 'unknown' &&
+            source.kind !== 'any' &&
+            sourceMatches(selector, source, name),
         ),
       ),
     );
   };
+  const withSelectors = compiled.rules.filter((rule) => rule.selectors.length > 0);
+
+  /** The rules naming any of these columns (a column's former names, a view's base columns). */
+  const rulesNaming = (names: readonly ColumnName[], name: string) =>
+    compiled.rules.filter((rule) =>
+      rule.selectors.some((selector) => names.some((n) => selectorMatches(selector, n, name))),
+    );
 
   return {
     plan(columns: readonly ResultColumn[], statement = 0): CellMasker | undefined {
@@ -85,25 +101,36 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
       const traced = outputs ? alignLineage(outputs, columns) : undefined;
       const plan: MaskPlan = { ...base, columns: [...base.columns] };
       const planned: number[] = [];
+      /** Masked as a value derived from a masked column, not as the column itself. */
+      const derived: boolean[] = columns.map(
+        (column) => column.lineage !== 'column' || column.origin?.derivedFrom !== undefined,
+      );
       const actions = columns.map((column, i): 'mask' | 'detect' | 'pass' => {
         let action = base.columns[i]!.action;
         if (action !== 'mask' && hasSelectors) {
-          const sources = traced?.[i];
-          const rules =
-            column.lineage === 'expression' && sources ? rulesFor(sources, column.name) : undefined;
-          if (column.lineage === 'unresolved') action = 'mask';
-          else if (column.lineage === 'expression') {
-            if (rules === undefined) {
-              if (tracesExpressions && column.category !== 'other') action = 'mask';
-            } else if (rules.length > 0) {
-              action = 'mask';
-              plan.columns[i] = {
-                ...base.columns[i]!,
-                action,
-                hash: rules.every((rule) => rule.hashAllowed),
-                rules: rules.map((rule) => rule.name),
-              };
+          let rules: typeof compiled.rules | undefined;
+          const origin = column.lineage === 'column' ? column.origin : undefined;
+          if (column.lineage === 'unresolved' || origin?.opaque) rules = withSelectors;
+          else if (origin) {
+            // The same column under a name it had before, or a view column over masked ones.
+            rules = rulesNaming(origin.formerly ?? [], column.name);
+            if (rules.length === 0 && origin.derivedFrom) {
+              rules = rulesNaming(origin.derivedFrom, column.name);
             }
+          } else if (column.lineage === 'expression') {
+            const sources = traced?.[i];
+            rules = sources ? rulesFor(plainAsRow(sources, column.name), column.name) : undefined;
+            // Untraced (a function the gateway does not know): derived from what the statement reads.
+            if (rules === undefined && tracesExpressions) rules = withSelectors;
+          }
+          if (rules && rules.length > 0) {
+            action = 'mask';
+            plan.columns[i] = {
+              ...base.columns[i]!,
+              action,
+              hash: rules.every((rule) => rule.hashAllowed),
+              rules: rules.map((rule) => rule.name),
+            };
           }
         }
         // Binary values of non-text types are not text: detectors cannot read them.
@@ -123,6 +150,8 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
         if (action === 'mask') {
           if (column.binary || column.category !== 'text') return null;
           if (plan.columns[index]?.hash) return maskCell(plan, index, buffer.subarray(start, end));
+          // A derived value keeps nothing of itself: no character of it is known not to come from the secret.
+          if (derived[index]) return start === end ? undefined : DERIVED;
           return redactWholeUtf8(buffer, start, end);
         }
         if (action === 'detect') {
@@ -139,6 +168,21 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
       };
     },
   };
+}
+
+/** What a derived text value becomes. */
+const DERIVED = Buffer.from('***');
+
+/**
+ * A value the trace reads as a plain column reference (`c.x`, one source,
+ * named as the column) that PostgreSQL did not report as a table column is
+ * not the column: `c.x` may be a function of the whole row in attribute
+ * notation (`x(c)`), so it counts as derived from every column of the row.
+ */
+function plainAsRow(sources: readonly LineageSource[], name: string): readonly LineageSource[] {
+  const only = sources.length === 1 ? sources[0] : undefined;
+  if (only?.kind !== 'column' || only.column !== name) return sources;
+  return [only, { kind: 'row', table: only.table }];
 }
 
 /** Whether a selector with a table part could name a column of `table` (`schema.table` or bare). */

@@ -151,8 +151,12 @@ export function decideSql(
       masks.set(
         mask.rule,
         known
-          ? { ...known, tables: [...new Set([...known.tables, ...statement.tables])] }
-          : applied(mask, statement.tables, false),
+          ? {
+              ...known,
+              tables: [...new Set([...known.tables, ...statement.tables])],
+              ...(known.tablesUnknown || readsUnnamed(statement) ? { tablesUnknown: true } : {}),
+            }
+          : applied(mask, statement.tables, readsUnnamed(statement)),
       );
     }
   }
@@ -188,6 +192,14 @@ function allowed(
   if (masks.length === 0) return { effect: 'allow', record, ...clock };
   const plan: MaskPlan = lineage ? { masks, lineage } : { masks };
   return { effect: 'allow', masks: plan, record, ...clock };
+}
+
+/**
+ * A FETCH (or MOVE) returns rows of a cursor's query, which it does not
+ * name: what its values derive from is unknown (fail closed).
+ */
+function readsUnnamed(statement: { kinds: readonly string[] }): boolean {
+  return statement.kinds.includes('cursor');
 }
 
 function applied(

@@ -82,6 +82,8 @@ export interface HandlerContext {
   sql: SqlSettings;
   /** The largest message a client may send, for protocols that frame messages. */
   maxMessageBytes: number;
+  /** How long what a target's catalog said is trusted (config `postgres.catalogTtl`). */
+  catalogTtlMs?: number;
 }
 
 /** Builds a protocol's handler; the registry holds one per connection type. */

@@ -46,4 +46,8 @@ export const TRANSPARENT_FUNCTIONS: ReadonlySet<string> = new Set([
   'greatest', 'least', 'nullif', 'coalesce', 'now', 'date_trunc', 'date_part', 'extract', 'age',
   'make_date', 'make_timestamp', 'make_interval', 'timezone', 'random', 'gen_random_uuid',
   'num_nonnulls', 'num_nulls', 'hashtext', 'pg_typeof', 'isfinite', 'justify_days',
+  // Conversions called as functions, bytes and bits.
+  'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'bool', 'varchar', 'bpchar', 'name',
+  'bytea', 'get_byte', 'get_bit', 'set_byte', 'set_bit', 'bit_count', 'crc32', 'crc32c',
+  'to_tsvector', 'to_tsquery', 'hstore', 'akeys', 'avals', 'xmlparse', 'xpath', 'xml',
 ]);

@@ -1,4 +1,5 @@
 import type { LineageSource, OutputLineage } from '../enforcement/index.js';
+import { groupsOf } from './function-groups.js';
 import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
 import {
   type AstObject,
@@ -53,6 +54,9 @@ type Sources = Map<string, LineageSource>;
 const MAX_NAME_BYTES = 63;
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 const UNKNOWN: LineageSource = { kind: 'unknown' };
+const ANY: LineageSource = { kind: 'any' };
+/** Function groups whose members return data from SQL given as text, a cursor, or another server. */
+const READS_ANYTHING = new Set(['@dynamic-sql', '@remote-servers']);
 
 /** Expression nodes whose value derives from their children alone. */
 const EXPRESSION_TAGS = new Set([
@@ -420,6 +424,8 @@ class Tracer {
         const own = parts.at(-1) ?? '';
         const builtin = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
         if (!builtin || !TRANSPARENT_FUNCTIONS.has(own)) into.set('u', UNKNOWN);
+        // Whatever schema it is called in (extensions live anywhere): its result may hold anything.
+        if (groupsOf(own).some((group) => READS_ANYTHING.has(group))) into.set('a', ANY);
         break;
       }
       default:

@@ -32,9 +32,9 @@ import {
 } from './protocol/index.js';
 
 export interface PostgresOptions {
-  /** Table columns shared across sessions; defaults to one cache per handler (30 s TTL). */
+  /** Table columns shared across sessions; defaults to one cache per handler (`postgres.catalogTtl`, 2 s). */
   catalogCache?: CatalogCache;
-  /** What targets' functions, triggers, rules and views run, shared across sessions; defaults to one per handler (30 s TTL). */
+  /** What targets' functions, triggers, rules and views run, shared across sessions; defaults to one per handler (`postgres.catalogTtl`, 2 s). */
   routineCache?: RoutineCache;
   /**
    * Keeps the target connections of sessions that ended cleanly for the next
@@ -61,8 +61,9 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
   const { connector } = context;
   const cancelKeys = new CancelKeys();
   const classifier = new PostgresClassifier(context.sql);
-  const catalogs = new SharedCatalogs({ cache: options.catalogCache ?? new CatalogCache() });
-  const routines = options.routineCache ?? new RoutineCache();
+  const ttl = context.catalogTtlMs === undefined ? {} : { ttlMs: context.catalogTtlMs };
+  const catalogs = new SharedCatalogs({ cache: options.catalogCache ?? new CatalogCache(ttl) });
+  const routines = options.routineCache ?? new RoutineCache(ttl);
   const pool = options.pool === false ? undefined : new TargetPool(options.pool);
 
   return {
@@ -149,6 +150,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
         if (enforcer.active) {
           catalog = catalogs.acquire(
             `${info.host}:${info.port}/${login.database}/${login.user}`,
+            `${info.host}:${info.port}/${login.database}`,
             // Same credentials and database, none of the client's parameters.
             () => connectTarget(connector, { ...login, parameters: new Map() }),
           );
@@ -173,7 +175,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           target: target.socket,
           early: startup.leftover,
           counts,
-          decider: new SqlDecider(enforcer, lexer, classifier, resolver),
+          decider: new SqlDecider(enforcer, lexer, classifier, resolver, catalog?.lookup),
           lexer,
           exchange,
           ...(filter ? { filter } : {}),

@@ -27,14 +27,21 @@ export class SharedCatalogs {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   }
 
-  /** The lookup for `scope`, opened with `open` if it has to connect; `release()` once the session ends. */
+  /**
+   * The lookup for `scope` (a role in `database`), opened with `open` if it
+   * has to connect; `release()` once the session ends.
+   */
   acquire(
     scope: string,
+    database: string,
     open: () => Promise<TargetConnection>,
   ): { lookup: CatalogLookup; release(): void } {
     let entry = this.shared.get(scope);
     if (!entry) {
-      entry = { lookup: new CatalogLookup({ open, cache: this.options.cache, scope }), users: 0 };
+      entry = {
+        lookup: new CatalogLookup({ open, cache: this.options.cache, scope, database }),
+        users: 0,
+      };
       this.shared.set(scope, entry);
     }
     clearTimeout(entry.timer);

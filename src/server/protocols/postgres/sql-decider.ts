@@ -12,10 +12,21 @@ import {
 } from '../../sql/index.js';
 import { copyOutRequest, type CopyOutRequest } from './copy-out-request.js';
 import { withReached, type ReachedEffects, type RoutineResolver } from './routines/index.js';
+import { namePattern } from './routines/names.js';
 import { executedAs, type PreparedLookup } from './prepared-statements.js';
 import { pinnedChange, type SessionPins } from './session-pins.js';
 import { UncommittedCode, type PendingRedefinitions } from './uncommitted-code.js';
 import type { PostgresClassifier } from './sql-classifier.js';
+
+/**
+ * What the decider tells the catalog lookups about schema changes (see
+ * `CatalogLookup`): which relations' column names to note before DDL runs,
+ * and when to forget what it knew.
+ */
+export interface ColumnIdentities {
+  remember(names: readonly { schema?: string; name: string }[] | 'all'): Promise<void>;
+  invalidate(): void;
+}
 
 /** How the relay decided one SQL string, with what it needs to forward it. */
 export interface SqlVerdict {
@@ -61,6 +72,7 @@ export class SqlDecider {
     private readonly pins: SessionPins,
     private readonly classifier: PostgresClassifier,
     private readonly routines?: RoutineResolver,
+    private readonly columns?: ColumnIdentities,
   ) {}
 
   /**
@@ -82,7 +94,10 @@ export class SqlDecider {
    * others once it commits); code it redefined is then committed or gone.
    */
   onReadyForQuery(idle: boolean): void {
-    if (this.catalogChanged) this.routines?.invalidate();
+    if (this.catalogChanged) {
+      this.routines?.invalidate();
+      this.columns?.invalidate();
+    }
     if (!idle) return;
     this.catalogChanged = false;
     this.uncommitted.settle();
@@ -103,8 +118,21 @@ export class SqlDecider {
       return this.decideClassified(text, classification, { ok: true, statements });
     }
     const reached = routines.resolve(statements);
-    const merge = (effects: ReachedEffects[]): SqlVerdict => {
-      const merged = statements.map((statement, index) => withReached(statement, effects[index]!));
+    const merge = (effects: ReachedEffects[]): SqlVerdict | Promise<SqlVerdict> => {
+      const merged = statements.map((statement, index) =>
+        withReachedLineage(withReached(statement, effects[index]!), statement, effects[index]!),
+      );
+      const renames = this.columns && changedRelations(merged);
+      if (renames) {
+        // The names a rename replaces, noted under the relations' OIDs before it runs.
+        return this.columns!.remember(renames).then(
+          () => merge2(merged),
+          (error: Error) => this.refusedForCatalog(text, classification, error),
+        );
+      }
+      return merge2(merged);
+    };
+    const merge2 = (merged: ClassifiedStatement[]): SqlVerdict => {
       const marked = this.uncommitted.mark(statements, merged, (routine) =>
         routines.isBuiltIn(routine),
       );
@@ -116,6 +144,23 @@ export class SqlDecider {
       );
     };
     return reached instanceof Promise ? reached.then(merge) : merge(reached);
+  }
+
+  /** A schema change whose tables' column names could not be read first: refused (fail closed). */
+  private refusedForCatalog(
+    text: string,
+    classification: Classification,
+    error: Error,
+  ): SqlVerdict {
+    const verdict = this.decideClassified(text, classification, classification);
+    if (verdict.decision.effect === 'deny') return verdict;
+    return {
+      ...verdict,
+      decision: refusedInstead(
+        verdict.decision,
+        `hoop: refused: the gateway could not read the catalog before this schema change (${error.message}); try again`,
+      ),
+    };
   }
 
   /**
@@ -206,6 +251,48 @@ function changesCatalog(statement: ClassifiedStatement): boolean {
     statement.kinds.some((kind) => CATALOG_KINDS.has(kind)) ||
     statement.functions.includes(DANGEROUS_OPERATIONS.catalogWrite)
   );
+}
+
+/**
+ * The relations whose column names a string's schema changes may replace:
+ * the tables its changing statements name, or every relation when one
+ * names none (a schema renamed) or runs SQL the gateway cannot see;
+ * undefined when it changes no schema.
+ */
+function changedRelations(
+  statements: readonly ClassifiedStatement[],
+): { schema?: string; name: string }[] | 'all' | undefined {
+  const changing = statements.filter(changesCatalog);
+  if (changing.length === 0) return undefined;
+  if (changing.some((s) => s.tables.length === 0 || s.kinds.includes('dynamic'))) return 'all';
+  return [...new Set(changing.flatMap((s) => s.tables))].map(namePattern);
+}
+
+/**
+ * A statement whose relations reach other tables (a view's, a function's)
+ * has values the parse tree traces only to the names it wrote (`v.tax` of a
+ * view over `customers.ssn`): each traced value counts as derived from
+ * every column of every table reached that the statement does not name
+ * itself (a value of no column, such as `count(*)`, stays so). Plain columns are told by the catalog (table OID and number, a
+ * view's base columns), so only expressions are over-approximated.
+ */
+function withReachedLineage(
+  merged: ClassifiedStatement,
+  own: ClassifiedStatement,
+  reached: ReachedEffects,
+): ClassifiedStatement {
+  const extra = reached.tables.filter((table) => !own.tables.includes(table));
+  if (extra.length === 0 || !merged.lineage) return merged;
+  const rows = extra.map((table) => ({ kind: 'row' as const, table }));
+  return {
+    ...merged,
+    lineage: merged.lineage.map((output) =>
+      // A value of no column (a constant, count(*)) stays so.
+      output.kind === 'value' && output.sources.length > 0
+        ? { ...output, sources: [...output.sources, ...rows] }
+        : output,
+    ),
+  };
 }
 
 /** Statements that create, close or run cursors by name, or reset the session. */

@@ -93,7 +93,7 @@ describe('parseConfig', () => {
         notifyRetries: 3,
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
-      postgres: { maxMessageBytes: 67_108_864 },
+      postgres: { maxMessageBytes: 67_108_864, catalogTtlMs: 2_000 },
       log: { level: 'info' },
     });
   });
@@ -121,7 +121,7 @@ describe('parseConfig', () => {
         notifyRetries: 3,
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
-      postgres: { maxMessageBytes: 67_108_864 },
+      postgres: { maxMessageBytes: 67_108_864, catalogTtlMs: 2_000 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);

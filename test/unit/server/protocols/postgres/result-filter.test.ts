@@ -109,7 +109,8 @@ describe('ResultFilter', () => {
     assert.equal(await description, undefined, 'the RowDescription itself is forwarded');
     const row = filter.handle(frameOf(buildDataRow(['7', 'Jane Doe', '1'])));
     assert.ok(row instanceof Buffer);
-    assert.deepEqual(values(row), [null, 'J***', '1']);
+    // The unresolved text column is redacted whole, the untraced expression NULL whatever its type.
+    assert.deepEqual(values(row), [null, '***', null]);
     assert.equal(filter.handle(frameOf(buildReadyForQuery())), undefined);
   });
 
@@ -142,7 +143,8 @@ describe('ResultFilter', () => {
     assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
     const masked = filter.handle(frameOf(buildDataRow(['jane@example.com'])));
     assert.ok(masked instanceof Buffer);
-    assert.deepEqual(values(masked), ['j***@example.com']);
+    // A value derived from a masked column keeps nothing of itself.
+    assert.deepEqual(values(masked), ['***']);
     assert.equal(filter.handle(frameOf(Buffer.from('C\0\0\0\x0dSELECT 1\0', 'latin1'))), undefined);
     assert.equal(filter.handle(frameOf(BIND_COMPLETE)), undefined);
     assert.equal(filter.handle(frameOf(buildRowDescription([field('lower', 0, 0)]))), undefined);
