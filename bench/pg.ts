@@ -137,7 +137,7 @@ async function main(): Promise<number> {
         (at: PgEndpoint, seconds = options.seconds) =>
         async () =>
           (await pgbenchSelect(pgbench, at, { clients: 8, seconds, mode })).tps;
-      await interleaved(1, { direct: tps(direct, 1), hoop: tps(hoop, 1) });
+      await interleaved(1, { direct: tps(direct, 3), hoop: tps(hoop, 3) });
       const result = await interleaved(options.reps, {
         direct: tps(direct),
         hoop: tps(hoop),
