@@ -406,7 +406,9 @@ const VIEW_CALLS =
 /** Every live column of the relations named ($1 schemas, '' for any; $2 names), temporary ones included. */
 const NAMED_COLUMNS =
   'select c.oid, n.nspname, c.relname, a.attnum, a.attname' +
-  ' from pg_catalog.unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) w(schema, name)' +
+  // Multi-argument unnest is FROM-clause sugar, not a function one can qualify: ROWS FROM zips.
+  ' from rows from (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]))' +
+  ' w(schema, name)' +
   ' join pg_catalog.pg_class c on c.relname operator(pg_catalog.=) w.name' +
   ' join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) c.relnamespace' +
   " and (w.schema operator(pg_catalog.=) '' or n.nspname operator(pg_catalog.=) w.schema" +
