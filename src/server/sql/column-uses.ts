@@ -75,6 +75,33 @@ export function isStatistics(table: string): boolean {
   return STATISTICS.has(table.split('.').at(-1) ?? '');
 }
 
+/**
+ * ALTER TABLE subcommands that make the table's rows readable under
+ * another name or shape, or let code or conditions run over them; adding a
+ * plain column, a default or an index does neither.
+ */
+const TABLE_ALTERATIONS = new Set([
+  'AT_AddInherit',
+  'AT_DropInherit',
+  'AT_AddOf',
+  'AT_DropOf',
+  'AT_EnableRowSecurity',
+  'AT_ForceRowSecurity',
+  'AT_EnableTrig',
+  'AT_EnableAlwaysTrig',
+  'AT_EnableReplicaTrig',
+  'AT_EnableTrigAll',
+  'AT_EnableTrigUser',
+  'AT_EnableRule',
+  'AT_EnableAlwaysRule',
+  'AT_EnableReplicaRule',
+  'AT_SetAccessMethod',
+  'AT_SetLogged',
+  'AT_SetUnLogged',
+]);
+
+const DML_TAGS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
 /** Set-returning functions: an argument decides how many rows come back. */
 const SET_RETURNING = new Set([
   'generate_series',
@@ -126,7 +153,7 @@ class UseTracer extends Tracer {
   }
 
   /** Dispatches on the statement's type. */
-  statement(tag: string, node: AstObject): void {
+  statement(tag: string, node: AstObject, outer: Scope = ROOT): void {
     switch (tag) {
       case 'SelectStmt': {
         const rel = this.select(node, ROOT);
@@ -135,11 +162,11 @@ class UseTracer extends Tracer {
         return;
       }
       case 'InsertStmt':
-        return this.insert(node);
+        return this.insert(node, outer);
       case 'UpdateStmt':
       case 'DeleteStmt':
       case 'MergeStmt':
-        return this.modify(tag, node);
+        return this.modify(tag, node, outer);
       case 'CreateTableAsStmt': {
         const what =
           node.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE … AS';
@@ -196,14 +223,37 @@ class UseTracer extends Tracer {
         return;
       }
       case 'AlterTableStmt': {
+        // Expressions over the table's columns: a USING, a generated column, a CHECK.
+        const own: Scope = {
+          items: [tableItem(asObject(node.relation))],
+          ctes: new Map(),
+          parent: ROOT,
+        };
         for (const command of asArray(node.cmds)) {
           const cmd = unwrap(command, 'AlterTableCmd') ?? {};
-          if (cmd.subtype === 'AT_AlterColumnType' && typeof cmd.name === 'string') {
+          const subtype = String(cmd.subtype);
+          const [defTag, def] = tagged(cmd.def);
+          if (subtype === 'AT_AlterColumnType' && typeof cmd.name === 'string') {
             this.column('alter', 'ALTER COLUMN … TYPE of', node.relation, cmd.name);
-          } else this.table('alter', 'ALTER TABLE of', node.relation);
-          const def = tagged(cmd.def);
-          if (def[0] === 'RangeVar') this.table('alter', 'ALTER TABLE … INHERIT', def[1]);
-          if (def[0] === 'PartitionCmd') this.table('alter', 'ATTACH PARTITION of', def[1].name);
+            this.add(
+              'write',
+              'ALTER COLUMN … TYPE … USING',
+              this.expr(def.raw_default, own).values(),
+            );
+          } else if (TABLE_ALTERATIONS.has(subtype)) {
+            this.table('alter', `ALTER TABLE (${subtype.slice(3)}) of`, node.relation);
+          }
+          if (defTag === 'PartitionCmd') this.table('alter', 'ATTACH PARTITION of', def.name);
+          const constraints = [
+            ...(defTag === 'Constraint' ? [cmd.def] : []),
+            ...asArray(def.constraints),
+          ].map((c) => unwrap(c, 'Constraint') ?? {});
+          for (const constraint of constraints) {
+            const sources = this.expr(constraint.raw_expr, own).values();
+            if (constraint.contype === 'CONSTR_GENERATED')
+              this.add('write', 'a generated column', sources);
+            else this.condition(constraint.raw_expr, own, 'CHECK');
+          }
         }
         return;
       }
@@ -244,8 +294,8 @@ class UseTracer extends Tracer {
     }
   }
 
-  private insert(node: AstObject): void {
-    const scope = this.with(node.withClause, ROOT);
+  private insert(node: AstObject, outer: Scope): void {
+    const scope = this.with(node.withClause, outer);
     const target = describe(node.relation);
     const [tag, select] = tagged(node.selectStmt);
     if (tag === 'SelectStmt') {
@@ -266,10 +316,10 @@ class UseTracer extends Tracer {
   }
 
   /** UPDATE, DELETE and MERGE: the target and the other FROM items are in scope. */
-  private modify(tag: string, node: AstObject): void {
-    const outer = this.with(node.withClause, ROOT);
+  private modify(tag: string, node: AstObject, outer: Scope): void {
+    const around = this.with(node.withClause, outer);
     const items: Item[] = [tableItem(asObject(node.relation))];
-    const scope: Scope = { items, ctes: outer.ctes, parent: outer };
+    const scope: Scope = { items, ctes: around.ctes, parent: around };
     const others =
       tag === 'UpdateStmt'
         ? asArray(node.fromClause)
@@ -359,6 +409,17 @@ class UseTracer extends Tracer {
   }
 
   // --- hooks from the tracer ---
+
+  /** WITH: a data-modifying CTE (in a SELECT too) writes and tests like a statement of its own. */
+  protected override with(clause: unknown, outer: Scope): Scope {
+    const scope = super.with(clause, outer);
+    if (this.quiet > 0) return scope;
+    for (const cte of asArray(asObject(clause).ctes)) {
+      const [tag, node] = tagged(unwrap(cte, 'CommonTableExpr')?.ctequery);
+      if (DML_TAGS.has(tag)) this.statement(tag, node, scope);
+    }
+    return scope;
+  }
 
   protected override clauses(node: AstObject, scope: Scope, result: Rel): void {
     if (this.quiet > 0) return;
@@ -456,7 +517,7 @@ class UseTracer extends Tracer {
 
   protected override columnRef(fields: unknown[], scope: Scope): Sources {
     const found = super.columnRef(fields, scope);
-    if (!this.code || !(found.size === 1 && found.has('u'))) return found;
+    if (!this.code || !found.has('u')) return found;
     // In procedural code a name may be a record's field (`NEW.ssn`, `r.ssn`): its column part counts.
     const name = unwrap(fields.at(-1), 'String')?.sval;
     // Carried as a column of no table; `add` makes it a `named` source.

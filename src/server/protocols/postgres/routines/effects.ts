@@ -99,7 +99,7 @@ export class EffectsBuilder {
       unknown: [...this.unknown],
       settings: [...this.settings],
       roleChange: this.roleChange,
-      uses: [...this.uses],
+      ...(this.uses.length > 0 ? { uses: [...this.uses] } : {}),
     };
   }
 }
