@@ -361,19 +361,15 @@ class UseTracer extends Tracer {
     }
   }
 
+  /**
+   * COPY (query): the query's predicates and ordering count. Where its rows
+   * go is the relay's to decide: while a mask applies, a COPY to a file or a
+   * program is refused there (its rows cannot be masked), and COPY TO
+   * STDOUT is masked like a result.
+   */
   private copy(node: AstObject): void {
-    const out = node.is_from !== true;
-    const stored = node.is_program === true || typeof node.filename === 'string';
-    const what = node.is_program === true ? 'COPY … TO PROGRAM' : 'COPY … TO a server file';
-    if (node.query !== undefined) {
-      if (stored) this.query(node.query, what);
-      else {
-        const [tag, inner] = tagged(node.query);
-        this.statement(tag, inner);
-      }
-      return;
-    }
-    if (out && stored) this.table('write', what, node.relation);
+    const [tag, inner] = tagged(node.query);
+    if (tag !== '') this.statement(tag, inner);
   }
 
   /**

@@ -62,8 +62,8 @@ describe('uses of masked columns other than output', () => {
     ['create materialized view v as select ssn from customers', 'write', /MATERIALIZED/],
     ['create view v as select ssn as s from customers', 'write', /CREATE VIEW/],
     ['select ssn into t from customers', 'write', /SELECT … INTO/],
-    ["copy (select ssn from customers) to '/tmp/x'", 'write', /server file/],
-    ['copy customers to program $$cat$$', 'write', /PROGRAM/],
+    // COPY to a file or program is the relay's to refuse while a mask applies (its rows cannot be masked).
+    ["copy (select id from customers where ssn like '5%') to stdout", 'predicate', /WHERE/],
     ['declare c cursor for select lower(email) from customers', 'write', /cursor/],
     ["select pg_notify('c', ssn) from customers", 'write', /pg_notify\(\)/],
     ["select set_config('x.y', email, false) from customers", 'write', /set_config\(\)/],

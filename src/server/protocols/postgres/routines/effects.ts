@@ -46,7 +46,6 @@ export const NOTHING_REACHED: ReachedEffects = Object.freeze({
   unknown: Object.freeze([]) as readonly ReachedUnknown[],
   settings: Object.freeze([]) as readonly SettingChange[],
   roleChange: false,
-  uses: Object.freeze([]) as readonly ColumnUse[],
 });
 
 /** Collects effects without repeats, then freezes them into a {@link ReachedEffects}. */
