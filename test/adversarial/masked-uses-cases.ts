@@ -609,6 +609,57 @@ export const MORE_ORACLES: Case[] = [
     cleanup: ['alter table customers no force row level security'],
   },
   {
+    name: 'INTERSECT with one guessed character for every position',
+    steps: [
+      async (s) => {
+        for (const d of SSN_DIGITS) {
+          const r = await s.sql(
+            `select k, substr(ssn, k, 1) from customers, generate_series(1, 11) k where id = 1 intersect select k, '${d}' from generate_series(1, 11) k`,
+          );
+          for (const row of r.rows) await s.sql(`select ${Number(row[0])}, '${d}'`);
+        }
+      },
+    ],
+    recover: byPosition(),
+  },
+  {
+    name: 'EXCEPT leaves the positions where the guess is wrong',
+    steps: [
+      async (s) => {
+        for (const d of SSN_DIGITS) {
+          const r = await s.sql(
+            `select k, '${d}' from generate_series(1, 11) k except select k, substr(ssn, k, 1) from customers, generate_series(1, 11) k where id = 1`,
+          );
+          const wrong = new Set(r.rows.map((row) => Number(row[0])));
+          for (let k = 1; k <= 11; k++)
+            if (!wrong.has(k) && !r.error) await s.sql(`select ${k}, '${d}'`);
+        }
+      },
+    ],
+    recover: byPosition(),
+  },
+  {
+    name: 'SELECT DISTINCT over a character and a guess: one row when equal',
+    steps: [
+      guessing(
+        (k, d) =>
+          `select distinct x from (select substr(ssn, ${k}, 1) as x from customers where id = 1 union all select '${d}') s`,
+        (r) => !r.error && r.rows.length === 1,
+      ),
+    ],
+    recover: byPosition(),
+  },
+  {
+    name: 'UNION without ALL over a character and a guess',
+    steps: [
+      guessing(
+        (k, d) => `select substr(ssn, ${k}, 1) from customers where id = 1 union select '${d}'`,
+        (r) => !r.error && r.rows.length === 1,
+      ),
+    ],
+    recover: byPosition(),
+  },
+  {
     name: 'extended protocol: a parameter compared with a derived value',
     steps: [
       async (s) => {

@@ -447,7 +447,14 @@ class UseTracer extends Tracer {
     for (const distinct of asArray(node.distinctClause)) {
       if (isObject(distinct) && Object.keys(distinct).length > 0) {
         this.add('order', 'DISTINCT ON', byOutput(distinct).values());
+      } else {
+        // Plain DISTINCT compares whole output rows: how many come back tells which are equal.
+        this.add('order', 'SELECT DISTINCT', result.all.values());
       }
+    }
+    // INTERSECT, EXCEPT and UNION without ALL compare rows of both sides: the rows left tell equality.
+    if (node.op !== undefined && node.op !== 'SETOP_NONE' && node.all !== true) {
+      this.add('predicate', `${String(node.op).slice(6)} (it compares rows)`, result.all.values());
     }
     for (const window of asArray(node.windowClause))
       this.window(unwrap(window, 'WindowDef'), scope);
