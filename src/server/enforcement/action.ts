@@ -1,3 +1,4 @@
+import type { ColumnUse } from './column-uses.js';
 import type { OutputLineage } from './lineage.js';
 
 /**
@@ -51,6 +52,12 @@ export interface SqlStatement {
   fingerprint: string;
   /** Where each output column derives from; `null` when it returns no rows or was not traced. */
   lineage: readonly OutputLineage[] | null;
+  /**
+   * How it uses columns other than by returning them (writes, predicates,
+   * ordering, renames, code), for mask rules to decide; absent when the
+   * analyser does not tell.
+   */
+  uses?: readonly ColumnUse[];
   /**
    * What it runs that cannot be known from its text (SQL built at run time,
    * code in a language the analyser does not read): non-empty when `kinds`

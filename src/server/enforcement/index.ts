@@ -23,6 +23,7 @@ export {
   type Refused,
   type Released,
 } from './decision.js';
+export { COLUMN_USES, type ColumnUse, type ColumnUseKind, type UseSource } from './column-uses.js';
 export type { Enforcer } from './enforcer.js';
 export type { LineageSource, OutputLineage } from './lineage.js';
 export type {

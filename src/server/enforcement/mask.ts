@@ -1,3 +1,4 @@
+import type { ColumnUseKind } from './column-uses.js';
 import type { OutputLineage } from './lineage.js';
 
 /** A `mask` rule as policy hands it on: which columns and which content detectors. */
@@ -9,6 +10,8 @@ export interface MaskRule {
   detectors: readonly string[];
   /** The masker may replace a value by its keyed hash rather than a fixed mask. */
   hashAllowed?: boolean;
+  /** Uses of the masked columns other than output that the rule allows (none by default). */
+  allow?: readonly ColumnUseKind[];
 }
 
 /** A mask rule as it applies to one allowed action, with what the action reads. */

@@ -111,6 +111,9 @@ function compileRule(rule: Rule): CompiledRule {
             columns: Object.freeze([...rule.mask.columns]),
             detectors: Object.freeze([...rule.mask.detectors]),
             ...(rule.mask.hashAllowed !== undefined && { hashAllowed: rule.mask.hashAllowed }),
+            ...(rule.mask.allow !== undefined && {
+              allow: Object.freeze([...new Set(rule.mask.allow)]),
+            }),
           }),
     review:
       rule.effect === 'review' && rule.review !== undefined

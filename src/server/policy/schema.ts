@@ -4,6 +4,7 @@ import { CONNECTION_TYPES } from '../../lib/connection-types.js';
 import { parseDuration } from '../../lib/duration.js';
 import { parsePrincipal } from '../../lib/principal.js';
 import { NAME_PATTERN } from '../config/schema.js';
+import { COLUMN_USES } from '../enforcement/index.js';
 import { compileCondition } from './condition.js';
 import { DAYS, isTimeZone, parseClock, windowProblem } from './time-window.js';
 import { closest } from '../config/suggest.js';
@@ -232,6 +233,18 @@ const mask = z
       .default([]),
     detectors: z.array(z.enum(DETECTORS), { error: 'expected a list of detectors' }).default([]),
     hashAllowed: z.boolean({ error: 'expected true or false' }).optional(),
+    allow: z
+      .array(z.enum(COLUMN_USES, { error: `expected one of ${COLUMN_USES.join(', ')}` }), {
+        error: 'expected a list of uses',
+      })
+      .optional()
+      .meta({
+        description:
+          'Uses of the masked columns other than output this rule allows: write (copy the value ' +
+          'elsewhere), predicate (conditions other than equality with a constant), order ' +
+          '(ORDER BY, GROUP BY, min/max…), alter (rename or alter the column or its table), ' +
+          'code (procedural code that reads it). None by default.',
+      }),
   })
   .refine((value) => value.columns.length > 0 || value.detectors.length > 0, {
     error: 'expected columns or detectors to mask',

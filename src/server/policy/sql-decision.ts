@@ -7,6 +7,7 @@ import type {
   SqlRecord,
   SqlStatement,
 } from '../enforcement/index.js';
+import { maskedUse } from './masked-uses.js';
 import { MESSAGES } from './messages.js';
 import { decideStatements } from './statement-decisions.js';
 import type {
@@ -145,6 +146,13 @@ export function decideSql(
       }
       review ??= decision.review;
     } else if (decision.effect !== 'allow') continue;
+    // A masked column may leave only as masked output: other uses the mask rule does not allow refuse the string.
+    const misuse = maskedUse(statement, decision.masks);
+    if (misuse) {
+      rules.clear();
+      rules.add(misuse.rule);
+      return refuse(misuse.rule, refusal(misuse.rule, misuse.message, ''));
+    }
     if (decision.rule) rules.add(decision.rule);
     for (const mask of decision.masks) {
       const known = masks.get(mask.rule);
@@ -212,6 +220,7 @@ function applied(
     columns: mask.columns,
     detectors: mask.detectors,
     ...(mask.hashAllowed === undefined ? {} : { hashAllowed: mask.hashAllowed }),
+    ...(mask.allow === undefined ? {} : { allow: mask.allow }),
     tables,
     ...(tablesUnknown ? { tablesUnknown } : {}),
   };

@@ -1,6 +1,6 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
 import type { AuthMethod } from '../../lib/principal.js';
-import type { ReviewRequirement } from '../enforcement/index.js';
+import type { ColumnUseKind, ReviewRequirement } from '../enforcement/index.js';
 import type { TimeWindow } from './time-window.js';
 import type { Detector, StatementKind } from './vocabulary.js';
 
@@ -59,6 +59,8 @@ export interface MaskDirective {
   detectors: readonly Detector[];
   /** The masker may replace a value by its keyed hash rather than a fixed mask. */
   hashAllowed?: boolean;
+  /** Uses of the masked columns other than output the rule allows (`mask.allow`). */
+  allow?: readonly ColumnUseKind[];
 }
 
 /** What a `review` decision asks for: the enforcement contract's requirement, which policy makes. */
@@ -162,6 +164,12 @@ export interface MaskSpec {
   columns: string[];
   detectors: Detector[];
   hashAllowed?: boolean;
+  /**
+   * Uses of the masked columns other than output that this rule allows for
+   * the identities it applies to (`write`, `predicate`, `order`, `alter`,
+   * `code`); every other use is refused (README, "Uses of a masked column").
+   */
+  allow?: ColumnUseKind[];
 }
 
 /** A rule as validated, with defaults applied: the policy's canonical form. */

@@ -6,6 +6,7 @@ import {
   type NestedCode,
   newFindings,
 } from './findings.js';
+import { statementUses } from './column-uses.js';
 import { countTokens } from './lexer.js';
 import { SqlBudget, SqlLimitExceeded, type SqlLimits } from './limits.js';
 import { parsePlpgsql, parseSql, type ParseFailure, type RawStatement } from './parser.js';
@@ -76,6 +77,8 @@ export class Analysis {
       expression,
     });
     this.budget.spendNodes(walked.nodes);
+    // Nested code: every column it reads is beyond what the gateway can follow.
+    if (depth > 0) walked.uses.push(...statementUses(tag, node, true));
     for (const code of walked.code) this.nested(walked, code, text, depth + 1);
     return walked;
   }

@@ -1,5 +1,6 @@
 import { type AstObject, unwrap } from './ast.js';
 import { Analysis } from './analysis.js';
+import { isStatistics, statementUses } from './column-uses.js';
 import { copyOut } from './copy-out.js';
 import type { Findings } from './findings.js';
 import { FUNCTION_GROUP_NAMES } from './function-groups.js';
@@ -8,6 +9,7 @@ import { statementLineage } from './lineage.js';
 import { resolveLimits, SqlLimitExceeded, type SqlLimits } from './limits.js';
 import { isDeclarative, redefinitionOf } from './redefinitions.js';
 import { WRITE_KINDS } from './statement-kinds.js';
+import type { ColumnUse } from '../enforcement/index.js';
 import type { Classification, ClassifiedStatement, StatementKind } from './types.js';
 
 export interface ClassifyOptions {
@@ -106,6 +108,7 @@ function classified(analysis: Analysis, stmt: AstObject, text: string): Classifi
     roleChange: found.roleChange,
     fingerprint: fingerprint(stmt),
     lineage: statementLineage(tag, node),
+    uses: [...statementUses(tag, node), ...found.uses, ...statisticsUses(found)],
   };
   if (copy) {
     statement.copy =
@@ -135,4 +138,18 @@ function statementKinds(found: Findings): StatementKind[] {
   const kinds: StatementKind[] = found.kinds.size > 0 ? [...found.kinds] : ['utility'];
   if (found.unknown.length > 0 && !kinds.includes('dynamic')) kinds.push('dynamic');
   return kinds;
+}
+
+/** Reading the planner's statistics reads sample values of every analysed column. */
+function statisticsUses(found: Findings): ColumnUse[] {
+  const named = [...found.tables].filter(isStatistics);
+  return named.length === 0
+    ? []
+    : [
+        {
+          use: 'write',
+          what: `a read of ${named.join(', ')}, which holds sample values of every analysed column,`,
+          sources: [{ kind: 'any' }],
+        },
+      ];
 }

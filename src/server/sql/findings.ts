@@ -1,3 +1,4 @@
+import type { ColumnUse } from '../enforcement/index.js';
 import type { AstObject } from './ast.js';
 import { groupsOf, type FunctionGroup } from './function-groups.js';
 import type { CopyInfo, RoutineRef, SettingChange, StatementKind, UnknownCode } from './types.js';
@@ -46,6 +47,8 @@ export interface Findings {
   /** PREPARE: its name and inner statement, classified on its own by the classifier. */
   prepares: { name: string; tag: string; node: AstObject } | undefined;
   code: NestedCode[];
+  /** Uses of columns other than output by code nested in the statement (all of kind `code`). */
+  uses: ColumnUse[];
 }
 
 export function newFindings(): Findings {
@@ -65,6 +68,7 @@ export function newFindings(): Findings {
     deallocates: undefined,
     prepares: undefined,
     code: [],
+    uses: [],
   };
 }
 
@@ -108,6 +112,7 @@ export function mergeNested(into: Findings, nested: Findings, planned: boolean):
   into.settings.push(...nested.settings);
   if (nested.roleChange) into.roleChange = true;
   if (planned) return;
+  into.uses.push(...nested.uses);
   for (const unknown of nested.unknown) addUnknown(into, unknown);
   if (nested.prepared !== undefined) {
     addUnknown(into, {

@@ -7,6 +7,7 @@
 export { cachedClassifier, type ClassificationCacheOptions } from './classification-cache.js';
 export { toAnalysis, type StatementAnalysis } from './action-analysis.js';
 export { classifySql, sqlClassifier, type ClassifyOptions } from './classify.js';
+export { statementUses, usesAsCode } from './column-uses.js';
 export {
   DANGEROUS_FUNCTIONS,
   DANGEROUS_OPERATIONS,

@@ -48,7 +48,7 @@ export function statementLineage(tag: string, node: AstObject): OutputLineage[] 
 }
 
 /** Sources keyed by a string form, so unions do not repeat. */
-type Sources = Map<string, LineageSource>;
+export type Sources = Map<string, LineageSource>;
 
 /** PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; a longer name is not checked. */
 const MAX_NAME_BYTES = 63;
@@ -136,14 +136,14 @@ const PAIR_SET_FUNCTIONS = new Set([
 ]);
 
 /** One output of a relation: a value, or a `*` over a base table. */
-interface Output {
+export interface Output {
   name?: string | undefined;
   star?: string;
   sources: Sources;
 }
 
 /** What a FROM item, CTE or subquery yields. */
-interface Rel {
+export interface Rel {
   /** Undefined when the number or order of outputs is unknown. */
   outputs: Output[] | undefined;
   /** Every output's sources together (a whole-row reference, a name that cannot be placed). */
@@ -152,31 +152,53 @@ interface Rel {
   opaqueNames?: boolean;
 }
 
-type Item =
+export type Item =
   | { kind: 'table'; refname: string; table: string }
   | { kind: 'derived'; refname: string | undefined; rel: Rel }
   | { kind: 'join'; refname: string | undefined; children: Item[]; merges: boolean };
 
-interface Scope {
+export interface Scope {
   items: Item[];
   ctes: Map<string, Rel>;
   parent: Scope | undefined;
 }
 
-const ROOT: Scope = { items: [], ctes: new Map(), parent: undefined };
+export const ROOT: Scope = { items: [], ctes: new Map(), parent: undefined };
 
-class Tracer {
+/**
+ * Traces outputs through a statement's scopes. Subclasses hear the clauses
+ * that shape no output (`clauses`, `joined`, `functionArguments`) and every
+ * expression node (`expression`), for the other uses of a column
+ * (`column-uses.ts`).
+ */
+export class Tracer {
   select(node: AstObject, outer: Scope): Rel {
     const scope = this.with(node.withClause, outer);
     if (Array.isArray(node.valuesLists)) return this.values(node.valuesLists, scope);
     if (node.op !== undefined && node.op !== 'SETOP_NONE') {
       const left = this.select(asObject(node.larg), scope);
       const right = this.select(asObject(node.rarg), scope);
-      return this.setOperation(left, right);
+      const combined = this.setOperation(left, right);
+      this.clauses(node, scope, combined);
+      return combined;
     }
     const inner = this.from(asArray(node.fromClause), scope);
-    return this.targets(asArray(node.targetList), inner);
+    const result = this.targets(asArray(node.targetList), inner);
+    this.clauses(node, inner, result);
+    return result;
   }
+
+  /** Heard for each SELECT once its scope and outputs are known (WHERE, ORDER BY … are in `node`). */
+  protected clauses(_node: AstObject, _scope: Scope, _result: Rel): void {}
+
+  /** Heard for each JOIN … ON, with its two sides in `scope`. */
+  protected joined(_node: AstObject, _scope: Scope): void {}
+
+  /** Heard for each function in FROM, with the sources of its arguments. */
+  protected functionArguments(_node: AstObject, _args: Sources): void {}
+
+  /** Heard for every expression node traced (`CaseExpr`, `FuncCall` …), before its children. */
+  protected expression(_tag: string, _node: AstObject, _scope: Scope): void {}
 
   /** INSERT/UPDATE/DELETE/MERGE … RETURNING: the target and the other FROM items are in scope. */
   dml(tag: string, node: AstObject, outer: Scope = ROOT): Rel {
@@ -197,7 +219,7 @@ class Tracer {
   }
 
   /** WITH: each CTE sees the ones before it; under RECURSIVE all of them, solved to a fixpoint. */
-  private with(clause: unknown, outer: Scope): Scope {
+  protected with(clause: unknown, outer: Scope): Scope {
     const with_ = isObject(clause) ? clause : undefined;
     if (!with_) return outer;
     const ctes = asArray(with_.ctes)
@@ -255,13 +277,13 @@ class Tracer {
   }
 
   /** FROM items in order: a LATERAL item (and any function in FROM) sees the items before it. */
-  private from(list: unknown[], outer: Scope): Scope {
+  protected from(list: unknown[], outer: Scope): Scope {
     const scope: Scope = { items: [], ctes: outer.ctes, parent: outer };
     for (const entry of list) scope.items.push(this.fromItem(entry, scope, outer));
     return scope;
   }
 
-  private fromItem(entry: unknown, lateral: Scope, plain: Scope = lateral): Item {
+  protected fromItem(entry: unknown, lateral: Scope, plain: Scope = lateral): Item {
     const [tag, node] = tagged(entry);
     switch (tag) {
       case 'RangeVar': {
@@ -300,6 +322,7 @@ class Tracer {
           this.fromItem(node.rarg, lateral, plain),
         ];
         const merges = node.isNatural === true || asArray(node.usingClause).length > 0;
+        this.joined(node, { items: children, ctes: lateral.ctes, parent: lateral });
         return { kind: 'join', refname: aliasName(node.alias), children, merges };
       }
       default: {
@@ -326,6 +349,7 @@ class Tracer {
       const columns = own.length > 0 ? own.length : functionWidth(call);
       width = width === undefined || columns === undefined ? undefined : width + columns;
     }
+    this.functionArguments(node, args);
     const coldefs = asArray(node.coldeflist).length;
     if (coldefs > 0) width = coldefs;
     if (width !== undefined && node.ordinality === true) width += 1;
@@ -406,6 +430,7 @@ class Tracer {
       return;
     }
     const node = value[only];
+    this.expression(only, node, scope);
     switch (only) {
       case 'ColumnRef':
         merge(into, this.columnRef(asArray(node.fields), scope));
@@ -435,7 +460,7 @@ class Tracer {
   }
 
   /** A column reference: `c`, `t.c`, `s.t.c`, `t` (a whole row), `t.*`, or `col.field`. */
-  private columnRef(fields: unknown[], scope: Scope): Sources {
+  protected columnRef(fields: unknown[], scope: Scope): Sources {
     const parts = fields.map((f) => (isStar(f) ? '*' : unwrap(f, 'String')?.sval));
     if (parts.some((p) => typeof p !== 'string')) return unknownSources();
     const names = parts as string[];
@@ -478,7 +503,7 @@ class Tracer {
   }
 }
 
-function tableItem(node: AstObject): Item {
+export function tableItem(node: AstObject): Item {
   const parts = [node.catalogname, node.schemaname, node.relname].filter(
     (p): p is string => typeof p === 'string' && p !== '',
   );
@@ -563,7 +588,7 @@ function spread(item: Item): Output[] | undefined {
 }
 
 /** The items a qualifier (`t`, `s.t`) names, innermost scope first. */
-function findItems(scope: Scope, names: string[]): Item[] {
+export function findItems(scope: Scope, names: string[]): Item[] {
   for (let level: Scope | undefined = scope; level; level = level.parent) {
     const found = level.items.flatMap((item) => matching(item, names));
     if (found.length > 0) return found;
@@ -667,7 +692,7 @@ function isStar(field: unknown): boolean {
   return isObject(field) && 'A_Star' in field;
 }
 
-function tagged(value: unknown): [string, AstObject] {
+export function tagged(value: unknown): [string, AstObject] {
   if (!isObject(value)) return ['', {}];
   const [tag = ''] = Object.keys(value);
   const node = value[tag];

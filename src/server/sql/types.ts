@@ -1,4 +1,4 @@
-import type { OutputLineage } from '../enforcement/index.js';
+import type { ColumnUse, OutputLineage } from '../enforcement/index.js';
 import type { SqlLimitCode } from './limits.js';
 
 /**
@@ -271,6 +271,13 @@ export interface ClassifiedStatement {
    * traced (EXPLAIN, SHOW, EXECUTE, FETCH, `*` over USING joins…).
    */
   lineage: OutputLineage[] | null;
+  /**
+   * How it uses columns other than by returning them: what it writes, the
+   * columns its predicates and ordering read, what it renames or alters,
+   * and what code it carries reads (`column-uses.ts`). Policy refuses the
+   * uses of masked columns a mask rule does not allow.
+   */
+  uses: ColumnUse[];
 }
 
 /**

@@ -50,6 +50,13 @@ export interface LeakCase {
   execSession?: boolean;
   /** Superuser SQL run after the case (reset() undoes the rest). */
   cleanup?: string[];
+  /**
+   * Superuser SQL that reads where the attack tried to put a secret (a
+   * table, a setting, a catalog): after the case, through the gateway as
+   * through hoop exec, what it returns must hold none, so nothing was moved
+   * to be read later by someone no rule masks.
+   */
+  planted?: string[];
 }
 
 export interface LeakSession {
@@ -263,6 +270,7 @@ export async function assertNoLeak(
   }
   const rows = outcome.results.flatMap((r) => r.rows);
   const leaks = leaksIn(attack, outcome.received, rows);
+  if (!CALIBRATE) leaks.push(...(await plantedLeaks(attack, target)));
   if (CALIBRATE) {
     assert.ok(
       leaks.length > 0,
@@ -309,6 +317,7 @@ export async function assertNoLeakThroughExec(
     bytes,
     outputs.flatMap((o) => execRows(o.stdout)),
   );
+  if (!CALIBRATE) leaks.push(...(await plantedLeaks(attack, target)));
   if (CALIBRATE) {
     assert.ok(
       leaks.length > 0,
@@ -320,6 +329,20 @@ export async function assertNoLeakThroughExec(
     leaks.length === 0,
     `hoop exec / ${attack.category} / ${attack.name}: stdout or stderr holds\n${leaks.map((l) => `* ${l}`).join('\n')}\n(exit ${outputs.map((o) => o.code).join(', ')})`,
   );
+}
+
+/** Secrets found where the case's `planted` queries read, as the superuser, after the attack. */
+async function plantedLeaks(attack: LeakCase, target: AdversarialTarget): Promise<string[]> {
+  const lines: string[] = [];
+  for (const sql of attack.planted ?? []) {
+    const text = await target.admin
+      .query({ text: sql, rowMode: 'array' })
+      .then((r) => JSON.stringify(r.rows))
+      .catch(() => '');
+    const found = findLeaks(Buffer.from(text));
+    if (found.length > 0) lines.push(`${describeLeaks(found)} left in the target (${sql})`);
+  }
+  return lines;
 }
 
 /** psql straight against PostgreSQL (calibration): what a client would print. */

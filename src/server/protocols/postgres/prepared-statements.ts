@@ -1,3 +1,4 @@
+import type { ColumnUse, UseSource } from '../../enforcement/index.js';
 import type { ClassifiedStatement, StatementKind, UnknownCode } from '../../sql/index.js';
 
 /**
@@ -67,7 +68,22 @@ function running(
     // EXPLAIN EXECUTE returns a plan and CREATE TABLE AS EXECUTE nothing: only EXECUTE returns its rows.
     lineage:
       statement.kinds[0] === 'execute' && prepared.length === 1 ? prepared[0]!.lineage : null,
+    uses: [
+      ...statement.uses,
+      ...prepared.flatMap((p) => p.uses),
+      ...(statement.kinds[0] === 'execute' || statement.kinds[0] === 'explain'
+        ? []
+        : prepared.flatMap(stored)),
+    ],
   };
+}
+
+/** CREATE TABLE AS EXECUTE: the prepared statement's rows are written to a table. */
+function stored(prepared: ClassifiedStatement): ColumnUse[] {
+  const sources = (prepared.lineage ?? []).flatMap((output): UseSource[] =>
+    output.kind === 'star' ? [{ kind: 'row', table: output.table }] : output.sources,
+  );
+  return sources.length === 0 ? [] : [{ use: 'write', what: 'CREATE TABLE … AS EXECUTE', sources }];
 }
 
 function unknowable(statement: ClassifiedStatement, unknown: UnknownCode): ClassifiedStatement {

@@ -22,7 +22,8 @@ import type { ReachBuilder } from './reach.js';
 /** SQL statements (a function body given as a string, a view's query): classified and added. */
 export function addSql(into: ReachBuilder, sql: string, deparsed: boolean): void {
   const statements = classified(into, sql);
-  if (statements) into.statements(statements, { deparsed });
+  // Outside a view (deparsed), SQL text here is a function's body or a string it executes.
+  if (statements) into.statements(statements, { deparsed, code: !deparsed });
 }
 
 /**
@@ -50,7 +51,7 @@ export function addExpression(into: ReachBuilder, expression: string): void {
  */
 export function addAtomicFunction(into: ReachBuilder, definition: string): void {
   const statements = classified(into, definition);
-  if (statements) into.statements(statements, { deparsed: true, ownKind: 'ddl' });
+  if (statements) into.statements(statements, { deparsed: true, ownKind: 'ddl', code: true });
 }
 
 /**
@@ -110,7 +111,7 @@ export function addPlpgsqlFunction(into: ReachBuilder, definition: string): void
   for (const piece of extracted.pieces) {
     const statements = classified(into, piece.sql);
     if (statements === undefined) continue;
-    into.statements(statements, { deparsed: false, expression: piece.expression });
+    into.statements(statements, { deparsed: false, expression: piece.expression, code: true });
     if (piece.executes === undefined) continue;
     const constant = executedConstant(piece.sql);
     if (constant !== undefined) {

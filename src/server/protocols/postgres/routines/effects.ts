@@ -7,6 +7,7 @@ import {
   type StatementKind,
   type UnknownCode,
 } from '../../../sql/index.js';
+import type { ColumnUse } from '../../../enforcement/index.js';
 import { splitName } from './names.js';
 
 /** Why something a statement reaches cannot be known (`catalog`, `limit` among the reasons). */
@@ -33,6 +34,8 @@ export interface ReachedEffects {
   readonly settings: readonly SettingChange[];
   /** The reached code changes who the session acts as (SET ROLE in a body). */
   readonly roleChange: boolean;
+  /** What the reached functions' bodies read, as `code` uses (policy refuses those of masked columns). */
+  readonly uses?: readonly ColumnUse[];
 }
 
 /** Nothing reached: shared, so the common case allocates nothing. */
@@ -53,6 +56,7 @@ export class EffectsBuilder {
   readonly unknown: ReachedUnknown[] = [];
   readonly settings: SettingChange[] = [];
   roleChange = false;
+  readonly uses: ColumnUse[] = [];
   private readonly unknownKeys = new Set<string>();
 
   add(effects: ReachedEffects): void {
@@ -62,6 +66,7 @@ export class EffectsBuilder {
     for (const unknown of effects.unknown) this.addUnknown(unknown);
     this.settings.push(...effects.settings);
     if (effects.roleChange) this.roleChange = true;
+    this.uses.push(...(effects.uses ?? []));
   }
 
   addUnknown(unknown: ReachedUnknown): void {
@@ -79,6 +84,7 @@ export class EffectsBuilder {
       this.functions.size === 0 &&
       this.unknown.length === 0 &&
       this.settings.length === 0 &&
+      this.uses.length === 0 &&
       !this.roleChange
     );
   }
@@ -92,6 +98,7 @@ export class EffectsBuilder {
       unknown: [...this.unknown],
       settings: [...this.settings],
       roleChange: this.roleChange,
+      ...(this.uses.length > 0 ? { uses: [...this.uses] } : {}),
     };
   }
 }
@@ -136,6 +143,7 @@ export function withReached(
     settings: [...statement.settings, ...reached.settings],
     roleChange: statement.roleChange || reached.roleChange,
     writes: statement.writes || reached.kinds.some((kind) => WRITE_KINDS.has(kind)),
+    uses: reached.uses?.length ? [...statement.uses, ...reached.uses] : statement.uses,
   };
   return merged;
 }

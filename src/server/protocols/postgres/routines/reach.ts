@@ -1,4 +1,4 @@
-import type { ClassifiedStatement, StatementKind } from '../../../sql/index.js';
+import { usesAsCode, type ClassifiedStatement, type StatementKind } from '../../../sql/index.js';
 import {
   EffectsBuilder,
   NOTHING_REACHED,
@@ -114,6 +114,8 @@ export interface ReachOptions {
   callsOnly?: boolean;
   /** Replaces the statements' relations (a rule's actions without the rule's own table). */
   relations?: readonly ClassifiedStatement[];
+  /** A function's body: what it reads and returns are `code` uses (a view's query is traced instead). */
+  code?: boolean;
 }
 
 /** Builds the {@link Reach} of one object from the classified statements of its code. */
@@ -138,6 +140,10 @@ export class ReachBuilder {
       const resolvable = (name: string) =>
         !options.deparsed || namePattern(name).schema !== undefined;
       for (const name of statement.functions) this.effects.functions.add(name);
+      if (options.code)
+        this.effects.uses.push(
+          ...usesAsCode(statement.uses, statement.lineage, `the body of ${this.where}`),
+        );
       for (const unknown of statement.unknown) this.unknown(unknown);
       this.effects.settings.push(...statement.settings);
       if (statement.roleChange) this.effects.roleChange = true;
