@@ -17,6 +17,7 @@ import {
   FUNCTIONS,
   ORACLES,
 } from './masking-cases.js';
+import { MESSAGE_ORDER, SERVER_MESSAGES } from './masking-channel-cases.js';
 import {
   MORE_CATALOG,
   MORE_DERIVATIONS,
@@ -29,6 +30,8 @@ import { MORE_COPIES, MORE_ORACLES } from './masked-uses-cases.js';
 const CATEGORIES: [string, Omit<LeakCase, 'category'>[]][] = [
   ['out-of-order extended protocol', EXTENDED],
   ['values echoed in errors, notices, notifications and settings', ERRORS],
+  ['out-of-order extended protocol, more orders', MESSAGE_ORDER],
+  ['values echoed in errors, notices, notifications and settings, more ways', SERVER_MESSAGES],
   ['copying the data elsewhere, then reading it', [...COPIES, ...MORE_COPIES]],
   ['derivations', DERIVATIONS],
   ['oracles', [...ORACLES, ...MORE_ORACLES]],

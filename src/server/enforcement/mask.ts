@@ -110,4 +110,14 @@ export interface ResultMasker {
    * (0-based), so the masker can pair the columns with its lineage.
    */
   plan(columns: readonly ResultColumn[], statement: number): CellMasker | undefined;
+  /**
+   * Whether a value of a masked column may be in what the target says in
+   * words while it runs the action (an error's message and detail, a
+   * notice, a setting it reports): a rule's selector could name a table
+   * the action reads (system catalogs aside), or what it reads is unknown.
+   * The protocol then hides the variable parts of those messages whole.
+   */
+  readonly reachesMasked: boolean;
+  /** The rules' detectors over free text (a message field, a payload): the redacted text, or `undefined` when nothing matched. */
+  scanText(text: string): string | undefined;
 }

@@ -10,7 +10,8 @@ import { alignLineage, sourceMatches } from './lineage-match.js';
 import { buildMaskPlan, compileMaskRules, maskCell, type MaskPlan } from './plan.js';
 import { redactWholeUtf8 } from './redact-whole.js';
 import { parseSelector, selectorMatches, type ColumnSelector } from './rules.js';
-import { maskUtf8 } from './scan.js';
+import { maskText, maskUtf8 } from './scan.js';
+import { isSystemCatalog } from './system-catalogs.js';
 
 /**
  * The masker for the mask plan of one allowed action (the enforcement
@@ -62,6 +63,15 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
     const selectors = mask.columns.map(parseSelector);
     return mask.tablesUnknown || mask.tables.some((table) => namesTable(selectors, table));
   });
+  const reachesMasked =
+    hasSelectors &&
+    masks.some((mask) => {
+      const selectors = mask.columns.map(parseSelector);
+      return (
+        mask.tablesUnknown ||
+        mask.tables.some((table) => !isSystemCatalog(table) && namesTable(selectors, table))
+      );
+    });
   const { lineage } = maskPlan;
 
   /** The rules whose selectors pick a value derived from these sources; undefined when one is unknown. */
@@ -88,6 +98,10 @@ export function createResultMasker(maskPlan: ActionMasks): ResultMasker {
     );
 
   return {
+    reachesMasked,
+    scanText(text: string): string | undefined {
+      return maskText(text, compiled.detectors);
+    },
     plan(columns: readonly ResultColumn[], statement = 0): CellMasker | undefined {
       const base: MaskPlan = buildMaskPlan(
         compiled,

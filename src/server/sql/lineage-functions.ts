@@ -51,3 +51,27 @@ export const TRANSPARENT_FUNCTIONS: ReadonlySet<string> = new Set([
   'bytea', 'get_byte', 'get_bit', 'set_byte', 'set_bit', 'bit_count', 'crc32', 'crc32c',
   'to_tsvector', 'to_tsquery', 'hstore', 'akeys', 'avals', 'xmlparse', 'xpath', 'xml',
 ]);
+
+/**
+ * Built-ins that describe catalog objects (psql's meta-commands call them:
+ * `\d`, `\l`, `\df`, `\di` …): what they return derives from their
+ * arguments (OIDs and catalog columns) and the system catalogs, which hold
+ * names, types, owners and definitions, not rows. Their lineage is their
+ * arguments', so `format_type(a.atttypid, a.atttypmod)` next to a masked
+ * column is not masked whole as an unknown function's result would be;
+ * detectors still read what they return. Definitions (`pg_get_expr`,
+ * `pg_get_viewdef` …) are SQL a user wrote: a masked value written there by
+ * dynamic SQL is a use of the column, refused where it is written.
+ * Comments (`obj_description` …) are not here: they are free text.
+ */
+// prettier-ignore
+export const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
+  'format_type', 'pg_get_userbyid', 'pg_encoding_to_char', 'pg_get_function_result',
+  'pg_get_function_arguments', 'pg_get_function_identity_arguments', 'pg_get_indexdef',
+  'pg_get_constraintdef', 'pg_get_triggerdef', 'pg_get_expr', 'pg_get_viewdef', 'pg_get_ruledef',
+  'pg_get_partkeydef', 'pg_get_partition_constraintdef', 'pg_get_statisticsobjdef',
+  'pg_get_statisticsobjdef_columns', 'pg_get_serial_sequence', 'pg_size_pretty',
+  'pg_table_size', 'pg_relation_size', 'pg_total_relation_size', 'pg_indexes_size',
+  'pg_database_size', 'pg_tablespace_size', 'pg_tablespace_location', 'pg_describe_object',
+  'pg_get_function_sqlbody',
+]);

@@ -1,6 +1,6 @@
 import type { LineageSource, OutputLineage } from '../enforcement/index.js';
 import { groupsOf } from './function-groups.js';
-import { TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
+import { CATALOG_FUNCTIONS, TRANSPARENT_FUNCTIONS } from './lineage-functions.js';
 import {
   type AstObject,
   asArray,
@@ -448,7 +448,8 @@ export class Tracer {
         const parts = stringParts(node.funcname);
         const own = parts.at(-1) ?? '';
         const builtin = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
-        if (!builtin || !TRANSPARENT_FUNCTIONS.has(own)) into.set('u', UNKNOWN);
+        if (!builtin || !(TRANSPARENT_FUNCTIONS.has(own) || CATALOG_FUNCTIONS.has(own)))
+          into.set('u', UNKNOWN);
         // Whatever schema it is called in (extensions live anywhere): its result may hold anything.
         if (groupsOf(own).some((group) => READS_ANYTHING.has(group))) into.set('a', ANY);
         break;

@@ -287,3 +287,27 @@ export function groupDigits(text: string, run: DigitRun, i: number, j: number): 
   }
   return out;
 }
+
+const SLASH = 0x2f;
+
+/**
+ * Whether groups `i..j` hold a date: three groups of day, month and year
+ * sizes (1–2, 1–2, 2 or 4; or 4, 1–2, 1–2) joined by the same single `/`, `.`
+ * or `-`, with no more groups joined by it on either side.
+ */
+export function holdsDate(run: DigitRun, i: number, j: number): boolean {
+  for (let g = i; g + 2 <= j; g++) {
+    const gap = run.gaps[g]!;
+    if (gap !== SLASH && gap !== DOT && gap !== DASH) continue;
+    if (run.gaps[g + 1] !== gap) continue;
+    if ((g > 0 && run.gaps[g - 1] === gap) || (g + 2 < run.count - 1 && run.gaps[g + 2] === gap)) {
+      continue;
+    }
+    const a = run.ends[g]! - run.starts[g]!;
+    const b = run.ends[g + 1]! - run.starts[g + 1]!;
+    const c = run.ends[g + 2]! - run.starts[g + 2]!;
+    if (a <= 2 && b <= 2 && (c === 2 || c === 4)) return true;
+    if (a === 4 && b <= 2 && c <= 2) return true;
+  }
+  return false;
+}

@@ -8,6 +8,7 @@ import {
   forEachDigitRun,
   gapChars,
   groupDigits,
+  holdsDate,
   readGroups,
   sameSizes,
   standsApart,
@@ -90,11 +91,45 @@ function kindOf(
   if (digits === 11) return isCpf(text, run, i, j) ? 'cpf' : undefined;
   const groups = readGroups(run, i, j);
   const values = groupDigits(text, run, i, j);
-  if (digits === 9) return sameSizes(groups, [3, 2, 4]) && ssnValid(values) ? 'ssn' : undefined;
+  if (digits === 9)
+    return ssnLayout(text, run, i, j, groups) && ssnValid(values) ? 'ssn' : undefined;
   return sameSizes(groups, [4, 4, 4]) && values[0]! >= 2 && verhoeffValid(values)
     ? 'aadhaar'
     : undefined;
 }
+
+/**
+ * Whether nine digits laid out as `groups` are read as an SSN: 3-2-4 always;
+ * another grouping of three or more groups of at most four digits with one
+ * kind of gap throughout (`53-690-4381`, `536/904/381`, `5-3-6-9-0-4-3-8-1`,
+ * `53 69 04 38 1`) unless it is printed like a number of another kind:
+ * thousands grouping (`536 904 381`, `1.234.567`), single digits spaced like
+ * a list (`1 2 3 4 5 6 7 8 9`) or a date. A plain run, two groups
+ * (`5369-04381`, a ZIP+4 `12345-6789`, `INV/2001/00001`) and mixed gaps
+ * (`0.01 1000.01`) are an SSN only after a keyword (`SSN 536904381`,
+ * `social security no. …`).
+ */
+function ssnLayout(
+  text: string,
+  run: DigitRun,
+  i: number,
+  j: number,
+  groups: readonly number[],
+): boolean {
+  if (sameSizes(groups, [3, 2, 4])) return true;
+  if (SSN_KEYWORD.test(text.slice(Math.max(0, run.starts[i]! - 32), run.starts[i]!))) return true;
+  if (groups.length < 3 || groups.some((size) => size > 4) || holdsDate(run, i, j)) return false;
+  const gap = run.gaps[i]!;
+  for (let g = i; g < j; g++) if (run.gaps[g] !== gap) return false;
+  if (gap === SPACE && groups.every((size) => size === 1)) return false;
+  // Thousands: one space or `.` between groups of three after a first of one to three.
+  return !((gap === SPACE || gap === DOT) && groups.slice(1).every((size) => size === 3));
+}
+
+/** `SSN`, `SSN#`, `SS#`, `social security (number|no.)` and a short gap, just before the digits. */
+const SSN_KEYWORD =
+  /(?:\bssn|\bss#|\bsocial[\s_-]*security(?:[\s_-]*(?:number|num|no))?)[\s#:=.'"-]{0,4}$/i;
+const SPACE = 0x20;
 
 function ssnValid(d: readonly number[]): boolean {
   const area = d[0]! * 100 + d[1]! * 10 + d[2]!;

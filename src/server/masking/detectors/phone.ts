@@ -11,15 +11,16 @@ import {
   sameSizes,
   standsApart,
   uniformGaps,
+  holdsDate,
   type DigitRun,
 } from './digit-groups.js';
 
 const PLUS = 0x2b;
 const OPEN = 0x28;
 const CLOSE = 0x29;
+const SPACE = 0x20;
 const DASH = 0x2d;
 const DOT = 0x2e;
-const SLASH = 0x2f;
 
 /** Space, `-`, `.`, `/` and the parentheses around an area code. */
 const GAPS = gapChars(' -./()');
@@ -218,9 +219,14 @@ function accepts(
   );
 }
 
-/** `NXX-XXXX`, one `-`, exchange 2–9 and not N11, not a range like `500-1000`. */
+/**
+ * `NXX-XXXX`, `NXX XXXX` or `NXX.XXXX` (a local number without its area
+ * code): one `-`, space or `.`, exchange 2–9 and not N11, not a range like
+ * `500-1000`.
+ */
 function localNumber(text: string, run: DigitRun, i: number): boolean {
-  if (run.ends[i]! + 1 !== run.starts[i + 1]! || text.charCodeAt(run.ends[i]!) !== DASH) {
+  const gap = text.charCodeAt(run.ends[i]!);
+  if (run.ends[i]! + 1 !== run.starts[i + 1]! || (gap !== DASH && gap !== SPACE && gap !== DOT)) {
     return false;
   }
   const exchange = Number(text.slice(run.starts[i]!, run.ends[i]!));
@@ -237,26 +243,4 @@ function digitAt(text: string, run: DigitRun, i: number, k: number): number {
     k -= size;
   }
   return 0;
-}
-
-/**
- * Whether groups `i..j` hold a date: three groups of day, month and year
- * sizes (1–2, 1–2, 2 or 4; or 4, 1–2, 1–2) joined by the same single `/`, `.`
- * or `-`, with no more groups joined by it on either side.
- */
-function holdsDate(run: DigitRun, i: number, j: number): boolean {
-  for (let g = i; g + 2 <= j; g++) {
-    const gap = run.gaps[g]!;
-    if (gap !== SLASH && gap !== DOT && gap !== DASH) continue;
-    if (run.gaps[g + 1] !== gap) continue;
-    if ((g > 0 && run.gaps[g - 1] === gap) || (g + 2 < run.count - 1 && run.gaps[g + 2] === gap)) {
-      continue;
-    }
-    const a = run.ends[g]! - run.starts[g]!;
-    const b = run.ends[g + 1]! - run.starts[g + 1]!;
-    const c = run.ends[g + 2]! - run.starts[g + 2]!;
-    if (a <= 2 && b <= 2 && (c === 2 || c === 4)) return true;
-    if (a === 4 && b <= 2 && c <= 2) return true;
-  }
-  return false;
 }

@@ -335,6 +335,15 @@ export class Exchange {
   }
 
   /**
+   * The operation the target is running now, for a frame that answers no
+   * message of its own (a NoticeResponse, a ParameterStatus): the head of
+   * the queue once the target has begun it; undefined between requests.
+   */
+  inFlight(): { op: QueryOp | ExecuteOp; statement: number } | undefined {
+    return this.running(this.expected[0]);
+  }
+
+  /**
    * Forgets every portal: the session ran SQL that may have replaced them
    * behind the protocol's back (`DECLARE`, `CLOSE`, `DISCARD`). A later
    * Execute of one of their names is then of a portal the gateway did not

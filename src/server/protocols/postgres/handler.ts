@@ -162,6 +162,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           filter = new ResultFilter({
             enforcer,
             catalog: catalog.lookup,
+            exchange,
             onCatalogFailure: (error) =>
               session.log.warn(
                 { event: 'postgres_catalog_failed', err: error },

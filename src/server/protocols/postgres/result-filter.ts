@@ -3,6 +3,7 @@ import type { CatalogLookup, TableColumns } from './catalog.js';
 import { columnCategory } from './column-category.js';
 import { CopyOutMasker } from './copy/index.js';
 import type { CopyOutRequest } from './copy-out-request.js';
+import { MessageFilter, type InFlight } from './message-filter.js';
 import {
   describedFields,
   type Answer,
@@ -30,6 +31,8 @@ export interface ResultFilterOptions {
   catalog: CatalogLookup;
   /** Called when the catalog lookup failed and columns were masked whole instead. */
   onCatalogFailure?: (error: Error) => void;
+  /** The session's exchange: what the target runs when a notice or a parameter arrives. */
+  exchange?: InFlight;
 }
 
 /**
@@ -69,11 +72,18 @@ export class ResultFilter {
   private readonly changedIndices: number[] = [];
   private readonly changedValues: (Buffer | null)[] = [];
 
-  constructor(private readonly options: ResultFilterOptions) {}
+  /** Errors, notices, notifications and parameters the target reports. */
+  private readonly messages: MessageFilter;
+
+  constructor(private readonly options: ResultFilterOptions) {
+    this.messages = new MessageFilter(options.enforcer, options.exchange);
+  }
 
   /** A string forwarded with masks: from now on, results of unknown origin are masked whole. */
   noteMasks(masks: MaskPlan | undefined): void {
-    if (masks) this.masked = true;
+    if (!masks) return;
+    this.masked = true;
+    this.messages.noteMasks(masks);
   }
 
   /**
@@ -84,6 +94,8 @@ export class ResultFilter {
    */
   handle(frame: Frame, answer: Answer): Buffer | undefined | Promise<Buffer | undefined> {
     if (this.discarding && !KEPT_WHILE_DISCARDING.has(frame.code)) return NOTHING;
+    const said = this.messages.handle(frame, answer, this.masked);
+    if (said) return said;
     switch (answer.kind) {
       case 'statementDescribed': {
         const statement = answer.statement;
@@ -106,6 +118,13 @@ export class ResultFilter {
         const masks = answer.op.kind === 'query' ? answer.op.decided.masks : undefined;
         this.current = undefined;
         if (!masks) return undefined;
+        if (
+          answer.op.kind === 'query' &&
+          this.messages.readsTaintedSettings(answer.op.decided.statements?.[answer.statement])
+        ) {
+          this.current = allNull(describedFields(frame).length);
+          return undefined;
+        }
         return then(this.plan(describedFields(frame), masks, answer.statement), (plan) => {
           this.current = plan;
           return undefined;
@@ -167,6 +186,8 @@ export class ResultFilter {
       return this.masked ? this.maskRow(frame, failClosed(frame)) : undefined;
     const masks = statement.decided.masks;
     if (!masks) return undefined;
+    if (this.messages.readsTaintedSettings(statement.decided.statements?.[0]))
+      return this.maskRow(frame, failClosed(frame));
     if (this.portalPlans.has(portal)) return this.maskRow(frame, this.portalPlans.get(portal));
     const fields = this.statementFields.get(statement);
     const planned = fields
@@ -343,7 +364,11 @@ function copyData(data: Buffer): Buffer {
 
 /** A row that belongs to no described result: every column NULL, valid whatever the types. */
 function failClosed(frame: Frame): Plan {
-  const count = frame.buffer.readInt16BE(frame.bodyStart);
+  return allNull(frame.buffer.readInt16BE(frame.bodyStart));
+}
+
+/** Every one of `count` columns NULL. */
+function allNull(count: number): Plan {
   return {
     columns: Array.from({ length: count }, (_, i) => i),
     maskCell: () => null,

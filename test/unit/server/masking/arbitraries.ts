@@ -28,7 +28,7 @@ export interface Sample {
 // --- digits and checksums --------------------------------------------------
 
 const digit = fc.integer({ min: 0, max: 9 });
-const digits = (n: number): fc.Arbitrary<number[]> =>
+export const digits = (n: number): fc.Arbitrary<number[]> =>
   fc.array(digit, { minLength: n, maxLength: n });
 
 /** `body` followed by the digit that makes the whole pass `valid`. */
@@ -75,7 +75,7 @@ export const nonLuhnCardDigits: fc.Arbitrary<number[]> = fc
 // --- layouts ----------------------------------------------------------------
 
 /** Sizes of `min` to `max` digits adding up to `n` (which must allow it). */
-function partition(n: number, min: number, max: number): fc.Arbitrary<number[]> {
+export function partition(n: number, min: number, max: number): fc.Arbitrary<number[]> {
   const fewest = Math.ceil(n / max);
   const most = Math.floor(n / min);
   return fc.integer({ min: fewest, max: most }).chain((count) =>
@@ -222,7 +222,7 @@ export const card: fc.Arbitrary<Sample> = disguised(
   cardDigits.chain((d) => cardLayout(d)).map((value) => ({ value, keep: 4 })),
 );
 
-const ssnDigits = fc
+export const ssnDigits = fc
   .tuple(
     fc.integer({ min: 1, max: 899 }).filter((a) => a !== 666),
     fc.integer({ min: 1, max: 99 }),

@@ -173,6 +173,7 @@ describe('phone detector', () => {
     [
       '+1 (415) 555-2671',
       '+14155552671',
+      '555 2671', // local, without the area code
       '+44 20 7946 0958',
       '+49 30 901820',
       '+33 6 12 34 56 78',
@@ -213,7 +214,6 @@ describe('phone detector', () => {
       '2345 6789 0124', // Aadhaar shape
       '500-1000', // a range of round numbers
       '411-1234', // N11 exchange
-      '555 2671', // a local number needs its dash
       '01/15/2024 1234', // a date and a number
       '15.01.2024 12:00',
       '+0 123 456 789', // no country code 0
@@ -237,6 +237,23 @@ describe('phone detector', () => {
 describe('national id detector', () => {
   const kinds = (text: string) => nationalId.find(text).map((m) => m.kind);
 
+  it('reads nine digits in any layout as an SSN after a keyword', () => {
+    for (const [text, digits] of [
+      ['SSN 536904381', '536904381'],
+      ['ssn: 536 904 381', '536 904 381'],
+      ['SS# 5369-04381', '5369-04381'],
+      ['social security no. 536904381', '536904381'],
+      ['Social_Security_Number=536.904.381', '536.904.381'],
+    ] as const) {
+      const found = nationalId.find(text);
+      assert.deepEqual(
+        found.map((m) => [text.slice(m.start, m.end), m.kind]),
+        [[digits, 'ssn']],
+        text,
+      );
+    }
+  });
+
   table(
     nationalId,
     [
@@ -259,6 +276,11 @@ describe('national id detector', () => {
       '123 - 45 - 6789',
       '1 2 3 - 4 5 - 6 7 8 9', // single digits: the more frequent gap joins them
       '１２３-４５-６７８９', // full-width
+      '12-345-6789', // any grouping of three or more with one kind of gap
+      '536-904-381',
+      '536/904/381',
+      '53 69 04 38 1',
+      '5-3-6-9-0-4-3-8-1',
     ],
     [
       '000-12-3456', // SSN area 000
@@ -270,7 +292,10 @@ describe('national id detector', () => {
       '123-45-67890',
       '1 2 3 4 5 6 7 8 9', // no 3-2-4 to read
       '123-45-6789-0000', // part of a longer number
-      '12-345-6789',
+      '536 904 381', // thousands grouping: a number, unless a keyword says otherwise
+      '5369-04381', // two groups
+      '12345-6789', // ZIP+4
+      '536904381 items',
       'QQ123456C', // NINO: Q never a first letter
       'GB123456A', // NINO: unallocated prefix
       'AB123456E', // NINO: suffix beyond D

@@ -210,6 +210,80 @@ describe('detector properties', () => {
     );
   });
 
+  it('SSN: nine valid digits in three or more groups of up to four, one gap kind throughout, are found whole', () => {
+    fc.assert(
+      fc.property(
+        gen.ssnDigits,
+        gen.partition(9, 1, 4).filter((sizes) => sizes.length >= 3),
+        fc.constantFrom('-', '/', '_', '--', ' - '),
+        fc.constantFrom('', 'id ', 'x: ', '('),
+        (d, sizes, gap, prefix) => {
+          let at = 0;
+          const value = sizes.map((size) => d.slice(at, (at += size)).join('')).join(gap);
+          const text = prefix + value;
+          const found = nationalId.find(text);
+          assert.deepEqual(
+            found.map((m) => text.slice(m.start, m.end)),
+            [value],
+            JSON.stringify(text),
+          );
+          const masked = maskText(text, [nationalId])!;
+          assert.ok(!masked.includes(value) && !masked.includes(d.join('')), masked);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('SSN: after a keyword, nine valid digits in any layout (plain too) are found', () => {
+    fc.assert(
+      fc.property(
+        gen.ssnDigits,
+        gen.partition(9, 1, 9),
+        fc.constantFrom('', ' ', '-', '.', '/'),
+        fc.constantFrom(
+          'SSN ',
+          'ssn: ',
+          'SSN#',
+          'ss# ',
+          'Social Security No. ',
+          'social_security_number=',
+        ),
+        (d, sizes, gap, keyword) => {
+          let at = 0;
+          const value = sizes.map((size) => d.slice(at, (at += size)).join('')).join(gap);
+          const text = keyword + value;
+          const masked = maskText(text, [nationalId]);
+          assert.ok(masked !== undefined, JSON.stringify(text));
+          assert.ok(!masked.replace(/\D/g, '').includes(d.join('').slice(0, 5)), masked);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('phone: a local number without its area code (NXX-XXXX, NXX XXXX) is found whole', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 200, max: 999 }).filter((x) => x % 100 !== 11),
+        fc.integer({ min: 0, max: 9999 }),
+        fc.constantFrom('-', ' '),
+        fc.constantFrom('', 'call ', 'tel: '),
+        (exchange, line, gap, prefix) => {
+          fc.pre(!(line % 100 === 0 && line > exchange));
+          const value = `${exchange}${gap}${String(line).padStart(4, '0')}`;
+          const text = prefix + value;
+          assert.deepEqual(
+            phone.find(text).map((m) => text.slice(m.start, m.end)),
+            [value],
+            JSON.stringify(text),
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   const others: Array<[string, fc.Arbitrary<string>, Detector[]]> = [
     ['dates and timestamps', gen.dateOrTime, ALL],
     ['UUIDs', gen.uuid, ALL],

@@ -54,6 +54,21 @@ export function buildParameterStatus(name: string, value: string): Buffer {
     .flush();
 }
 
+/** Byte1('A'), Int32 len, Int32 process ID, String channel, String payload. */
+export function buildNotificationResponse(
+  processId: number,
+  channel: string,
+  payload: string,
+): Buffer {
+  return new Writer()
+    .startMessage(BackendCode.NotificationResponse)
+    .int32(processId)
+    .cstring(channel)
+    .cstring(payload)
+    .endMessage()
+    .flush();
+}
+
 /** Byte1('K'), Int32 len, Int32 process ID, Byte(n) secret key (an Int32 in 3.0). */
 export function buildBackendKeyData(processId: number, secretKey: Uint8Array | number): Buffer {
   return new Writer()

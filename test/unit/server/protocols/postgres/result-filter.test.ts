@@ -156,6 +156,8 @@ describe('ResultFilter', () => {
     const filter = filterWith(
       () => Promise.reject(new Error('never asked')),
       () => ({
+        reachesMasked: false,
+        scanText: () => undefined,
         plan: () => ({
           columns: [3, 1, 0],
           maskCell: (index, value) =>
