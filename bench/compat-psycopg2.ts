@@ -146,7 +146,7 @@ async function runModule(module: string, env: Record<string, string>): Promise<F
     failed: result.code === 0 || failed.length > 0 ? failed : [module],
     tail: result.output
       .split('\n')
-      .filter((line) => /^(ERROR|FAIL):|Error:|^Ran /.test(line))
+      .filter((line) => /^(ERROR|FAIL):|^psycopg2\.|Error:|^Ran /.test(line))
       .slice(-20)
       .join('\n'),
   };
