@@ -39,6 +39,8 @@ export const CLOSE_REASONS = {
   unauthorized: { code: 4009, text: 'the caller is no longer authorized' },
   /** The access grant the session was opened under expired (`hoop reviews request`). */
   grant_expired: { code: 4011, text: 'the access grant expired' },
+  /** The gateway refused the session at start-up (another database, a refused start-up setting). */
+  startup_refused: { code: 4012, text: 'the gateway refused the session at start-up' },
   /** Something unexpected failed inside the gateway or the CLI. */
   internal_error: { code: 1011, text: 'an internal error occurred' },
 } as const;

@@ -23,7 +23,14 @@ export {
 } from './limits.js';
 export { initSqlParser } from './parser.js';
 export { OffThreadClassifier, type OffThreadOptions } from './off-thread.js';
-export { LEXER_SETTINGS } from './settings.js';
+export {
+  CODE_LOADING_SETTINGS,
+  GUARDED_SETTINGS,
+  LEXER_SETTINGS,
+  ROLE_SETTINGS,
+  isSafeEncoding,
+  type SettingGuard,
+} from './settings.js';
 export { lastName } from './redefinitions.js';
 export type {
   Classification,

@@ -3,7 +3,7 @@ import { boundRoutines } from './bindings.js';
 import { addFunction, addUnknown, type Findings, type NestedCodeBody } from './findings.js';
 import { DANGEROUS_OPERATIONS } from './function-groups.js';
 import { ANALYSED_LANGUAGES, carriedCode, lexerSettingsOf } from './nested-code.js';
-import { variableSetChanges } from './settings.js';
+import { CODE_LOADING_SETTINGS, variableSetChanges } from './settings.js';
 import { statementKinds } from './statement-kinds.js';
 import { COPY_KINDS, type RoutineRef, type StatementKind } from './types.js';
 
@@ -39,19 +39,6 @@ const OPERATIONS: Readonly<Record<string, string>> = {
   CreatePLangStmt: DANGEROUS_OPERATIONS.createLanguage,
   CreateTableSpaceStmt: DANGEROUS_OPERATIONS.createTablespace,
 };
-
-/**
- * Settings that load code into the server (runtime-config-client.html,
- * "Shared Library Preloading"): setting them, at any scope, is loading a
- * library.
- */
-const CODE_LOADING_SETTINGS = new Set([
-  'session_preload_libraries',
-  'local_preload_libraries',
-  'shared_preload_libraries',
-  'dynamic_library_path',
-  'jit_provider',
-]);
 
 /**
  * Statements that act on a routine named by its signature (ObjectWithArgs):

@@ -128,6 +128,7 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           throw new PostgresSessionError(
             '42501',
             `hoop: ${lexer.unsafe}; the gateway reads SQL with standard_conforming_strings on and client_encoding UTF8, so this session is refused (an administrator should reset the role's or database's setting)`,
+            { refusal: true },
           );
         }
         client.write(buildAuthenticationOk());
@@ -216,7 +217,11 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           { event: 'postgres_session_refused', sqlState: failure.sqlState },
           failure.message,
         );
-        return { ...counts, reason: 'protocol_error', detail: failure.message };
+        return {
+          ...counts,
+          reason: failure.refusal ? 'startup_refused' : 'protocol_error',
+          detail: failure.message,
+        };
       } finally {
         if (stopOnAbort) session.signal.removeEventListener('abort', stopOnAbort);
         key?.release();

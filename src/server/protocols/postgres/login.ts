@@ -215,10 +215,33 @@ async function authenticate(
   }
 }
 
-/** The target's own refusal, reported without its details (they may name roles or hosts the caller should not learn). */
+/**
+ * SQLSTATEs with which the target refuses a client's own start-up setting
+ * (guc.c: an unknown name, a bad value, one that cannot be set now or by
+ * this role). Their messages name only the setting and value the client
+ * sent, so they are passed on as they are.
+ */
+const SETTING_REFUSALS = new Set(['42704', '22023', '55P02', '22P02']);
+
+/**
+ * The target's own refusal. A refused setting is passed on with the target's
+ * message; any other is reported without its details (they may name roles
+ * or hosts the caller should not learn).
+ */
 function targetRefused(frame: Frame): PostgresSessionError {
   const message = parseBackend(frame);
-  const code = message.type === 'errorResponse' ? message.fields.code : undefined;
+  const fields = message.type === 'errorResponse' ? message.fields : undefined;
+  const code = fields?.code;
+  if (
+    fields !== undefined &&
+    code !== undefined &&
+    (SETTING_REFUSALS.has(code) ||
+      (code === '42501' && /^permission denied to set parameter/.test(fields.message ?? '')))
+  ) {
+    return new PostgresSessionError(code, fields.message ?? 'the target refused a setting', {
+      refusal: true,
+    });
+  }
   return new PostgresSessionError(
     code === '28P01' || code === '28000' ? '28000' : '08004',
     `the target refused the gateway's login (${code ?? 'no SQLSTATE'}); an administrator should check the connection's credentials`,

@@ -1,4 +1,10 @@
-import type { ClassifiedStatement } from '../../sql/index.js';
+import {
+  GUARDED_SETTINGS,
+  LEXER_SETTINGS,
+  ROLE_SETTINGS,
+  isSafeEncoding,
+  type ClassifiedStatement,
+} from '../../sql/index.js';
 
 /**
  * What the gateway keeps fixed in every session, whatever its policy says,
@@ -29,27 +35,13 @@ import type { ClassifiedStatement } from '../../sql/index.js';
  * gateway holds are the only access a caller gets.
  */
 
-/** Settings that change who the session acts as. */
-const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
-
-/** Values of those settings that return to the login role. */
-const BACK_TO_LOGIN = new Set(['none', 'default']);
-
-/** The values of each lexing setting under which the server splits text as the gateway does. */
-const SAFE: Readonly<Record<string, (value: string) => boolean>> = {
-  standard_conforming_strings: (value) => ['on', 'true', 'yes', '1'].includes(value.toLowerCase()),
-  // `on` lets \' through in any client encoding; with UTF-8 it is safe_encoding's behaviour, but it
-  // is what the setting exists to turn on, so it is not allowed either.
-  backslash_quote: (value) =>
-    ['safe_encoding', 'off', 'false', 'no', '0'].includes(value.toLowerCase()),
-  client_encoding: (value) => isSafeEncoding(value),
-};
-
-/** PostgreSQL compares encoding names without case and ignoring what is not a letter or digit (`clean_encoding_name`). */
-export function isSafeEncoding(name: string): boolean {
-  const clean = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return clean === 'utf8' || clean === 'unicode' || clean === 'sqlascii';
+/** Whether `value` keeps a guarded setting as the gateway needs it (see GUARDED_SETTINGS). */
+function safeValue(name: string, value: string): boolean {
+  const guard = GUARDED_SETTINGS.get(name);
+  return guard === undefined || guard.kind === 'code' || guard.safe(value);
 }
+
+export { isSafeEncoding };
 
 /**
  * Why a statement would change how the server lexes text or whom the
@@ -60,7 +52,7 @@ export function pinnedChange(statement: ClassifiedStatement): string | undefined
   const computed = statement.functions.some((name) => name.split('.').pop() === 'set_config');
   for (const change of statement.settings) {
     if (ROLE_SETTINGS.has(change.name) && change.value !== undefined) {
-      if (BACK_TO_LOGIN.has(change.value.toLowerCase())) continue;
+      if (safeValue(change.name, change.value)) continue;
       const where =
         change.scope === 'session' || change.scope === 'transaction'
           ? ''
@@ -78,8 +70,7 @@ export function pinnedChange(statement: ClassifiedStatement): string | undefined
       if (!computed) continue;
       return `sets ${change.name} to a value known only at run time`;
     }
-    const safe = SAFE[change.name];
-    if (safe && !safe(change.value)) {
+    if (!safeValue(change.name, change.value)) {
       const where =
         change.scope === 'session' || change.scope === 'transaction'
           ? ''
@@ -100,8 +91,9 @@ export class SessionPins {
 
   /** A ParameterStatus from the target (at login or later). */
   report(name: string, value: string): void {
-    const safe = SAFE[name.toLowerCase()];
-    if (safe && !safe(value) && !this.broken) this.broken = `the server reports ${name} = ${value}`;
+    const lower = name.toLowerCase();
+    if (LEXER_SETTINGS.has(lower) && !safeValue(lower, value) && !this.broken)
+      this.broken = `the server reports ${name} = ${value}`;
   }
 
   get unsafe(): string | undefined {

@@ -1,24 +1,14 @@
 import type { Duplex } from 'node:stream';
 import type { TargetInfo } from '../../targets/connector.js';
 import { FrameSource, PeerClosedError } from './frame-source.js';
-import { isSafeEncoding } from './session-pins.js';
 import { PostgresSessionError } from './session-error.js';
+import { startupSettings } from './startup-settings.js';
 import {
   PgProtocolError,
   buildEncryptionResponse,
   frameBytes,
   parseFrontend,
 } from './protocol/index.js';
-
-/** Start-up parameters a client may pass on to the target. Others are dropped; a few are refused. */
-const FORWARDED_PARAMETERS = new Set([
-  'application_name',
-  'client_encoding',
-  'datestyle',
-  'intervalstyle',
-  'timezone',
-  'extra_float_digits',
-]);
 
 /** What the client asked for at start-up. */
 export type Startup =
@@ -91,38 +81,16 @@ export async function readStartup(client: Duplex, target: TargetInfo): Promise<S
             `protocol version ${message.majorVersion}.${message.minorVersion} is not supported`,
           );
         }
-        const parameters = new Map<string, string>();
-        for (const [name, value] of message.parameters) {
-          const lower = name.toLowerCase();
-          if (lower === 'replication')
-            throw new PostgresSessionError(
-              '42501',
-              'replication connections are not allowed through the gateway',
-            );
-          if (lower === 'options') {
-            throw new PostgresSessionError(
-              '42501',
-              'the start-up parameter "options" is not allowed through the gateway; use SET after connecting',
-            );
-          }
-          if (lower === 'role' || lower === 'session_authorization') {
-            throw new PostgresSessionError(
-              '42501',
-              `hoop: the start-up parameter ${name} is refused: a session acts as the role its connection logs in with`,
-            );
-          }
-          if (lower === 'client_encoding' && !isSafeEncoding(value)) {
-            throw new PostgresSessionError(
-              '42501',
-              `hoop: the start-up parameter client_encoding=${value} is refused: the gateway reads SQL as UTF-8 (or SQL_ASCII), and in other encodings the server could split a string differently; use UTF8`,
-            );
-          }
-          if (FORWARDED_PARAMETERS.has(lower)) parameters.set(name, value);
-        }
+        if ([...message.parameters.keys()].some((name) => name.toLowerCase() === 'replication'))
+          throw new PostgresSessionError(
+            '42501',
+            'replication connections are not allowed through the gateway',
+            { refusal: true },
+          );
+        const parameters = startupSettings(message.parameters);
         // The target reads the session's text as UTF-8 unless the client asked for SQL_ASCII,
         // whatever the database's or the role's own default (see session-pins.ts).
-        if (![...parameters.keys()].some((name) => name.toLowerCase() === 'client_encoding'))
-          parameters.set('client_encoding', 'UTF8');
+        if (!parameters.has('client_encoding')) parameters.set('client_encoding', 'UTF8');
         const user = message.parameters.get('user') ?? '';
         const requested = message.parameters.get('database') ?? user;
         const configured = target.database;
@@ -136,6 +104,7 @@ export async function readStartup(client: Duplex, target: TargetInfo): Promise<S
           throw new PostgresSessionError(
             '3D000',
             `connection ${target.name} reaches database "${configured}" only`,
+            { refusal: true },
           );
         }
         const { frames, partial } = source.release();
