@@ -189,6 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const { server, address, url } = listening;
+  trail.listening(url);
   log.info(
     { event: 'gateway_listening', address: url.slice('http://'.length) },
     'gateway listening',
