@@ -38,9 +38,14 @@ export default class Server extends BaseCommand {
     process.on('SIGHUP', onHangup);
     const signal = await waitForSignal();
     process.off('SIGHUP', onHangup);
-    // A second Ctrl-C while open tunnels drain falls to Node's default: exit at once.
-    process.stderr.write(`${signal}: closing open tunnels and the store…\n`);
+    // A second signal while sessions end falls to Node's default: exit at once
+    // (what clients were answered is in the audit journal, replayed at the next start).
+    process.stderr.write(
+      `${signal}: ending sessions (at most ${config.shutdown.timeoutMs / 1000} s) and closing the store; ${signal} again to stop at once…\n`,
+    );
     await gateway.close();
     log.info({ event: 'gateway_stopped', signal }, 'gateway stopped');
+    // Nothing that is left (a target login abandoned half-way) keeps a stopped gateway's process alive.
+    process.exit(0);
   }
 }

@@ -71,6 +71,8 @@ export const ERROR_CODES = {
   HOOP_STORE_UNAVAILABLE: { status: 503, exit: 6 },
   /** The gateway is shutting down. */
   HOOP_SHUTTING_DOWN: { status: 503, exit: 6 },
+  /** Another running gateway writes this store or audit journal (its lock file names it). */
+  HOOP_STORE_LOCKED: { status: 500, exit: 2 },
   /** The statement matched a `review` rule and waits for approval; the message names the review. */
   HOOP_REVIEW_REQUIRED: { status: 403, exit: 4 },
   /** Opening the connection needs an approved grant (`hoop reviews request`). */

@@ -59,7 +59,12 @@ export interface Gateway {
    * not a file (none, or rules inline in the config, which need a restart).
    */
   reloadPolicy(trigger?: string): Promise<ReloadResult | undefined>;
-  /** Stops accepting, closes open tunnels as `gateway_shutdown`, waits for their records, closes the store. */
+  /**
+   * Stops: refuses new tunnels, ends open sessions as `gateway_shutdown`
+   * (PostgreSQL clients get FATAL 57P01; logins under way are abandoned),
+   * waits for their records at most `shutdown.timeout` (then cuts what is
+   * left), closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -125,6 +130,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     recorder: recording.recorder,
     ...(desk ? { desk } : {}),
+    log,
   });
   endUnrecorded = (ids, error) =>
     lifecycle.abort(ids, STORE_LOST, (id) =>
@@ -188,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const { server, address, url } = listening;
+  trail.listening(url);
   log.info(
     { event: 'gateway_listening', address: url.slice('http://'.length) },
     'gateway listening',
@@ -210,7 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing = true;
       reviews?.close();
       configured.close();
-      await lifecycle.closeAll();
+      await lifecycle.shutdown(config.shutdown.timeoutMs);
       await Promise.allSettled([...handlers.values()].map(async (handler) => handler.close?.()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

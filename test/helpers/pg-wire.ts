@@ -65,7 +65,16 @@ export class PgWire {
    * The messages received until `count` more ReadyForQuery have arrived
    * (each Query, Sync and FunctionCall gets one), ReadyForQuery included.
    */
-  async untilReady(count = 1, timeoutMs = 10_000): Promise<Received[]> {
+  untilReady(count = 1, timeoutMs = 10_000): Promise<Received[]> {
+    return this.until((message) => message.code === BackendCode.ReadyForQuery, count, timeoutMs);
+  }
+
+  /** The messages received until `count` more of them pass `test`, those included. */
+  async until(
+    test: (message: Received) => boolean,
+    count = 1,
+    timeoutMs = 10_000,
+  ): Promise<Received[]> {
     const deadline = Date.now() + timeoutMs;
     const taken: Received[] = [];
     let ready = 0;
@@ -73,13 +82,13 @@ export class PgWire {
       while (this.received.length > 0 && ready < count) {
         const next = this.received.shift()!;
         taken.push(next);
-        if (next.code === BackendCode.ReadyForQuery) ready++;
+        if (test(next)) ready++;
       }
       if (ready >= count) return taken;
       if (this.closed) throw new Error(`the connection closed after ${describe(taken)}`);
       const left = deadline - Date.now();
       if (left <= 0)
-        throw new Error(`no ReadyForQuery within ${timeoutMs} ms after ${describe(taken)}`);
+        throw new Error(`no awaited message within ${timeoutMs} ms after ${describe(taken)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiter = () => {

@@ -125,6 +125,11 @@ export function sessionText(session: AuditSessionDetail, events: AuditEvent[]): 
         `    … the first ${Buffer.byteLength(event.text)} of ${cut.textBytes} bytes kept (sha256 ${cut.textSha256})`,
       );
     }
+    if (cut?.unfinished) {
+      lines.push(
+        '    … unfinished: the session stopped before its last statement; counts are of what completed',
+      );
+    }
     lines.push(`    ${outcome(event)}`);
   }
   return lines.join('\n');

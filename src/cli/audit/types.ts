@@ -49,8 +49,8 @@ export interface AuditEvent {
   reviewId?: string;
   reviewOutcome?: string;
   preview?: AuditPreview;
-  /** A statement's: present when its text was cut (`audit.maxTextBytes`). */
-  detail?: { textBytes?: number; textSha256?: string };
+  /** A statement's: present when its text was cut (`audit.maxTextBytes`) or it did not finish. */
+  detail?: { textBytes?: number; textSha256?: string; unfinished?: true };
 }
 
 export interface SessionPage {

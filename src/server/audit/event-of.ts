@@ -13,7 +13,8 @@ export type UnchainedEvent = AuditEvent extends infer E
 /**
  * The audit event for a decided action and how it ended: the decision's
  * record (made by the enforcer) and the protocol's outcome meet here. A
- * record and an outcome of different types make no event.
+ * record and an outcome of different types make no event. `unfinished`
+ * marks an outcome taken before the action's end (see `AuditRecorder.progress`).
  */
 export function eventOf(
   sessionId: string,
@@ -21,6 +22,7 @@ export function eventOf(
   outcome: ActionOutcome,
   maxTextBytes = Infinity,
   at = new Date(),
+  unfinished = false,
 ): UnchainedEvent | undefined {
   const base = {
     id: newId('evt'),
@@ -37,11 +39,13 @@ export function eventOf(
   };
   if (record.type === 'sql' && outcome.type === 'sql') {
     const { text, cut } = boundedText(record.text, maxTextBytes);
+    // Keys in a fixed order: the detail's JSON is part of the event's hash.
+    const detail = unfinished ? { ...cut, unfinished: true as const } : cut;
     return {
       ...base,
       kind: 'statement',
       text,
-      ...(cut ? { detail: cut } : {}),
+      ...(detail ? { detail } : {}),
       kinds: record.kinds,
       tables: record.tables,
       ...(record.fingerprint === undefined ? {} : { fingerprint: record.fingerprint }),

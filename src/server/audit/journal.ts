@@ -14,6 +14,13 @@ import type { ChainSignature, SessionEnd, AuditEvent } from '../store/index.js';
 /** What the journal holds until the store has it. */
 export type JournalRecord =
   | { type: 'event'; event: AuditEvent }
+  /**
+   * An event as far as its action has got, written before part of its
+   * response goes to the client; its action's final event (the same id and
+   * seq) replaces it. Only a replay reads it: one left without its final
+   * event is what the gateway knew when it stopped.
+   */
+  | { type: 'provisional'; event: AuditEvent }
   | { type: 'signature'; signature: ChainSignature }
   | { type: 'end'; sessionId: string; end: SessionEnd };
 
@@ -122,6 +129,7 @@ export function readJournal(file: string): { records: JournalRecord[]; torn: boo
 function revive(record: JournalRecord): JournalRecord {
   switch (record.type) {
     case 'event':
+    case 'provisional':
       record.event.at = new Date(record.event.at);
       break;
     case 'signature':

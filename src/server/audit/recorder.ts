@@ -48,6 +48,8 @@ interface Chain {
   seq: number;
   head: string;
   signedSeq: number;
+  /** The action under way whose provisional event is journaled (see `progress`): the next event, with that id. */
+  unfinished?: { record: ActionRecord; event: AuditEvent };
 }
 
 interface Deferred {
@@ -120,7 +122,46 @@ export class AuditRecorder {
     outcome: ActionOutcome,
   ): Promise<void> | undefined {
     const event = eventOf(sessionId, record, outcome, this.options.maxTextBytes);
-    return event && this.append(event);
+    return event && this.append(event, record);
+  }
+
+  /**
+   * Records how far an action has got before part of its response goes to
+   * the client (a statement of a simple Query holding several): a
+   * provisional event, journaled but neither chained nor stored. The
+   * action's `record` makes the final event under the same id and seq; if
+   * the gateway stops first, the replay stores the last provisional one,
+   * marked `unfinished`, and if the session ends first, it becomes the
+   * session's event as it is. Returns the journal write's promise, or
+   * nothing when there is no journal (nothing is durable anyway).
+   */
+  progress(
+    sessionId: string,
+    record: ActionRecord,
+    outcome: ActionOutcome,
+  ): Promise<void> | undefined {
+    if (!this.options.journal) return undefined;
+    const unchained = eventOf(
+      sessionId,
+      record,
+      outcome,
+      this.options.maxTextBytes,
+      new Date(),
+      true,
+    );
+    if (!unchained) return undefined;
+    const chain = this.chain(sessionId);
+    if (chain.unfinished && chain.unfinished.record !== record) this.closeUnfinished(chain);
+    const event = {
+      ...unchained,
+      id: chain.unfinished?.event.id ?? unchained.id,
+      seq: chain.seq + 1,
+    } as AuditEvent;
+    event.prevHash = chain.head;
+    event.hash = linkHash(chain.head, canonicalEvent(event));
+    chain.unfinished = { record, event };
+    this.pending.push({ type: 'provisional', event });
+    return this.scheduleCommit();
   }
 
   /** Records a chunk of a terminal session as its next event. */
@@ -128,18 +169,40 @@ export class AuditRecorder {
     return this.append(terminalEventOf(sessionId, chunk));
   }
 
-  /** Numbers and links an event into its session's chain, then queues it for the journal. */
-  private append(unchained: UnchainedEvent): Promise<void> | undefined {
+  /**
+   * Numbers and links an event into its session's chain, then queues it for
+   * the journal. The final event of an action with a provisional one takes
+   * its id; any other action's event comes after it, made an event first.
+   */
+  private append(unchained: UnchainedEvent, record?: ActionRecord): Promise<void> | undefined {
     const chain = this.chain(unchained.sessionId);
+    const { unfinished } = chain;
+    if (unfinished && unfinished.record === record) {
+      chain.unfinished = undefined;
+      unchained = { ...unchained, id: unfinished.event.id };
+    } else if (unfinished) this.closeUnfinished(chain);
     const seq = chain.seq + 1;
     const event = { ...unchained, seq } as AuditEvent;
+    this.link(chain, event);
+    return this.scheduleCommit();
+  }
+
+  /** Links a numbered event into its chain and queues it. */
+  private link(chain: Chain, event: AuditEvent): void {
     event.prevHash = chain.head;
     event.hash = linkHash(chain.head, canonicalEvent(event));
-    chain.seq = seq;
+    chain.seq = event.seq;
     chain.head = event.hash;
     this.pending.push({ type: 'event', event });
-    if (seq - chain.signedSeq >= this.signEvery) this.signHead(unchained.sessionId, chain);
-    return this.scheduleCommit();
+    if (event.seq - chain.signedSeq >= this.signEvery) this.signHead(event.sessionId, chain);
+  }
+
+  /** An action that will not finish (its session ends, another began): its provisional event becomes its event. */
+  private closeUnfinished(chain: Chain): void {
+    const { unfinished } = chain;
+    if (!unfinished) return;
+    chain.unfinished = undefined;
+    this.link(chain, unfinished.event);
   }
 
   /**
@@ -149,6 +212,7 @@ export class AuditRecorder {
    */
   async end(sessionId: string, end: SessionEnd): Promise<void> {
     const chain = this.chain(sessionId);
+    this.closeUnfinished(chain);
     this.pending.push({ type: 'end', sessionId, end });
     if (this.options.signer) {
       const hash = linkHash(chain.head, canonicalEnd(sessionId, end));
@@ -165,6 +229,8 @@ export class AuditRecorder {
 
   /** Waits until the session's events are in the store (or have failed) and forgets it. */
   async settle(sessionId: string): Promise<void> {
+    const chain = this.chains.get(sessionId);
+    if (chain) this.closeUnfinished(chain);
     this.commit();
     this.flush();
     await this.writing;
@@ -254,7 +320,8 @@ export class AuditRecorder {
       // The store may still take them; the journal keeps nothing from now on.
       this.journalFailed = true;
     }
-    for (const record of records) this.queue.push(record);
+    // Provisional events stay in the journal: their action's final event goes to the store.
+    for (const record of records) if (record.type !== 'provisional') this.queue.push(record);
     if (failure) batch?.reject(failure);
     else {
       batch?.resolve();
@@ -290,13 +357,35 @@ export class AuditRecorder {
         // store has everything the journal holds, so the journal may start
         // over; it does once it is worth a system call.
         if (this.queue.length === 0 && !this.journalFailed && this.journaled >= RESET_BYTES) {
-          this.options.journal?.reset();
-          this.journaled = 0;
+          this.resetJournal();
         }
       }
       this.running = false;
     })();
   };
+
+  /**
+   * Empties the journal, keeping the provisional events of actions under
+   * way: they are in no store until their action ends.
+   */
+  private resetJournal(): void {
+    const { journal } = this.options;
+    if (!journal) return;
+    const unfinished: JournalRecord[] = [];
+    for (const chain of this.chains.values()) {
+      if (chain.unfinished) unfinished.push({ type: 'provisional', event: chain.unfinished.event });
+    }
+    try {
+      journal.reset();
+      this.journaled = unfinished.length > 0 ? journal.append(unfinished) : 0;
+    } catch (error) {
+      this.options.log?.error(
+        { err: error, event: 'audit_journal_failed' },
+        'could not start the audit journal over',
+      );
+      this.journalFailed = true;
+    }
+  }
 
   /** Appends a batch to the store; false when the store refused it (every part is idempotent, so it can be sent again). */
   private async write(batch: JournalRecord[]): Promise<boolean> {
@@ -306,7 +395,7 @@ export class AuditRecorder {
     for (const record of batch) {
       if (record.type === 'event') events.push(record.event);
       else if (record.type === 'signature') signatures.push(record.signature);
-      else ends.push(record);
+      else if (record.type === 'end') ends.push(record);
     }
     const { store } = this.options;
     try {

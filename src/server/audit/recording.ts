@@ -23,6 +23,16 @@ export function auditDataDir(storeUrl: string, configFile: string): string | und
   return path.join(base, '.hoop');
 }
 
+/** The audit journal of a gateway with this config: `audit.journal`, else next to its store (none in memory). */
+export function auditJournalFile(
+  audit: AuditConfig,
+  storeUrl: string,
+  configFile: string,
+): string | undefined {
+  const dir = auditDataDir(storeUrl, configFile);
+  return audit.journal ?? (dir && path.join(dir, JOURNAL_FILE));
+}
+
 /** The default key file of a gateway configured with this store and config file. */
 export function auditKeyFile(storeUrl: string, configFile: string): string | undefined {
   const dir = auditDataDir(storeUrl, configFile);
@@ -66,8 +76,7 @@ export async function startRecording(options: {
 }): Promise<Recording> {
   const { audit, storeUrl, configFile, store, log } = options;
   const signer = auditSigner(audit, storeUrl, configFile);
-  const dir = auditDataDir(storeUrl, configFile);
-  const journalFile = audit.journal ?? (dir && path.join(dir, JOURNAL_FILE));
+  const journalFile = auditJournalFile(audit, storeUrl, configFile);
   let journal: Journal | undefined;
   if (journalFile) {
     const replayed = await replayJournal(journalFile, store);

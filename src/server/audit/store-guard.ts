@@ -239,7 +239,7 @@ async function replay(store: Store, records: readonly JournalRecord[]): Promise<
   for (const record of records) {
     if (record.type === 'event') events.push(record.event);
     else if (record.type === 'signature') signatures.push(record.signature);
-    else {
+    else if (record.type === 'end') {
       await flush();
       await store.endSession(record.sessionId, record.end);
     }
@@ -251,7 +251,7 @@ function sessionsOf(records: readonly JournalRecord[]): string[] {
   const ids = new Set<string>();
   for (const record of records) {
     ids.add(
-      record.type === 'event'
+      record.type === 'event' || record.type === 'provisional'
         ? record.event.sessionId
         : record.type === 'signature'
           ? record.signature.sessionId

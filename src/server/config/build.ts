@@ -89,6 +89,7 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       },
       maxTextBytes: input.audit?.maxTextBytes ?? DEFAULTS.audit.maxTextBytes,
     },
+    shutdown: { timeoutMs: input.shutdown?.timeout ?? DEFAULTS.shutdownTimeoutMs },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
   };
 }

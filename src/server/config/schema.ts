@@ -296,6 +296,12 @@ export const configSchema = z.strictObject({
       maxBufferedBytes: bytes.optional(),
     })
     .optional(),
+  shutdown: z
+    .strictObject({
+      // How long a graceful stop may take before the gateway ends what is left.
+      timeout: duration.optional(),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),

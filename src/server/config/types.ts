@@ -68,6 +68,8 @@ export interface GatewayConfig {
   postgres: { maxMessageBytes: number; catalogTtlMs: number };
   reviews: ReviewsConfig;
   audit: AuditConfig;
+  /** A graceful stop (SIGTERM, Ctrl-C) ends what is left after `timeoutMs`. */
+  shutdown: { timeoutMs: number };
   log: { level: LogLevel };
 }
 
@@ -131,6 +133,7 @@ export const DEFAULTS = {
   sql: { parseTimeoutMs: 5_000, offThreadLength: 8_192 },
   postgres: { maxMessageBytes: 64 * 1024 * 1024, catalogTtlMs: 2_000 },
   logLevel: 'info',
+  shutdownTimeoutMs: 10_000,
   audit: {
     preview: { rows: 100, bytes: 64 * 1024 },
     spool: { dir: './.hoop/spool', maxBytes: 64 * 1024 * 1024 },

@@ -44,6 +44,14 @@ export interface Enforcer {
    * record could be lost. If it rejects, the session must end (fail closed).
    */
   record(record: ActionRecord, outcome: ActionOutcome): Promise<void> | undefined;
+  /**
+   * Records how far an action has got, before part of its response goes to
+   * the client while the rest is still to come (a statement of a simple
+   * Query holding several). Its `record` later replaces it; if the gateway
+   * stops first, this outcome is the action's event, marked unfinished. The
+   * promise is held for as `record`'s is.
+   */
+  progress(record: ActionRecord, outcome: ActionOutcome): Promise<void> | undefined;
   /** Records terminal output (or input) of an interactive session, for replay. */
   terminal(chunk: TerminalChunk): Promise<void> | undefined;
 }

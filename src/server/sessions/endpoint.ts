@@ -81,10 +81,7 @@ export class TunnelEndpoint {
     const { options } = this;
     const match = TUNNEL_PATH.exec(requestPath(req));
     if (!match?.[1]) throw new HoopError('HOOP_NOT_FOUND', 'no such WebSocket endpoint');
-    if (options.closing())
-      throw new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', {
-        hint: 'Retry in a moment.',
-      });
+    if (options.closing()) throw shuttingDown();
     const identity = await options.authenticate(req.headers.authorization);
     const connection = options.connections.resolve(decodeSegment(match[1]), identity);
     const handler = options.handlers.get(connection.type);
@@ -100,6 +97,8 @@ export class TunnelEndpoint {
       : { grant: undefined };
     const mode = holdMode(req);
     validateUpgrade(req);
+    // The gateway began to stop while this tunnel was authenticated and admitted.
+    if (options.closing()) throw shuttingDown();
     const id = newId('ses');
     const clientAddr = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const started: NewSession = {
@@ -169,6 +168,12 @@ export class TunnelEndpoint {
       options.lifecycle.serve(admitted, handler, stream);
     });
   }
+}
+
+function shuttingDown(): HoopError {
+  return new HoopError('HOOP_SHUTTING_DOWN', 'the gateway is shutting down', {
+    hint: 'Retry in a moment.',
+  });
 }
 
 /**

@@ -155,6 +155,9 @@ export function sessionEnforcer(parts: EnforcementParts, session: EnforcedSessio
     record(record: ActionRecord, outcome: ActionOutcome): Promise<void> | undefined {
       return recorder?.record(session.id, record, outcome);
     },
+    progress(record: ActionRecord, outcome: ActionOutcome): Promise<void> | undefined {
+      return recorder?.progress(session.id, record, outcome);
+    },
     terminal(chunk: TerminalChunk): Promise<void> | undefined {
       return recorder?.terminal(session.id, chunk);
     },

@@ -29,6 +29,8 @@ export interface SessionLifecycleOptions {
   handlers: ReadonlyMap<string, ProtocolHandler>;
   enforcement: EnforcementParts;
   recorder: AuditRecorder;
+  /** For what belongs to no one session (ends recorded at the shutdown deadline). */
+  log: Logger;
   desk?: ReviewDesk;
 }
 
@@ -36,7 +38,20 @@ interface Live {
   stream: WebSocketStream;
   ended: Promise<void>;
   abort: AbortController;
+  /** Its end was recorded at the shutdown deadline: the session's own ending records nothing more. */
+  forced?: boolean;
 }
+
+/**
+ * How a gateway stop ends a session, in PostgreSQL's own words for it
+ * (57P01 admin_shutdown: what a PostgreSQL server tells its clients on a
+ * fast shutdown).
+ */
+export const GATEWAY_SHUTDOWN: SessionAbort = {
+  reason: 'gateway_shutdown',
+  message:
+    'terminating connection due to administrator command (hoop: the gateway is shutting down)',
+};
 
 /**
  * A session from its tunnel's upgrade to its end record: serves it with
@@ -47,6 +62,8 @@ interface Live {
  */
 export class SessionLifecycle {
   private readonly live = new Map<string, Live>();
+  /** The gateway stops: a session served from now on is ended at once. */
+  private stopping = false;
 
   constructor(private readonly options: SessionLifecycleOptions) {}
 
@@ -58,9 +75,12 @@ export class SessionLifecycle {
   /** Serves an admitted session over its tunnel until it ends. */
   serve(session: AdmittedSession, handler: ProtocolHandler, stream: WebSocketStream): void {
     const abort = new AbortController();
-    const ended = this.run(session, handler, stream, abort.signal);
-    this.live.set(session.id, { stream, ended, abort });
-    void ended.finally(() => this.live.delete(session.id));
+    const entry: Live = { stream, ended: Promise.resolve(), abort };
+    this.live.set(session.id, entry);
+    entry.ended = this.run(session, handler, stream, abort.signal, entry);
+    void entry.ended.finally(() => this.live.delete(session.id));
+    // Admitted while the gateway began to stop: it ends as the others do.
+    if (this.stopping) this.abort([session.id], GATEWAY_SHUTDOWN);
   }
 
   /**
@@ -108,13 +128,42 @@ export class SessionLifecycle {
     }
   }
 
-  /** Closes every open tunnel as `gateway_shutdown` and waits for their records. */
-  async closeAll(): Promise<void> {
-    const ended = [...this.live.values()].map((entry) => {
-      entry.stream.closeWith('gateway_shutdown');
-      return entry.ended;
+  /**
+   * Ends every session for a gateway stop: each client is told in its
+   * protocol's terms ({@link GATEWAY_SHUTDOWN}; a login under way is
+   * abandoned), and each session records its end as `gateway_shutdown`.
+   * Resolves once all have, or after `timeoutMs`: then the sessions left are
+   * cut (their tunnels destroyed) and their ends recorded here. Events
+   * already acknowledged are in the journal either way.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.abort(this.live.keys(), GATEWAY_SHUTDOWN);
+    const ended = Promise.allSettled([...this.live.values()].map((entry) => entry.ended));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
     });
-    await Promise.allSettled(ended);
+    const cut = await Promise.race([ended.then(() => false), late]);
+    clearTimeout(timer);
+    if (!cut) return;
+    const left = [...this.live.entries()];
+    await Promise.allSettled(
+      left.map(async ([id, entry]) => {
+        entry.forced = true;
+        entry.stream.destroy();
+        await this.end(
+          id,
+          {
+            bytesUp: 0,
+            bytesDown: 0,
+            reason: 'gateway_shutdown',
+            detail: `not ended within the shutdown timeout (${timeoutMs} ms)`,
+          },
+          this.options.log,
+        );
+      }),
+    );
   }
 
   private async run(
@@ -122,6 +171,7 @@ export class SessionLifecycle {
     handler: ProtocolHandler,
     stream: WebSocketStream,
     signal: AbortSignal,
+    entry: Live,
   ): Promise<void> {
     const { options } = this;
     // Ends the session when its credential expires or is no longer refreshed;
@@ -177,8 +227,10 @@ export class SessionLifecycle {
         stream,
       );
     } catch (error) {
-      session.log.error({ err: error }, 'protocol handler failed');
-      stream.closeWith('internal_error');
+      // Ended from outside (the gateway stops): its tunnel may be gone under the handler.
+      if (signal.aborted) session.log.info({ err: error }, 'protocol handler ended by the gateway');
+      else session.log.error({ err: error }, 'protocol handler failed');
+      stream.closeWith(signal.aborted ? (signal.reason as SessionAbort).reason : 'internal_error');
       outcome = {
         bytesUp: 0,
         bytesDown: 0,
@@ -196,6 +248,7 @@ export class SessionLifecycle {
     // A handler that is done with its client (a cancel request, a refused
     // start-up) leaves the tunnel to us: closing it is what the client waits for.
     if (!stream.destroyed) stream.destroy();
+    if (entry.forced) return;
     await this.end(session.id, outcome, session.log);
   }
 }

@@ -5,9 +5,9 @@ import type { EventsTable } from './schema.js';
 import type {
   AuditEvent,
   CommandEvent,
-  CutText,
   HttpEvent,
   ResultPreview,
+  StatementDetail,
   StatementEvent,
   TerminalEvent,
 } from './records.js';
@@ -89,7 +89,7 @@ export function toEvent(row: Selectable<EventsTable>): AuditEvent {
       if (row.fingerprint !== null) event.fingerprint = row.fingerprint;
       if (row.rows !== null) event.rows = Number(row.rows);
       if (row.preview !== null) event.preview = JSON.parse(row.preview) as ResultPreview;
-      if (detail !== undefined) event.detail = detail as CutText;
+      if (detail !== undefined) event.detail = detail as StatementDetail;
       return event;
     }
   }

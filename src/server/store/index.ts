@@ -28,6 +28,7 @@ export type {
   SessionFilter,
   SessionRecord,
   ResultPreview,
+  StatementDetail,
   StatementEvent,
   Store,
   TerminalEvent,

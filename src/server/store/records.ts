@@ -88,8 +88,21 @@ export interface StatementEvent extends EventBase {
   rows?: number;
   /** The first rows of the result as the client saw them (masked), for replay. */
   preview?: ResultPreview;
-  /** Present when `text` was cut to `audit.maxTextBytes`: the whole text's size and SHA-256. */
-  detail?: CutText;
+  /**
+   * Present when `text` was cut to `audit.maxTextBytes` (the whole text's
+   * size and SHA-256), or when the string did not finish (`unfinished`).
+   */
+  detail?: StatementDetail;
+}
+
+/**
+ * What a statement event adds to its columns, in this key order (its JSON
+ * is hashed): the cut of its text, and `unfinished` when the gateway or the
+ * session stopped after some of the string's statements were answered but
+ * before its end, so its `rows` and `durationMs` are of what had completed.
+ */
+export interface StatementDetail extends Partial<CutText> {
+  unfinished?: true;
 }
 
 /** A text kept only in part: how long it was (UTF-8 bytes) and its SHA-256 (hex). */

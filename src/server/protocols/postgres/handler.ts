@@ -13,7 +13,7 @@ import { connectTarget, type LoginOptions, type TargetConnection } from './login
 import { PostgresRelay } from './relay.js';
 import { ResultFilter } from './result-filter.js';
 import { RoutineCache, RoutineResolver } from './routines/index.js';
-import { abortSqlState, sessionAbortOf } from './session-abort.js';
+import { abortSqlState, sessionAbortOf, unlessAborted } from './session-abort.js';
 import { PostgresSessionError } from './session-error.js';
 import { SharedCatalogs } from './shared-catalogs.js';
 import { SessionPins } from './session-pins.js';
@@ -81,7 +81,9 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
       let catalog: ReturnType<SharedCatalogs['acquire']> | undefined;
       let stopOnAbort: (() => void) | undefined;
       try {
-        const startup = await readStartup(client, info);
+        // Until the relay runs, a gateway stop abandons the session where it is (57P01).
+        const { signal } = session;
+        const startup = await unlessAborted(readStartup(client, info), signal);
         if (startup.kind === 'cancel') {
           await forwardCancel(connector, cancelKeys, startup);
           return { ...counts, reason: 'client_closed', detail: 'cancel request' };
@@ -93,11 +95,18 @@ function postgresHandler(context: HandlerContext, options: PostgresOptions): Pro
           parameters: startup.parameters,
         };
         const poolKey = pool && targetKey(session, login);
-        const reused = poolKey ? await pool.take(poolKey) : undefined;
-        target = reused?.connection ?? (await connectTarget(connector, login));
+        const reused = poolKey
+          ? await unlessAborted(pool.take(poolKey), signal, (late) =>
+              late?.connection.socket.destroy(),
+            )
+          : undefined;
+        target =
+          reused?.connection ??
+          (await unlessAborted(connectTarget(connector, login), signal, (late) =>
+            late.socket.destroy(),
+          ));
         // The gateway ends the session (its audit store is gone, it stops): a
         // FATAL ErrorResponse after the last whole message the client was sent.
-        const { signal } = session;
         const connected = target;
         stopOnAbort = () => {
           const abort = sessionAbortOf(signal);

@@ -106,6 +106,11 @@ export class PostgresRelay {
   private readonly backlog: Frame[] = [];
   /** Bytes ready for the client, written together when the backlog is drained. */
   private readonly unsent: Buffer[] = [];
+  /** Journal writes the bytes in `unsent` wait for: records of what they complete. */
+  private holds: Promise<void>[] = [];
+  /** The bytes in `unsent` wait for records to be durable; the backlog is still drained into it meanwhile. */
+  private holding = false;
+  /** A frame's masking plan needs the catalog: the backlog waits for it. */
   private waiting = false;
   private clientFull = false;
   private resolve!: (outcome: RelayOutcome) => void;
@@ -539,9 +544,18 @@ export class PostgresRelay {
    * many rows masking rewrote in it or statements completed in it (a write
    * per row or per held completion would become a tunnel frame each, and a
    * slow reader would hold thousands of small queued writes at once).
+   * While the records of statements these bytes complete are not yet
+   * durable, they wait for them: one wait for all of the chunk's records
+   * (the recorder journals each event-loop turn's records in one write).
    */
   private sendUnsent(): void {
     const { unsent } = this;
+    if (this.holding) return;
+    if (this.holds.length > 0) {
+      this.holdFor(this.holds);
+      this.holds = [];
+      return;
+    }
     if (unsent.length === 0) return;
     const bytes = unsent.length === 1 ? unsent[0]! : Buffer.concat(unsent);
     unsent.length = 0;
@@ -601,7 +615,7 @@ export class PostgresRelay {
               const changed = bytes ?? swapped;
               this.waiting = false;
               if (!this.clientFull) target.resume();
-              if (this.complete(frame, changed, settledAnswer)) return;
+              this.complete(frame, changed, settledAnswer);
               unsent.push(changed ?? frameBytes(frame));
               this.drainBacklog();
             },
@@ -615,7 +629,7 @@ export class PostgresRelay {
         return;
       }
       backlog.shift();
-      if (this.complete(frame, replacement, answer, flushRun)) return;
+      this.complete(frame, replacement, answer);
       if (replacement) {
         flushRun();
         unsent.push(replacement);
@@ -631,45 +645,43 @@ export class PostgresRelay {
   }
 
   /**
-   * Queues a frame (or its replacement) after the statement it completes is
-   * recorded; true when it must wait. The outcomes see what the client is
-   * sent: masked rows, the gateway's errors.
+   * Tells the outcomes what the client is sent (masked rows, the gateway's
+   * errors); when the frame completes a statement (or a statement of
+   * several in a Query, unless the Query's ReadyForQuery follows at once),
+   * the bytes from here on wait for its record.
    */
   private complete(
     frame: Frame,
     replacement: Buffer | undefined,
     answer: ReturnType<Exchange['onTargetFrame']>,
-    flushRun?: () => void,
-  ): boolean {
+  ): void {
     const hold = this.options.outcomes?.onTargetFrame(
       replacement ? frameOf(replacement) : frame,
       answer,
+      this.backlog[0]?.code === BackendCode.ReadyForQuery,
     );
-    if (!hold) return false;
-    flushRun?.();
-    this.unsent.push(replacement ?? frameBytes(frame));
-    this.holdFor(hold);
-    return true;
+    if (hold && this.holds[this.holds.length - 1] !== hold) this.holds.push(hold);
   }
 
   /**
-   * Holds the frame that completes a statement, and every frame after it,
-   * until the statement's record is durable; a client never receives a
-   * response whose record could be lost. If it cannot be recorded, the
+   * Holds what is unsent, and every frame after it, until the records of
+   * the statements it completes are durable; a client never receives a
+   * response whose record could be lost. If one cannot be recorded, the
    * session ends (fail closed).
    */
-  private holdFor(hold: Promise<void>): void {
+  private holdFor(holds: readonly Promise<void>[]): void {
     const { client, target, session } = this.options;
     // A hold lasts until the next journal write, one event-loop turn: the
-    // target is not paused for it; frames arriving meanwhile wait in the backlog.
-    this.waiting = true;
-    hold.then(
+    // target is not paused for it; frames arriving meanwhile join `unsent`.
+    this.holding = true;
+    (holds.length === 1 ? holds[0]! : Promise.all(holds)).then(
       () => {
         if (this.settled) return;
-        this.waiting = false;
-        this.drainBacklog();
+        this.holding = false;
+        this.sendUnsent();
       },
       (error: unknown) => {
+        if (this.settled) return;
         this.unsent.length = 0;
         session.log.error(
           { err: error, event: 'statement_event_unrecorded' },
@@ -707,6 +719,8 @@ export class PostgresRelay {
       this.options.exchange.idle &&
       this.backlog.length === 0 &&
       !this.waiting &&
+      !this.holding &&
+      this.holds.length === 0 &&
       this.targetFramer.bufferedBytes === 0
     );
   }

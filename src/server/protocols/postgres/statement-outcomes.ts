@@ -26,7 +26,12 @@ interface Progress {
  * rows of each result are kept, up to the limits.
  *
  * `onTargetFrame` returns the enforcer's promise when a frame completed an
- * operation whose record must be durable before the frame may go on.
+ * operation whose record must be durable before the frame may go on. A
+ * statement of a Query holding several is answered before the Query ends:
+ * unless the Query's ReadyForQuery follows at once, its CommandComplete (or
+ * the error that ends the Query) waits for the Query's progress to be
+ * durable (`Enforcer.progress`), so whatever the client was told ran is in
+ * the record even if the gateway stops before the Query's end.
  */
 export class StatementOutcomes {
   private readonly progress = new WeakMap<Operation, Progress>();
@@ -35,8 +40,11 @@ export class StatementOutcomes {
 
   constructor(private readonly enforcer: Enforcer) {}
 
-  /** Every target frame as the client is sent it, with what it answers. */
-  onTargetFrame(frame: Frame, answer: Answer): Promise<void> | undefined {
+  /**
+   * Every target frame as the client is sent it, with what it answers;
+   * `readyNext` when the next frame is a ReadyForQuery already received.
+   */
+  onTargetFrame(frame: Frame, answer: Answer, readyNext = false): Promise<void> | undefined {
     switch (answer.kind) {
       case 'portalDescribed':
         if (this.enforcer.preview && answer.portal && frame.code === BackendCode.RowDescription)
@@ -54,7 +62,7 @@ export class StatementOutcomes {
         const rows = frame.code === BackendCode.CommandComplete ? tagRows(frame) : undefined;
         if (answer.op.kind === 'query') {
           if (rows !== undefined) progress.rows = (progress.rows ?? 0) + rows;
-          return undefined;
+          return readyNext ? undefined : this.emit(answer.op, true);
         }
         if (rows !== undefined) progress.rows = rows;
         return this.emit(answer.op);
@@ -69,7 +77,8 @@ export class StatementOutcomes {
           ? { code: refusal.sqlState, message: refusal.message }
           : errorOf(frame);
         // A Query ends at its ReadyForQuery; an Execute or a refused Parse ends here.
-        return op.kind === 'query' ? undefined : this.emit(op);
+        if (op.kind !== 'query') return this.emit(op);
+        return readyNext ? undefined : this.emit(op, true);
       }
       case 'ready':
         return answer.op ? this.emit(answer.op) : undefined;
@@ -105,7 +114,8 @@ export class StatementOutcomes {
     return progress.preview;
   }
 
-  private emit(op: Operation): Promise<void> | undefined {
+  /** Records how an operation ended, or (`unfinished`) how far it has got. */
+  private emit(op: Operation, unfinished = false): Promise<void> | undefined {
     const record = recordOf(op);
     if (!record) return undefined;
     const progress = this.of(op);
@@ -116,8 +126,13 @@ export class StatementOutcomes {
     if (progress.rows !== undefined) outcome.rows = progress.rows;
     if (progress.error) outcome.error = progress.error;
     const preview = progress.preview?.result();
-    if (preview) outcome.preview = preview;
-    return this.enforcer.record(record, outcome);
+    if (!unfinished) {
+      if (preview) outcome.preview = preview;
+      return this.enforcer.record(record, outcome);
+    }
+    // The capture goes on: the journal is written later, with the rows as they are now.
+    if (preview) outcome.preview = { ...preview, rows: preview.rows.slice() };
+    return this.enforcer.progress(record, outcome);
   }
 }
 

@@ -11,6 +11,7 @@ import type {
 } from '../../../../src/server/enforcement/index.js';
 import { Exchange, type DecidedSql } from '../../../../src/server/protocols/postgres/exchange.js';
 import {
+  BackendCode,
   Framer,
   buildCommandComplete,
   buildErrorResponse,
@@ -105,19 +106,32 @@ describe('statement outcomes', () => {
   /** The records the outcomes hand the enforcer, each with how its statement ended. */
   const recording = () => {
     const seen: [string, SqlOutcome][] = [];
+    const progressed: [string, SqlOutcome][] = [];
     const enforcer = {
       record: (record: ActionRecord, outcome: ActionOutcome) => {
         if (record.type === 'sql' && outcome.type === 'sql') seen.push([record.text, outcome]);
         return undefined;
       },
+      progress: (record: ActionRecord, outcome: ActionOutcome) => {
+        if (record.type === 'sql' && outcome.type === 'sql')
+          progressed.push([record.text, outcome]);
+        return undefined;
+      },
     } as Enforcer;
     const exchange = new Exchange();
     const outcomes = new StatementOutcomes(enforcer);
+    /** The frames as one chunk of the target's: a frame knows whether ReadyForQuery follows it in it. */
     const target = (...buffers: Buffer[]) => {
-      for (const frame of frames(...buffers))
-        outcomes.onTargetFrame(frame, exchange.onTargetFrame(frame));
+      const chunk = frames(...buffers);
+      chunk.forEach((frame, index) =>
+        outcomes.onTargetFrame(
+          frame,
+          exchange.onTargetFrame(frame),
+          chunk[index + 1]?.code === BackendCode.ReadyForQuery,
+        ),
+      );
     };
-    return { seen, exchange, target };
+    return { seen, progressed, exchange, target };
   };
   const decided = (text: string, refusal?: DecidedSql['refusal']): DecidedSql => ({
     text,
@@ -134,10 +148,18 @@ describe('statement outcomes', () => {
   });
 
   it('sums a simple Query’s counts and reports at ReadyForQuery', () => {
-    const { seen, exchange, target } = recording();
+    const { seen, progressed, exchange, target } = recording();
     exchange.onQuery(decided('a'));
     target(buildCommandComplete('INSERT 0 2'), buildCommandComplete('UPDATE 3'));
     assert.equal(seen.length, 0);
+    // Each statement answered before the Query's end: its progress first.
+    assert.deepEqual(
+      progressed.map(([text, outcome]) => [text, outcome.rows]),
+      [
+        ['a', 2],
+        ['a', 5],
+      ],
+    );
     target(buildReadyForQuery());
     assert.equal(seen.length, 1);
     assert.equal(seen[0]![0], 'a');
@@ -155,6 +177,14 @@ describe('statement outcomes', () => {
       buildReadyForQuery(),
     );
     assert.deepEqual(seen[0]?.[1].error, { code: '42501', message: 'refused by policy' });
+  });
+
+  it('reports no progress for the statement its ReadyForQuery follows at once', () => {
+    const { seen, progressed, exchange, target } = recording();
+    exchange.onQuery(decided('a'));
+    target(buildCommandComplete('SELECT 1'), buildReadyForQuery());
+    assert.deepEqual(progressed, []);
+    assert.equal(seen.length, 1);
   });
 
   it('ties Executes to their completions and skips those after an error', () => {
