@@ -14,7 +14,10 @@ import { PostgresSessionError } from './session-error.js';
  * reads with its switches (`process_postgres_switches`). Parameters outrank
  * `options` (`process_startup_options` applies the latter first). The target
  * gets every setting as a parameter of its own, so there is one spelling to
- * check and to key the target pool on.
+ * check and to key the target pool on. What is read here is bounded by the
+ * start-up packet's own limit (the framer's `maxStartupBytes`, 10,000 bytes
+ * as in PostgreSQL's MAX_STARTUP_PACKET_LENGTH), which a longer packet
+ * meets before any of this runs.
  */
 
 /** Start-up parameters that are not settings: the login itself, or the protocol's. */
