@@ -22,7 +22,8 @@ const byPosition =
     const chars: string[] = [];
     for (const row of rows) {
       const at = Number(row[posCol]) - offset;
-      if (Number.isInteger(at) && at > 0 && at < 64 && row[charCol] !== null) {
+      // A probe's own rows (one column, or a position out of range) are not guesses.
+      if (Number.isInteger(at) && at > 0 && at < 64 && row[charCol] != null) {
         chars[at - 1] = row[charCol]!;
       }
     }
@@ -349,19 +350,14 @@ export const MORE_COPIES: Case[] = [
     exec: true,
   },
   {
-    name: 'pg_stats read as they are (autovacuum may have filled them)',
+    name: 'pg_stats read as autovacuum left them',
     steps: [
+      async (s) => {
+        // What autovacuum does on its own schedule, done now.
+        await s.target.admin.query('analyze customers');
+      },
       "select attname, most_common_vals::text, histogram_bounds::text from pg_stats where tablename = 'customers'",
     ],
-    exec: true,
-  },
-  {
-    name: 'query_to_xml running an INSERT … RETURNING from a string',
-    steps: [
-      "select query_to_xml('insert into scratch select 40, ssn from customers returning note', true, false, '')",
-      'select note from scratch',
-    ],
-    planted: ['select note from scratch'],
   },
   {
     name: 'a recursive CTE feeding an INSERT',
@@ -370,11 +366,6 @@ export const MORE_COPIES: Case[] = [
       'select note from scratch',
     ],
     planted: ['select note from scratch'],
-    exec: true,
-  },
-  {
-    name: 'COPY (SELECT …) TO PROGRAM',
-    steps: ["copy (select ssn from customers) to program 'cat > /dev/null'"],
     exec: true,
   },
 ];
@@ -448,8 +439,8 @@ export const MORE_ORACLES: Case[] = [
   {
     name: 'a view of one character, then equality on it',
     steps: [
-      'create view adv_v as select id, substr(ssn, 1, 1) as x from customers',
-      guessing((k, d) => `select 1 from adv_v where id = 1 and x = '${d}' and ${k} = 1`, rowsCame),
+      'create view adv_v as select c.id, k, substr(c.ssn, k, 1) as x from customers c, generate_series(1, 11) k',
+      guessing((k, d) => `select 1 from adv_v where id = 1 and k = ${k} and x = '${d}'`, rowsCame),
     ],
     recover: byPosition(),
   },
@@ -493,8 +484,8 @@ export const MORE_ORACLES: Case[] = [
     steps: [
       guessing(
         (k, d) =>
-          `select 1 / coalesce(nullif(substr(ssn, ${k}, 1), '${d}'), '0')::int from customers where id = 1`,
-        (r) => !r.error,
+          `select 1 / length(coalesce(nullif(substr(ssn, ${k}, 1), '${d}'), '')) from customers where id = 1`,
+        failed('22012'),
       ),
     ],
     recover: byPosition(),
@@ -601,11 +592,25 @@ export const MORE_ORACLES: Case[] = [
   {
     name: 'a row-security policy whose USING tests a character, forced on the owner',
     steps: [
+      'create table adv_g (k int, d text)',
+      "insert into adv_g values (1, '0')",
       'alter table customers enable row level security',
       'alter table customers force row level security',
-      "create policy adv_pol on customers using (substr(ssn, 1, 1) = '5')",
-      'select 1, id from customers where id = 1',
+      'create policy adv_pol on customers using (substr(ssn, (select k from adv_g), 1) = (select d from adv_g))',
+      async (s) => {
+        for (let k = 1; k <= 11; k++) {
+          for (const d of SSN_DIGITS) {
+            await s.sql(`update adv_g set k = ${k}, d = '${d}'`);
+            const r = await s.sql('select id from customers where id = 1');
+            if (rowsCame(r)) {
+              await s.sql(`select ${k}, '${d}'`);
+              break;
+            }
+          }
+        }
+      },
     ],
+    recover: byPosition(),
     cleanup: ['alter table customers no force row level security'],
   },
   {
@@ -628,9 +633,9 @@ export const MORE_ORACLES: Case[] = [
       async (s) => {
         for (const d of SSN_DIGITS) {
           const r = await s.sql(
-            `select k, '${d}' from generate_series(1, 11) k except select k, substr(ssn, k, 1) from customers, generate_series(1, 11) k where id = 1`,
+            `select k + 100, '${d}' from generate_series(1, 11) k except select k + 100, substr(ssn, k, 1) from customers, generate_series(1, 11) k where id = 1`,
           );
-          const wrong = new Set(r.rows.map((row) => Number(row[0])));
+          const wrong = new Set(r.rows.map((row) => Number(row[0]) - 100));
           for (let k = 1; k <= 11; k++)
             if (!wrong.has(k) && !r.error) await s.sql(`select ${k}, '${d}'`);
         }
