@@ -278,6 +278,47 @@ export const SERVER_MESSAGES: Case[] = [
   },
 ];
 
+/** A function opening cursor `adv_c` whose one column is named after customer 1's `column`. */
+const NAMED_CURSOR = (column: string): string =>
+  `create function adv_cur() returns refcursor language plpgsql as $f$ declare c refcursor := 'adv_c'; r text; begin select ${column} into r ${ONE}; open c for execute format('select 1 as %I', r); return c; end $f$`;
+
+SERVER_MESSAGES.push(
+  {
+    name: 'a column named after the value by dynamic SQL, read by FETCH (RowDescription)',
+    steps: [NAMED_CURSOR('ssn'), 'begin', 'select adv_cur()', 'fetch all from adv_c', 'commit'],
+  },
+  {
+    name: 'a column named after the email, its cursor described and executed as a portal',
+    steps: [
+      NAMED_CURSOR('email'),
+      extended(
+        'cursor portal',
+        () => [[describe('P', 'adv_c'), execute('adv_c'), sync()]],
+        'begin; select adv_cur()',
+      ),
+    ],
+  },
+  {
+    name: 'a column named after the value, FETCH through Parse and Describe of the statement',
+    steps: [
+      NAMED_CURSOR('ssn'),
+      extended(
+        'fetch parsed',
+        () => [
+          [
+            parse('f', 'fetch all from adv_c'),
+            describe('S', 'f'),
+            bind('', 'f'),
+            execute(),
+            sync(),
+          ],
+        ],
+        'begin; select adv_cur()',
+      ),
+    ],
+  },
+);
+
 export const MESSAGE_ORDER: Case[] = [
   {
     name: 'a portal bound before its statement is closed, executed after',

@@ -1,7 +1,12 @@
 import type { Enforcer, MaskPlan } from '../../enforcement/index.js';
 import type { ClassifiedStatement } from '../../sql/index.js';
 import type { Answer, DecidedSql, ExecuteOp, Operation, QueryOp } from './exchange.js';
-import { maskNoticeFields, maskNotification, maskParameterValue } from './message-redaction.js';
+import {
+  hideVariableParts,
+  maskNoticeFields,
+  maskNotification,
+  maskParameterValue,
+} from './message-redaction.js';
 import type { MessageMasking } from './message-redaction.js';
 import {
   BackendCode,
@@ -9,6 +14,7 @@ import {
   buildNoticeResponse,
   buildNotificationResponse,
   buildParameterStatus,
+  buildRowDescription,
   parseBackend,
   type Frame,
 } from './protocol/index.js';
@@ -60,14 +66,14 @@ export class MessageFilter {
    * `masked`: a mask rule has applied in the session.
    */
   handle(frame: Frame, answer: Answer, masked: boolean): Buffer | undefined {
+    // Rows never come here (see ResultFilter.handle): a few frames per statement do.
     if (answer.kind === 'ready') {
       // ReadyForQuery's status: 'I' idle, outside any transaction.
       if (frame.buffer[frame.bodyStart] === 0x49) this.transactionTainted = false;
       return undefined;
     }
     if (!masked) return undefined;
-    if (answer.kind === 'completed' || answer.kind === 'data')
-      this.noteRun(answer.op, answer.statement);
+    if (answer.kind === 'completed') this.noteRun(answer.op, answer.statement);
     switch (frame.code) {
       case BackendCode.ErrorResponse: {
         if (answer.kind !== 'failed') return this.notice(frame, this.current());
@@ -100,6 +106,37 @@ export class MessageFilter {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * A RowDescription as the client may see it. A result's column names are
+   * the statement's own text when its outputs are traced; an untraced one
+   * (FETCH from a cursor that code opened with `EXECUTE format('select 1 as
+   * %I', ssn)`, EXECUTE, SHOW) may carry names built from a value: under
+   * masking they are scanned and their variable parts hidden. `undefined`:
+   * unchanged.
+   */
+  fieldNames(
+    frame: Frame,
+    decided: DecidedSql | undefined,
+    statement: number,
+    masked: boolean,
+  ): Buffer | undefined {
+    if (!masked || frame.code !== BackendCode.RowDescription) return undefined;
+    const classified = decided?.statements?.[statement];
+    if (classified && classified.lineage !== null) return undefined;
+    const message = parseBackend(frame);
+    if (message.type !== 'rowDescription') return undefined;
+    const masking = this.masking(true);
+    if (!masking) return undefined;
+    let changed = false;
+    const fields = message.fields.map((field) => {
+      const name = hideVariableParts(masking.scan(field.name) ?? field.name);
+      if (name === field.name) return field;
+      changed = true;
+      return { ...field, name };
+    });
+    return changed ? buildRowDescription(fields) : undefined;
   }
 
   /** Whether a result of this statement reads settings back while they may hold a masked value. */

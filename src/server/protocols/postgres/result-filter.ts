@@ -94,40 +94,46 @@ export class ResultFilter {
    */
   handle(frame: Frame, answer: Answer): Buffer | undefined | Promise<Buffer | undefined> {
     if (this.discarding && !KEPT_WHILE_DISCARDING.has(frame.code)) return NOTHING;
-    const said = this.messages.handle(frame, answer, this.masked);
-    if (said) return said;
+    if (frame.code !== BackendCode.DataRow && frame.code !== BackendCode.CopyData) {
+      const said = this.messages.handle(frame, answer, this.masked);
+      if (said) return said;
+    }
     switch (answer.kind) {
       case 'statementDescribed': {
         const statement = answer.statement;
         if (statement?.decided.masks) this.statementFields.set(statement, describedFields(frame));
-        return undefined;
+        return this.messages.fieldNames(frame, statement?.decided, 0, this.masked);
       }
       case 'portalDescribed': {
         const portal = answer.portal;
         const masks = portal?.statement?.decided.masks;
+        const renamed = this.messages.fieldNames(frame, portal?.statement?.decided, 0, this.masked);
         if (!portal || !masks) {
           if (portal) this.portalPlans.set(portal, undefined);
-          return undefined;
+          return renamed;
         }
         return then(this.plan(describedFields(frame), masks), (plan) => {
           this.portalPlans.set(portal, plan);
-          return undefined;
+          return renamed;
         });
       }
       case 'result': {
         const masks = answer.op.kind === 'query' ? answer.op.decided.masks : undefined;
         this.current = undefined;
-        if (!masks) return undefined;
-        if (
-          answer.op.kind === 'query' &&
-          this.messages.readsTaintedSettings(answer.op.decided.statements?.[answer.statement])
-        ) {
+        if (!masks || answer.op.kind !== 'query') return undefined;
+        const renamed = this.messages.fieldNames(
+          frame,
+          answer.op.decided,
+          answer.statement,
+          this.masked,
+        );
+        if (this.messages.readsTaintedSettings(answer.op.decided.statements?.[answer.statement])) {
           this.current = allNull(describedFields(frame).length);
-          return undefined;
+          return renamed;
         }
         return then(this.plan(describedFields(frame), masks, answer.statement), (plan) => {
           this.current = plan;
-          return undefined;
+          return renamed;
         });
       }
       case 'data':

@@ -250,6 +250,8 @@ describe('detector properties', () => {
           'social_security_number=',
         ),
         (d, sizes, gap, keyword) => {
+          // Four groups of up to three digits joined by dots read as an IPv4 address, keyword or not.
+          fc.pre(!(gap === '.' && sizes.length === 4 && sizes.every((size) => size <= 3)));
           let at = 0;
           const value = sizes.map((size) => d.slice(at, (at += size)).join('')).join(gap);
           const text = keyword + value;
