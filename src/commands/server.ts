@@ -5,7 +5,7 @@ import { waitForSignal } from '../cli/signals.js';
 export default class Server extends BaseCommand {
   static override description =
     'Run the gateway; a config error is reported with its file, line and key, and nothing starts. ' +
-    'The policy file is reloaded when it changes and on SIGHUP';
+    'The policy file, and the API keys and connections of the config, are reloaded when they change and on SIGHUP';
 
   static override examples = [
     '<%= config.bin %> server --config hoop.yaml',
@@ -33,8 +33,12 @@ export default class Server extends BaseCommand {
     // stdout, so a script can read the address (with `listen: …:0`, the port the OS chose).
     this.log(`hoop gateway listening on ${gateway.url}`);
     process.stderr.write('Press Ctrl-C to stop.\n');
-    // SIGHUP reloads the policy file (a broken one is refused and logged; the last good one stays).
-    const onHangup = (): void => void gateway.reloadPolicy('SIGHUP');
+    // SIGHUP reloads the config's API keys and connections, and the policy file
+    // (a broken file is refused and logged; the last good one stays).
+    const onHangup = (): void => {
+      void gateway.reloadConfig('SIGHUP');
+      void gateway.reloadPolicy('SIGHUP');
+    };
     process.on('SIGHUP', onHangup);
     const signal = await waitForSignal();
     process.off('SIGHUP', onHangup);

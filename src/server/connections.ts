@@ -18,9 +18,14 @@ export interface ConnectionSummary {
  * connect PG-PROD` reaches the one connection named `pg-prod`.
  */
 export class Connections {
-  private readonly byName: Map<string, ConnectionConfig>;
+  private byName!: Map<string, ConnectionConfig>;
 
   constructor(connections: readonly ConnectionConfig[]) {
+    this.replace(connections);
+  }
+
+  /** Puts a reloaded config's connections in force (new tunnels see them at once). */
+  replace(connections: readonly ConnectionConfig[]): void {
     this.byName = new Map(
       connections.map((connection) => [connection.name.toLowerCase(), connection]),
     );

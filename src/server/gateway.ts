@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { openAuditTrail } from './audit/trail.js';
+import { ApiKeyRing } from './auth/api-keys.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { defaultStrategies } from './auth/default-strategies.js';
 import type { AuthStrategy } from './auth/strategy.js';
 import type { GatewayConfig } from './config/index.js';
+import { ConfigReloader, type ConfigReloadResult } from './config/reloader.js';
 import { Connections } from './connections.js';
 import { createApi } from './http/api.js';
 import { AuditFeed } from './http/audit-feed.js';
@@ -60,6 +62,14 @@ export interface Gateway {
    */
   reloadPolicy(trigger?: string): Promise<ReloadResult | undefined>;
   /**
+   * Reads the config file again (SIGHUP does, and a change of the file):
+   * API keys, connections and their groups take effect at once, and open
+   * sessions whose key is gone or whose connection no longer admits them
+   * end as `unauthorized`. A broken file is refused and logged; the config
+   * in force stays. Other keys take effect at the next start.
+   */
+  reloadConfig(trigger?: string): Promise<ConfigReloadResult>;
+  /**
    * Stops: refuses new tunnels, ends open sessions as `gateway_shutdown`
    * (PostgreSQL clients get FATAL 57P01; logins under way are abandoned),
    * waits for their records at most `shutdown.timeout` (then cuts what is
@@ -114,9 +124,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
   }
-  const authenticate = createAuthenticator(options.strategies ?? defaultStrategies(config), {
-    log,
-  });
+  const keyRing = new ApiKeyRing(config.auth.apiKeys);
+  const authenticate = createAuthenticator(
+    options.strategies ?? defaultStrategies(config, keyRing),
+    { log },
+  );
   const connections = new Connections(config.connections);
   const lifecycle = new SessionLifecycle({
     authenticate,
@@ -139,6 +151,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         'closing a session whose audit records cannot be stored',
       ),
     );
+  const reloader = new ConfigReloader({
+    config,
+    log,
+    watch: options.watchPolicy ?? true,
+    apply: async (next, trigger) => {
+      keyRing.replace(next.auth.apiKeys);
+      connections.replace(next.connections);
+      connector.replace(next.connections);
+      const ended = await lifecycle.recheck(async (session) => {
+        if (session.identity.method === 'apikey') {
+          try {
+            await authenticate(session.credential);
+          } catch (error) {
+            return `the API key is no longer accepted: ${(error as Error).message} (HOOP_AUTH_INVALID)`;
+          }
+        }
+        try {
+          connections.resolve(session.connection.name, session.identity);
+        } catch (error) {
+          return `${(error as Error).message} (${(error as { code?: string }).code ?? 'HOOP_CONNECTION_FORBIDDEN'})`;
+        }
+        return undefined;
+      });
+      log.info(
+        {
+          event: 'config_reloaded',
+          trigger,
+          apiKeys: next.auth.apiKeys.length,
+          connections: next.connections.length,
+          sessionsEnded: ended,
+        },
+        'config reloaded: API keys and connections in force; other keys take effect at the next start',
+      );
+    },
+  });
   let closing = false;
   const endpoint = new TunnelEndpoint({
     authenticate,
@@ -189,6 +236,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     // Nothing half-started: what this call opened is closed again.
     configured.close();
+    reloader.close();
     reviews?.close();
     await trail.close();
     throw error;
@@ -212,11 +260,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     policyStatus: () => configured.status(),
     reloadPolicy: (trigger = 'api') => configured.reload(trigger),
+    reloadConfig: (trigger = 'api') => reloader.reload(trigger),
     async close() {
       if (closing) return;
       closing = true;
       reviews?.close();
       configured.close();
+      reloader.close();
       await lifecycle.shutdown(config.shutdown.timeoutMs);
       await Promise.allSettled([...handlers.values()].map(async (handler) => handler.close?.()));
       await new Promise<void>((resolve) => {

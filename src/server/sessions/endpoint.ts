@@ -142,6 +142,7 @@ export class TunnelEndpoint {
       mode,
       ...(grant ? { grantRule: grant.requirement.rule } : {}),
       log,
+      ...(req.headers.authorization === undefined ? {} : { credential: req.headers.authorization }),
     };
     const vanished = { bytesUp: 0, bytesDown: 0, reason: 'client_vanished' as const };
     if (socket.destroyed) {

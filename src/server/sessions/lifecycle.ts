@@ -20,6 +20,8 @@ export interface AdmittedSession {
   /** The grant rule the session opens under, when a session-level review rule asked for one. */
   grantRule?: string;
   log: Logger;
+  /** The Authorization header it was opened with: an API key's is checked again at each config reload. */
+  credential?: string;
 }
 
 export interface SessionLifecycleOptions {
@@ -35,6 +37,7 @@ export interface SessionLifecycleOptions {
 }
 
 interface Live {
+  session: AdmittedSession;
   stream: WebSocketStream;
   ended: Promise<void>;
   abort: AbortController;
@@ -75,7 +78,7 @@ export class SessionLifecycle {
   /** Serves an admitted session over its tunnel until it ends. */
   serve(session: AdmittedSession, handler: ProtocolHandler, stream: WebSocketStream): void {
     const abort = new AbortController();
-    const entry: Live = { stream, ended: Promise.resolve(), abort };
+    const entry: Live = { session, stream, ended: Promise.resolve(), abort };
     this.live.set(session.id, entry);
     entry.ended = this.run(session, handler, stream, abort.signal, entry);
     void entry.ended.finally(() => this.live.delete(session.id));
@@ -126,6 +129,28 @@ export class SessionLifecycle {
         if (!entry.stream.destroyed) entry.stream.closeWith(why.reason, why.message);
       }, 1000).unref();
     }
+  }
+
+  /**
+   * Asks `check` of every open session whether it may go on (after a config
+   * reload: its API key may be gone, its connection closed to its groups);
+   * each it says why not of is ended as `unauthorized`, its client told why.
+   */
+  async recheck(check: (session: AdmittedSession) => Promise<string | undefined>): Promise<number> {
+    let ended = 0;
+    await Promise.all(
+      [...this.live.entries()].map(async ([id, entry]) => {
+        const why = await check(entry.session);
+        if (why === undefined) return;
+        ended++;
+        entry.session.log.info(
+          { event: 'session_unauthorized', detail: why },
+          'authorization ended',
+        );
+        this.abort([id], { reason: 'unauthorized', message: `hoop: ${why}` });
+      }),
+    );
+    return ended;
   }
 
   /**

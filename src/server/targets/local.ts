@@ -16,9 +16,14 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  * `${file:…}` at load).
  */
 export class LocalConnector implements TargetConnector {
-  private readonly secrets: Map<string, TargetCredentials>;
+  private secrets!: Map<string, TargetCredentials>;
 
   constructor(connections: readonly ConnectionConfig[]) {
+    this.replace(connections);
+  }
+
+  /** The credentials of a reloaded config, for logins from now on. */
+  replace(connections: readonly ConnectionConfig[]): void {
     this.secrets = new Map(
       connections.map((connection) => [
         connection.name.toLowerCase(),

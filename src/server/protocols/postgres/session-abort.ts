@@ -5,10 +5,12 @@ import { PostgresSessionError } from './session-error.js';
  * The SQLSTATE a client is told when the gateway ends its session from
  * outside (https://www.postgresql.org/docs/current/errcodes-appendix.html):
  * 58000 system_error when the audit store is gone (the gateway's own system
- * failed, not the target or the client), 57P01 admin_shutdown otherwise.
+ * failed, not the target or the client), 28000 invalid_authorization_specification
+ * when the caller's credential is no longer accepted, 57P01 admin_shutdown otherwise.
  */
 export function abortSqlState(abort: SessionAbort): string {
-  return abort.reason === 'store_unavailable' ? '58000' : '57P01';
+  if (abort.reason === 'store_unavailable') return '58000';
+  return abort.reason === 'unauthorized' ? '28000' : '57P01';
 }
 
 /** The abort reason of a signal, worded for a client when it is not a {@link SessionAbort}. */
