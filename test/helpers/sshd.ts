@@ -59,6 +59,8 @@ export async function startSshd(): Promise<TestSshd> {
     'AllowTcpForwarding yes',
     'Subsystem sftp internal-sftp',
     'AcceptEnv LANG LC_*',
+    // A home of its own: the test user's ~/.bashrc (which bash reads under sshd) stays out of it.
+    `SetEnv HOME=${dir}`,
   ].join('\n');
   const configFile = path.join(dir, 'sshd_config');
   await writeFile(configFile, `${config}\n`);
