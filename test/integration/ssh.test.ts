@@ -338,3 +338,60 @@ describe('SSH: a target whose host key is not the pinned one', () => {
     }
   });
 });
+
+describe('SSH: terminal recording, replay and asciicast', () => {
+  it('records a shell’s output as terminal events; hoop audit replay plays it, export writes asciicast v2', async () => {
+    const env = await startSshEnv({
+      keys: [{ name: 'eng-1', groups: ['engineering'] }],
+      policy: [{ name: 'all', match: { groups: ['engineering'] }, effect: 'allow' }],
+    });
+    try {
+      const client = await ssh2Client(env, 'eng-1');
+      await new Promise<void>((resolve, reject) => {
+        client.shell({ term: 'xterm', rows: 24, cols: 80 }, (error, channel) => {
+          if (error) return reject(error);
+          channel.on('data', () => {});
+          channel.once('close', () => resolve());
+          setTimeout(() => channel.write('echo replay-$((20+22)); exit\n'), 300);
+        });
+      });
+      client.end();
+      const auth = { authorization: `Bearer ${env.gw.keys['eng-1']}` };
+      let id = '';
+      for (let i = 0; i < 50 && !id; i++) {
+        const listed = (await (
+          await fetch(`${env.gw.url}/api/sessions?connection=bastion`, { headers: auth })
+        ).json()) as { sessions: { id: string; endedAt: string | null }[] };
+        id = listed.sessions.find((session) => session.endedAt !== null)?.id ?? '';
+        if (!id) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(id);
+      const hoopEnv = { HOOP_GATEWAY: env.gw.url, HOOP_TOKEN: env.gw.keys['eng-1'] ?? '' };
+      const replay = await runHoop(
+        ['audit', 'replay', id, '--speed', '100', '--max-idle', '0'],
+        hoopEnv,
+      );
+      assert.equal(replay.code, 0, replay.stderr);
+      assert.match(replay.stdout, /replay-42/);
+      assert.match(replay.stderr, /Replaying the terminal of/);
+      const cast = await runHoop(['audit', 'export', '--format', 'asciicast', id], hoopEnv);
+      assert.equal(cast.code, 0, cast.stderr);
+      const [header, ...frames] = cast.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      assert.equal((header as { version: number }).version, 2);
+      assert.ok(frames.length > 0);
+      for (const frame of frames as [number, string, string][]) {
+        assert.equal(typeof frame[0], 'number');
+        assert.equal(frame[1], 'o');
+      }
+      assert.match(
+        (frames as [number, string, string][]).map((frame) => frame[2]).join(''),
+        /replay-42/,
+      );
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -49,8 +49,19 @@ export interface AuditEvent {
   reviewId?: string;
   reviewOutcome?: string;
   preview?: AuditPreview;
-  /** A statement's: present when its text was cut (`audit.maxTextBytes`). */
-  detail?: { textBytes?: number; textSha256?: string };
+  /**
+   * A statement's: present when its text was cut (`audit.maxTextBytes`); a
+   * command's: its exit status and output; a terminal chunk's: its stream
+   * and bytes (base64).
+   */
+  detail?: {
+    textBytes?: number;
+    textSha256?: string;
+    exitStatus?: number;
+    signal?: string;
+    stream?: 'output' | 'input';
+    data?: string;
+  };
 }
 
 export interface SessionPage {
