@@ -15,6 +15,8 @@ const DEFAULT_PATHS = [
   'test/integration',
   'test/adversarial/postgres-statement-control.test.ts',
   'test/adversarial/postgres-lexing-fuzz.test.ts',
+  'test/adversarial/ssh-command-evasion.test.ts',
+  'test/adversarial/ssh-channels.test.ts',
 ];
 
 const args = process.argv.slice(2);

@@ -9,6 +9,10 @@ export interface ConnectionInfo {
   type: ConnectionType;
   localPort: number;
   database?: string;
+  /** SSH: the user the gateway logs in to the host as. */
+  user?: string;
+  /** SSH: the gateway's own host key, for `known_hosts`. */
+  sshHostKey?: string;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -1,3 +1,5 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { adviceFor } from '../cli/advice.js';
 import { BaseCommand } from '../cli/base-command.js';
@@ -5,7 +7,8 @@ import { connectHint } from '../cli/connect-hint.js';
 import { gatewayFlags, jsonFlag } from '../cli/flags.js';
 import { fetchAuthConfig } from '../cli/auth-config.js';
 import { resolveCredentials } from '../cli/credentials.js';
-import { GatewayClient } from '../cli/gateway-client.js';
+import { GatewayClient, type ConnectionInfo } from '../cli/gateway-client.js';
+import { knownHostsFile, rememberHostKey, sshConfigBlock } from '../cli/ssh-known-hosts.js';
 import { configDir, gatewayUrl } from '../cli/settings.js';
 import { startTokenRefresher } from '../cli/token-refresher.js';
 import { waitForSignal } from '../cli/signals.js';
@@ -21,6 +24,8 @@ export default class Connect extends BaseCommand {
     '<%= config.bin %> connect pg-prod --port 15432',
     '<%= config.bin %> connect echo --bind 0.0.0.0',
     '<%= config.bin %> connect pg-prod --no-tls',
+    '<%= config.bin %> connect bastion --ssh-config',
+    '<%= config.bin %> connect bastion --ssh-config-file ~/.ssh/config',
   ];
 
   static override args = { name: Args.string({ description: 'connection name', required: true }) };
@@ -39,6 +44,14 @@ export default class Connect extends BaseCommand {
         'postgres: answer SSLRequest and serve TLS locally with a certificate signed by a CA kept in $HOOP_CONFIG_DIR/tls (--no-tls: answer N, as without)',
       default: true,
       allowNo: true,
+    }),
+    'ssh-config': Flags.boolean({
+      description: 'ssh: also print a Host block for ~/.ssh/config, so that plain `ssh NAME` works',
+      default: false,
+    }),
+    'ssh-config-file': Flags.string({
+      description:
+        'ssh: append that Host block to this file (once: a block for NAME already there is kept)',
     }),
     ...jsonFlag,
   };
@@ -91,10 +104,17 @@ export default class Connect extends BaseCommand {
     });
     const { address, port } = listener.address;
     const host = address.includes(':') ? `[${address}]` : address;
+    const reachable = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host;
+    // SSH: the gateway's host key, learnt over the authenticated API, keeps host-key checking on.
+    const ssh =
+      connection.type === 'ssh' && connection.sshHostKey
+        ? await sshSetup(connection, reachable, port, flags)
+        : undefined;
     const hint = connectHint(
       connection,
-      address === '0.0.0.0' || address === '::' ? '127.0.0.1' : host,
+      reachable,
       port,
+      ssh ? { knownHosts: ssh.knownHosts } : {},
     );
     // With --json the one line a script reads is on stdout; the people's lines go to stderr.
     const say = flags.json
@@ -104,6 +124,8 @@ export default class Connect extends BaseCommand {
       `Forwarding ${host}:${port} to ${connection.name} (${connection.type}) through ${client.baseUrl}`,
     );
     say(`Connect with: ${hint}`);
+    if (ssh?.block && flags['ssh-config']) say(`\n${ssh.block}`);
+    if (ssh?.appended) process.stderr.write(`Added Host ${connection.name} to ${ssh.appended}\n`);
     if (tls) {
       if (tls.created) process.stderr.write(`Created a local CA for TLS: ${tls.caFile}\n`);
       say(
@@ -119,6 +141,7 @@ export default class Connect extends BaseCommand {
           port,
           gateway: client.baseUrl,
           connect: hint,
+          ...(ssh ? { knownHosts: ssh.knownHosts, sshConfig: ssh.block } : {}),
           tls: tls ? { caFile: tls.caFile } : null,
         }),
       );
@@ -128,6 +151,42 @@ export default class Connect extends BaseCommand {
     refresher.stop();
     await listener.close();
   }
+}
+
+/**
+ * Writes the gateway's SSH host key to `$HOOP_CONFIG_DIR/known_hosts` for
+ * the local listener's address, and the `Host` block (appended to
+ * `--ssh-config-file` when asked, unless it already names the connection).
+ */
+async function sshSetup(
+  connection: ConnectionInfo,
+  host: string,
+  port: number,
+  flags: { 'ssh-config-file'?: string | undefined },
+): Promise<{ knownHosts: string; block: string; appended?: string }> {
+  const knownHosts = knownHostsFile(configDir());
+  await rememberHostKey(knownHosts, host, port, connection.sshHostKey as string);
+  const block = sshConfigBlock({
+    name: connection.name,
+    host,
+    port,
+    user: connection.user,
+    knownHosts,
+  });
+  const file = flags['ssh-config-file'];
+  if (file === undefined) return { knownHosts, block };
+  let existing = '';
+  try {
+    existing = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (new RegExp(`^Host ${connection.name}\\s*$`, 'm').test(existing)) return { knownHosts, block };
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await appendFile(file, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${block}`, {
+    mode: 0o600,
+  });
+  return { knownHosts, block, appended: file };
 }
 
 /** How often the gateway wants fresh tokens for people's sessions; none when it has no identity provider. */

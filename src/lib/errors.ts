@@ -121,6 +121,24 @@ export const ERROR_CODES = {
   HOOP_SQL_CODE_TOO_DEEP: { status: 422, exit: 3 },
   /** A SQL string whose classification took longer than the gateway allows (`sql.parseTimeout`). */
   HOOP_SQL_TOO_SLOW: { status: 422, exit: 3 },
+  /** The gateway's SSH host key (`ssh.hostPrivateKey`, or the key file in its state directory) is unreadable or not a private key. */
+  HOOP_SSH_HOST_KEY_INVALID: { status: 500, exit: 2 },
+  /** An SSH target presented a host key other than the one pinned in its connection's `hostKey`: the session is refused. */
+  HOOP_SSH_HOST_KEY_MISMATCH: { status: 502, exit: 6 },
+  /** The SSH target refused the gateway's credentials (the connection's `privateKey` or `password`). */
+  HOOP_SSH_TARGET_LOGIN_FAILED: { status: 502, exit: 6 },
+  /** An SSH exec command line longer than `ssh.maxCommandBytes`; refused before it is read. */
+  HOOP_SSH_COMMAND_TOO_LONG: { status: 413, exit: 3 },
+  /** An SSH client opened more than `ssh.maxChannels` channels at once; the channel is refused. */
+  HOOP_SSH_TOO_MANY_CHANNELS: { status: 429, exit: 3 },
+  /** An SSH client made more than `ssh.maxAuthAttempts` authentication requests; it is disconnected. */
+  HOOP_SSH_TOO_MANY_AUTH_ATTEMPTS: { status: 429, exit: 5 },
+  /** An SSH client did not finish its key exchange and authentication within `ssh.handshakeTimeout`. */
+  HOOP_SSH_HANDSHAKE_TIMEOUT: { status: 408, exit: 6 },
+  /** The SSH client broke the protocol (a malformed packet, a bad key exchange, a window overrun): it is disconnected. */
+  HOOP_SSH_PROTOCOL_ERROR: { status: 400, exit: 6 },
+  /** `hoop ssh-keyscan` could not read the host's key (unreachable, not SSH). */
+  HOOP_SSH_KEYSCAN_FAILED: { status: 502, exit: 6 },
   /** A bug: something that should not happen did. */
   HOOP_INTERNAL: { status: 500, exit: 1 },
 } as const;

@@ -10,6 +10,10 @@ export interface ConnectionSummary {
   /** Where `hoop connect` listens by default. */
   localPort: number;
   database?: string;
+  /** SSH: the user the gateway logs in as (what the printed `ssh` line names). */
+  user?: string;
+  /** SSH: the gateway's own host key, for the CLI's `known_hosts`. */
+  sshHostKey?: string;
 }
 
 /**
@@ -20,7 +24,11 @@ export interface ConnectionSummary {
 export class Connections {
   private byName!: Map<string, ConnectionConfig>;
 
-  constructor(connections: readonly ConnectionConfig[]) {
+  /** @param sshHostKey the gateway's SSH host key (public), shown with SSH connections. */
+  constructor(
+    connections: readonly ConnectionConfig[],
+    private readonly sshHostKey?: string,
+  ) {
     this.replace(connections);
   }
 
@@ -36,7 +44,12 @@ export class Connections {
     return [...this.byName.values()]
       .filter((connection) => sharesGroup(identity, connection.groups))
       .sort((a, b) => a.name.localeCompare(b.name, 'en'))
-      .map(summarize);
+      .map((connection) => summarize(connection, this.sshHostKey));
+  }
+
+  /** What the API shows of the named connection the identity may use (see {@link resolve}). */
+  describe(name: string, identity: Identity): ConnectionSummary {
+    return summarize(this.resolve(name, identity), this.sshHostKey);
   }
 
   /** The named connection, if it exists and the identity may use it; a HoopError otherwise. */
@@ -64,12 +77,16 @@ export class Connections {
   }
 }
 
-export function summarize(connection: ConnectionConfig): ConnectionSummary {
+export function summarize(connection: ConnectionConfig, sshHostKey?: string): ConnectionSummary {
   const summary: ConnectionSummary = {
     name: connection.name,
     type: connection.type,
     localPort: DEFAULT_LOCAL_PORTS[connection.type],
   };
   if (connection.database !== undefined) summary.database = connection.database;
+  if (connection.type === 'ssh') {
+    if (connection.user !== undefined) summary.user = connection.user;
+    if (sshHostKey !== undefined) summary.sshHostKey = sshHostKey;
+  }
   return summary;
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { auditDataDir } from './audit/recording.js';
 import { openAuditTrail } from './audit/trail.js';
 import { ApiKeyRing } from './auth/api-keys.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -15,6 +16,7 @@ import { ConfiguredPolicy } from './policy/configured.js';
 import { requestFor, type PolicyStatus, type ReloadResult } from './policy/index.js';
 import type { HandlerFactory, ProtocolHandler } from './protocols/handler.js';
 import { PROTOCOLS } from './protocols/registry.js';
+import { loadGatewayHostKey } from './protocols/ssh/host-key.js';
 import { requestGrant } from './reviews/index.js';
 import { startReviews } from './reviews/start.js';
 import { TunnelEndpoint, TUNNEL_PATH } from './sessions/endpoint.js';
@@ -110,6 +112,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reviews = policy && (await startReviews(config.reviews, store, log));
   const desk = reviews?.desk;
   const connector = new LocalConnector(config.connections);
+  // The gateway's SSH host key, made once in its state directory (next to the audit key).
+  const sshHostKey = config.connections.some((connection) => connection.type === 'ssh')
+    ? loadGatewayHostKey(config.ssh.hostPrivateKey, auditDataDir(config.store, config.file))
+    : undefined;
   const handlers = new Map<string, ProtocolHandler>();
   for (const [type, factory] of Object.entries(options.protocols ?? PROTOCOLS)) {
     if (factory) {
@@ -120,6 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           sql: config.sql,
           maxMessageBytes: config.postgres.maxMessageBytes,
           catalogTtlMs: config.postgres.catalogTtlMs,
+          ...(sshHostKey ? { ssh: { ...config.ssh, hostKey: sshHostKey.privateKey } } : {}),
         }),
       );
     }
@@ -129,7 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.strategies ?? defaultStrategies(config, keyRing),
     { log },
   );
-  const connections = new Connections(config.connections);
+  const connections = new Connections(config.connections, sshHostKey?.publicKey);
   const lifecycle = new SessionLifecycle({
     authenticate,
     revocationWindowMs: config.auth.oidc?.revocationWindowMs ?? 60_000,

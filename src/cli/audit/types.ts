@@ -49,8 +49,21 @@ export interface AuditEvent {
   reviewId?: string;
   reviewOutcome?: string;
   preview?: AuditPreview;
-  /** A statement's: present when its text was cut (`audit.maxTextBytes`) or it did not finish. */
-  detail?: { textBytes?: number; textSha256?: string; unfinished?: true };
+  /**
+   * A statement's: present when its text was cut (`audit.maxTextBytes`) or
+   * it did not finish (`unfinished`); a
+   * command's: its exit status and output; a terminal chunk's: its stream
+   * and bytes (base64).
+   */
+  detail?: {
+    textBytes?: number;
+    textSha256?: string;
+    unfinished?: true;
+    exitStatus?: number;
+    signal?: string;
+    stream?: 'output' | 'input';
+    data?: string;
+  };
 }
 
 export interface SessionPage {

@@ -40,7 +40,7 @@ export async function runExecCommand(options: ExecCommandOptions): Promise<numbe
       file: options.file,
       optional: options.review !== undefined,
     });
-    const { results } = await execOnConnection({
+    const { results, exitStatus } = await execOnConnection({
       gateway: gatewayUrl(options.gateway),
       name: options.name,
       ...(input === undefined ? {} : { input }),
@@ -50,6 +50,8 @@ export async function runExecCommand(options: ExecCommandOptions): Promise<numbe
       onReviewText: (text) =>
         process.stderr.write(`Running what ${options.review} approved: ${oneLine(text)}\n`),
     });
+    // SSH: the command wrote its own output; its exit status is the process's (3 refused, 4 review).
+    if (exitStatus !== undefined) return exitStatus;
     process.stdout.write(formatResults(results, options.output));
     return 0;
   } catch (error) {

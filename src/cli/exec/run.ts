@@ -5,6 +5,7 @@ import { GatewayClient, type ConnectionInfo } from '../gateway-client.js';
 import { ReviewClient } from '../review-client.js';
 import { startTokenRefresher } from '../token-refresher.js';
 import { queryOverTunnel, type ExecResult } from './postgres.js';
+import { execOverSsh } from './ssh.js';
 import { PgTunnelSocket } from './tunnel-socket.js';
 
 export interface ExecOptions {
@@ -26,6 +27,8 @@ export interface ExecOptions {
   onNotice?: (severity: string, message: string) => void;
   /** Called with the approved text fetched for `review` when no `input` was given, before it runs. */
   onReviewText?: (text: string) => void;
+  /** SSH: where the command's output goes (default: this process's stdout and stderr). */
+  output?: { stdout: (chunk: Buffer) => void; stderr: (chunk: Buffer) => void };
 }
 
 /**
@@ -39,7 +42,7 @@ export interface ExecOptions {
  */
 export async function execOnConnection(
   options: ExecOptions,
-): Promise<{ connection: ConnectionInfo; results: ExecResult[] }> {
+): Promise<{ connection: ConnectionInfo; results: ExecResult[]; exitStatus?: number }> {
   const env = options.env ?? process.env;
   // The gateway counts a person's session from its token's issue time, as for `hoop connect`.
   const credentials = await resolveCredentials(options.gateway, env, { forceRefresh: true });
@@ -72,10 +75,10 @@ export async function execOnConnection(
     let input: string;
     try {
       connection = await client.connection(options.name);
-      if (connection.type !== 'postgres') {
+      if (connection.type !== 'postgres' && connection.type !== 'ssh') {
         throw new HoopError(
           'HOOP_USAGE',
-          `hoop exec supports postgres connections only for now; ${connection.name} is ${connection.type}`,
+          `hoop exec supports postgres and ssh connections only for now; ${connection.name} is ${connection.type}`,
           { hint: `Use \`hoop connect ${connection.name}\` and a ${connection.type} client.` },
         );
       }
@@ -90,6 +93,23 @@ export async function execOnConnection(
     }
     const ws = await dialing;
     socket = new PgTunnelSocket(ws, { vanished: 'gateway_vanished' });
+    if (connection.type === 'ssh') {
+      if (!connection.sshHostKey) {
+        throw new HoopError(
+          'HOOP_INTERNAL',
+          `the gateway gave no SSH host key for ${connection.name}`,
+        );
+      }
+      const exitStatus = await execOverSsh({
+        stream: socket,
+        hostKey: connection.sshHostKey,
+        user: connection.user ?? 'hoop',
+        command: input,
+        stdout: options.output?.stdout ?? ((chunk) => process.stdout.write(chunk)),
+        stderr: options.output?.stderr ?? ((chunk) => process.stderr.write(chunk)),
+      });
+      return { connection, results: [], exitStatus };
+    }
     const results = await queryOverTunnel({
       socket,
       // Without a configured database the gateway uses the one asked for; PostgreSQL's default is the user's name.

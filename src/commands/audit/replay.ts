@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { getSession } from '../../cli/audit/client.js';
 import { DEFAULT_MAX_IDLE_MS, planTimeline } from '../../cli/audit/replay-timeline.js';
 import { playInteractive, playJsonLines, playPlain } from '../../cli/audit/replay-ui.js';
+import { playTerminal, terminalFrames } from '../../cli/audit/terminal-replay.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { gatewayFlags } from '../../cli/flags.js';
 import { gatewayClient } from '../../cli/session.js';
@@ -61,6 +62,17 @@ In a terminal: space pauses, n or → shows the next statement, s skips the wait
       throw new HoopError('HOOP_USAGE', `--max-idle: ${(error as Error).message}`);
     }
     const { session, events } = await getSession(await gatewayClient(flags.gateway), args.id);
+    // A terminal session (an SSH shell) plays its output as the terminal showed it.
+    const frames = terminalFrames(events.events);
+    if (frames.length > 0 && !flags.json) {
+      process.stderr.write(
+        `Replaying the terminal of ${session.id} (${frames.length} chunks, ×${speed}, idle gaps over ${flags['max-idle']} shortened)\n`,
+      );
+      await playTerminal(Date.parse(session.startedAt), frames, { speed, maxIdleMs }, (data) =>
+        process.stdout.write(data),
+      );
+      return;
+    }
     const list = events.events;
     const steps = planTimeline(
       Date.parse(session.startedAt),

@@ -66,6 +66,16 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       maxMessageBytes: input.postgres?.maxMessageBytes ?? DEFAULTS.postgres.maxMessageBytes,
       catalogTtlMs: input.postgres?.catalogTtl ?? DEFAULTS.postgres.catalogTtlMs,
     },
+    ssh: {
+      ...(input.ssh?.hostPrivateKey === undefined
+        ? {}
+        : { hostPrivateKey: input.ssh.hostPrivateKey }),
+      maxCommandBytes: input.ssh?.maxCommandBytes ?? DEFAULTS.ssh.maxCommandBytes,
+      maxChannels: input.ssh?.maxChannels ?? DEFAULTS.ssh.maxChannels,
+      maxAuthAttempts: input.ssh?.maxAuthAttempts ?? DEFAULTS.ssh.maxAuthAttempts,
+      handshakeTimeoutMs: input.ssh?.handshakeTimeout ?? DEFAULTS.ssh.handshakeTimeoutMs,
+      maxRecordedBytes: input.ssh?.maxRecordedBytes ?? DEFAULTS.ssh.maxRecordedBytes,
+    },
     reviews: {
       approvedStatementTtlMs:
         input.reviews?.approvedStatementTtl ?? DEFAULTS.reviews.approvedStatementTtlMs,

@@ -154,7 +154,27 @@ const tls = flag().optional();
 const connectionSchema = z.discriminatedUnion('type', [
   connection('postgres', { database, user, password, tls }),
   connection('mysql', { database, user, password, tls }),
-  connection('ssh', { user, password }),
+  connection('ssh', {
+    user: text('the user the gateway logs in to the host as'),
+    password,
+    privateKey: z
+      .string({
+        error: 'expected a reference to a private key, such as ${file:/etc/hoop/keys/deploy}',
+      })
+      .optional(),
+    hostKey: z
+      .string({
+        error:
+          'expected the target\'s host key as "ssh-ed25519 AAAA…" (print it with `hoop ssh-keyscan HOST`)',
+      })
+      .regex(
+        /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|rsa-sha2-(?:256|512)) [A-Za-z0-9+/]+={0,2}(?: .*)?$/,
+        {
+          error:
+            'expected the target\'s host key as "ssh-ed25519 AAAA…" (print it with `hoop ssh-keyscan HOST`)',
+        },
+      ),
+  }),
   connection('http', { tls }),
   connection('tcp', { port, tls }),
 ]);
@@ -247,6 +267,30 @@ const sql = z.strictObject({
   offThreadLength: integer(0, Number.MAX_SAFE_INTEGER, 'a whole number of characters').optional(),
 });
 
+/** The SSH protocol handler: the gateway's own host key and what it accepts from clients. */
+const ssh = z.strictObject({
+  /** The gateway's SSH host key (OpenSSH or PEM private key) as `${file:…}`; default: generated once in the state directory. */
+  hostPrivateKey: text("a reference to the gateway's SSH host private key").optional(),
+  /** The longest exec command line accepted. */
+  maxCommandBytes: integer(
+    1,
+    16 * 1024 * 1024,
+    'a whole number of bytes up to 16777216',
+  ).optional(),
+  /** Channels one client connection may have open at once. */
+  maxChannels: integer(1, 1024, 'a whole number from 1 to 1024').optional(),
+  /** Authentication requests one client connection may make. */
+  maxAuthAttempts: integer(1, 100, 'a whole number from 1 to 100').optional(),
+  /** How long a client may take from connecting to being authenticated. */
+  handshakeTimeout: duration.optional(),
+  /** Terminal output recorded per session; past it the recording says it stopped. */
+  maxRecordedBytes: integer(
+    0,
+    1024 * 1024 * 1024,
+    'a whole number of bytes up to 1073741824',
+  ).optional(),
+});
+
 /** What the PostgreSQL protocol handler accepts from clients. */
 const postgres = z.strictObject({
   /** The largest protocol message accepted from a client (a Bind of large values, a COPY row). */
@@ -284,6 +328,7 @@ export const configSchema = z.strictObject({
   audit: audit.optional(),
   sql: sql.optional(),
   postgres: postgres.optional(),
+  ssh: ssh.optional(),
   tunnel: z
     .strictObject({
       // The CLI forwards each TCP read (up to 64 KiB) as one frame.

@@ -10,7 +10,13 @@ import type { KeyPath, Problem } from './locate.js';
  * under one of these keys is refused. Add `privateKey`, `clientSecret`, … here
  * as those settings arrive.
  */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'secret', 'signingKey']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'secret',
+  'signingKey',
+  'privateKey',
+  'hostPrivateKey',
+]);
 
 /** Sections whose strings are resolved but whose keys are not ours to police. */
 const FREE_FORM_SECTIONS: ReadonlySet<PropertyKey> = new Set(['policy']);

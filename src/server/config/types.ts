@@ -28,6 +28,10 @@ export interface ConnectionConfig {
   /** Who may use the connection at all; never empty. */
   groups: string[];
   tls?: boolean;
+  /** SSH: the private key the gateway logs in with, resolved from its reference. */
+  privateKey?: string;
+  /** SSH: the target's host key, pinned (`ssh-ed25519 AAAA…`); any other key refuses the session. */
+  hostKey?: string;
 }
 
 /** An actor (agent client id or subject) allowed to act for the listed subjects (`*` for anyone). */
@@ -66,11 +70,23 @@ export interface GatewayConfig {
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
   sql: SqlConfig;
   postgres: { maxMessageBytes: number; catalogTtlMs: number };
+  ssh: SshConfig;
   reviews: ReviewsConfig;
   audit: AuditConfig;
   /** A graceful stop (SIGTERM, Ctrl-C) ends what is left after `timeoutMs`. */
   shutdown: { timeoutMs: number };
   log: { level: LogLevel };
+}
+
+/** The SSH handler's host key and limits (see schema.ts). */
+export interface SshConfig {
+  /** The gateway's host key (private, OpenSSH or PEM), resolved from its reference; undefined: the state directory's. */
+  hostPrivateKey?: string;
+  maxCommandBytes: number;
+  maxChannels: number;
+  maxAuthAttempts: number;
+  handshakeTimeoutMs: number;
+  maxRecordedBytes: number;
 }
 
 /** Limits on the SQL read from clients; a limit left out keeps the classifier's default. */
@@ -132,6 +148,13 @@ export const DEFAULTS = {
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   sql: { parseTimeoutMs: 5_000, offThreadLength: 8_192 },
   postgres: { maxMessageBytes: 64 * 1024 * 1024, catalogTtlMs: 2_000 },
+  ssh: {
+    maxCommandBytes: 64 * 1024,
+    maxChannels: 10,
+    maxAuthAttempts: 10,
+    handshakeTimeoutMs: 20_000,
+    maxRecordedBytes: 16 * 1024 * 1024,
+  },
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
   audit: {

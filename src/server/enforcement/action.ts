@@ -66,17 +66,25 @@ export interface SqlStatement {
   unknown?: readonly { reason: string; message: string }[];
 }
 
-/** A command line run on a host (an SSH exec request). */
+/**
+ * A command line run on a host (an SSH exec request), or a channel opened
+ * on it: a shell, a subsystem, a forwarding (`commands` is then one
+ * `@name` word: `@shell`, `@sftp`, `@forward`, `@agent`).
+ */
 export interface RunCommand {
   type: 'command';
-  /** The line exactly as the client sent it. */
+  /** The line exactly as the client sent it (for a channel, what it asked for: `shell`, `sftp`, `direct-tcpip host:port`). */
   line: string;
-  /** Each simple command the line runs, as its words after parsing. */
+  /** Each simple command the line runs, as its words after parsing, the program without its directory. */
   commands: readonly (readonly string[])[];
   /** An interactive shell rather than one command line. */
   shell: boolean;
   /** The line could not be parsed: what it runs is unknown. */
   unparsed: boolean;
+  /** What the line runs that only the target's shell can know; `message` completes "the command line …". */
+  unknown?: readonly { reason: string; message: string }[];
+  /** Allowed only by a rule that names it (forwarding): a broad allow rule does not. */
+  explicit?: boolean;
 }
 
 /** One HTTP request to an internal API. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoopError } from '../../lib/errors.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { summarize, type Connections } from '../connections.js';
+import type { Connections } from '../connections.js';
 import type { OidcConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { PolicyStatus } from '../policy/index.js';
@@ -111,7 +111,7 @@ export function createApi(
       path: /^\/api\/connections\/([^/]+)$/,
       handle: async ({ identity, params }) => [
         200,
-        summarize(deps.connections.resolve(decodeSegment(params[0] ?? ''), identity)),
+        deps.connections.describe(decodeSegment(params[0] ?? ''), identity),
       ],
     },
     {

@@ -7,7 +7,7 @@ import type {
   RunCommand,
 } from '../enforcement/index.js';
 import { refusal } from './sql-decision.js';
-import type { Policy, PolicyRequest } from './types.js';
+import type { CommandAction, Policy, PolicyRequest } from './types.js';
 
 /**
  * How the gateway decides a command line, an HTTP request or a Kubernetes
@@ -20,7 +20,9 @@ export function decideRequest(
   base: PolicyRequest,
   action: RunCommand | HttpRequest | KubernetesRequest,
 ): Decision {
-  const decision = policy.decide(base);
+  const decision = policy.decide(
+    action.type === 'command' ? { ...base, action: commandAction(action) } : base,
+  );
   const record = (effect: 'allow' | 'deny'): CommandRecord | HttpRecord => {
     const decided = {
       decision: effect,
@@ -83,5 +85,19 @@ export function decideRequest(
     message: refusal(decision.rule, decision.message, 'no policy rule allows it'),
     ...(decision.rule === undefined ? {} : { rule: decision.rule }),
     record: record('deny'),
+  };
+}
+
+/** What policy reads of a command line: its commands, and what it cannot know (fail closed). */
+function commandAction(action: RunCommand): CommandAction {
+  const unknown =
+    action.unparsed && (action.unknown === undefined || action.unknown.length === 0)
+      ? [{ reason: 'syntax', message: 'could not be parsed' }]
+      : (action.unknown ?? []);
+  return {
+    type: 'command',
+    commands: action.commands,
+    ...(unknown.length > 0 ? { unknown } : {}),
+    ...(action.explicit ? { explicit: true } : {}),
   };
 }

@@ -41,7 +41,8 @@ const ENVIRONMENT = new Environment({ homogeneousAggregateLiterals: false })
   })
   .registerVariable({
     name: 'action',
-    description: 'what is asked: type "session" to open a session, "sql" for a statement',
+    description:
+      'what is asked: type "session" to open a session, "sql" for a statement, "command" for an SSH command line or channel',
     schema: {
       type: 'string',
       kinds: 'list<string>',
@@ -134,12 +135,14 @@ export function conditionContext(request: PolicyRequest, at: Date): ConditionCon
     action:
       action === undefined
         ? { type: 'session', kinds: [], tables: [], functions: [] }
-        : {
-            type: action.type,
-            kinds: action.kinds,
-            tables: action.tables,
-            functions: action.functions,
-          },
+        : action.type === 'command'
+          ? { type: 'command', kinds: [], tables: [], functions: [] }
+          : {
+              type: action.type,
+              kinds: action.kinds,
+              tables: action.tables,
+              functions: action.functions,
+            },
     time: at,
   };
 }

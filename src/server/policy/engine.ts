@@ -5,7 +5,13 @@ import {
   type CompiledCondition,
   type ConditionContext,
 } from './condition.js';
-import { compileNames, compileObjects, matchesName, type NameMatcher } from './glob.js';
+import {
+  compileCommands,
+  compileNames,
+  compileObjects,
+  matchesName,
+  type NameMatcher,
+} from './glob.js';
 import { MESSAGES } from './messages.js';
 import { compileWindows, type TimeMatcher } from './time-window.js';
 import { DYNAMIC_KIND, expandFunctionSelectors, expandStatementKinds } from './vocabulary.js';
@@ -18,6 +24,7 @@ import {
   type PolicyRequest,
   type ReviewRequirement,
   type Rule,
+  type CommandAction,
   type SqlAction,
 } from './types.js';
 
@@ -54,6 +61,8 @@ interface CompiledRule {
   tables: RegExp | undefined;
   /** The functions named, with each `@group` expanded to its members. */
   functions: RegExp | undefined;
+  /** The command globs and channels named: the rule applies to command lines only. */
+  commands: RegExp | undefined;
   /** Allow rules require every kind, table and function to be covered; the others, any. */
   every: boolean;
   /** For deny and review rules: what the caller is told. */
@@ -96,6 +105,7 @@ function compileRule(rule: Rule): CompiledRule {
       m.functions === undefined
         ? undefined
         : compileObjects(expandFunctionSelectors(m.functions), lenient),
+    commands: m.commands === undefined ? undefined : compileCommands(m.commands),
     every: rule.effect === 'allow',
     message:
       rule.effect === 'deny'
@@ -234,6 +244,16 @@ function regexCovers(regex: RegExp, values: readonly string[], every: boolean): 
   return every;
 }
 
+/** Deny, review and mask rules: any simple command matches; allow rules: every one (and at least one). */
+function commandsMatch(rule: CompiledRule, action: CommandAction): boolean {
+  const commands = rule.commands as RegExp;
+  if (action.commands.length === 0) return false;
+  for (const words of action.commands) {
+    if (commands.test(words.join(' ')) !== rule.every) return !rule.every;
+  }
+  return rule.every;
+}
+
 function actionMatches(rule: CompiledRule, action: SqlAction): boolean {
   if (rule.statements !== undefined && !setCovers(rule.statements, action.kinds, rule.every)) {
     return false;
@@ -299,18 +319,35 @@ export class PolicyEngine {
     let unclassified: CompiledRule | undefined;
     let unknowable: CompiledRule | undefined;
     let failed: { rule: CompiledRule; error: unknown } | undefined;
+    const command = action?.type === 'command' ? action : undefined;
+    const sql = action?.type === 'sql' ? action : undefined;
+    // A command line with a part only the target's shell knows.
+    const commandUnknown = command !== undefined && (command.unknown?.length ?? 0) > 0;
     // Parsed, but running code whose effect only the run will tell (kind `dynamic`).
     const dynamic =
-      action !== undefined &&
-      action.unparsed !== true &&
-      (action.kinds.includes(DYNAMIC_KIND) || (action.unknown?.length ?? 0) > 0);
+      sql !== undefined &&
+      sql.unparsed !== true &&
+      (sql.kinds.includes(DYNAMIC_KIND) || (sql.unknown?.length ?? 0) > 0);
     // Read once, when a rule first needs it: one decision sees one instant.
     let at = request.at;
     let context: ConditionContext | undefined;
 
     for (const rule of this.callerCandidates(request.connection, identity)) {
+      if (rule.commands !== undefined) {
+        // Command rules decide command lines and channels, nothing else.
+        if (command === undefined) continue;
+        if (commandUnknown) {
+          unclassified ??= rule;
+          continue;
+        }
+        if (!commandsMatch(rule, command)) continue;
+      } else if (command?.explicit === true && rule.effect === 'allow') {
+        // Forwarding is allowed only by a rule that names it.
+        continue;
+      }
       if (rule.needsAction) {
-        if (action === undefined) continue;
+        if (sql === undefined) continue;
+        const action = sql;
         if (action.unparsed === true) {
           // The rule might apply, but what it looks at is unknown: fail closed below.
           unclassified ??= rule;
@@ -332,7 +369,7 @@ export class PolicyEngine {
         if (!rule.time((at ??= new Date()))) continue;
       }
       if (rule.condition !== undefined) {
-        if (rule.condition.usesAction && action?.unparsed === true) {
+        if (rule.condition.usesAction && (sql?.unparsed === true || commandUnknown)) {
           unclassified ??= rule;
           continue;
         }
@@ -374,7 +411,9 @@ export class PolicyEngine {
       return {
         effect: 'deny',
         rule: unclassified.name,
-        message: MESSAGES.unclassified,
+        message: command
+          ? MESSAGES.commandUnknown(unclassified.name, command.unknown?.[0]?.message)
+          : MESSAGES.unclassified,
         masks,
         matched,
       };
@@ -383,7 +422,7 @@ export class PolicyEngine {
       return {
         effect: 'deny',
         rule: unknowable.name,
-        message: MESSAGES.unknowable(unknowable.name, action?.unknown?.[0]?.message),
+        message: MESSAGES.unknowable(unknowable.name, sql?.unknown?.[0]?.message),
         masks,
         matched,
       };

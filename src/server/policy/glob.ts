@@ -66,3 +66,19 @@ export function compileObjects(selectors: readonly string[], lenient: boolean): 
   });
   return new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
 }
+
+/**
+ * Command globs (`rm *`, `systemctl restart *`) and channels (`@shell`),
+ * with case: `*` is any run of characters, `?` one. `rm *` also matches a
+ * bare `rm`. A glob never matches a channel (a word starting with `@`):
+ * only a selector that names the channel does.
+ */
+export function compileCommands(selectors: readonly string[]): RegExp {
+  const alternatives = selectors.map((selector) => {
+    if (selector.startsWith('@')) return pattern(selector, '.*');
+    const glob = pattern(selector, '.*').replace(/\\\?/g, '.');
+    const bare = selector.endsWith(' *') ? `${glob.slice(0, -' .*'.length)}|` : '';
+    return `(?!@)(?:${bare}${glob})`;
+  });
+  return new RegExp(`^(?:${alternatives.join('|')})$`, 's');
+}

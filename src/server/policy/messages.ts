@@ -7,6 +7,10 @@ export const MESSAGES = {
   unknowable: (rule: string, why: string | undefined) =>
     `the statement ${why ?? 'runs code whose effect is known only at run time'}, ` +
     `so policy rule ${rule} cannot be checked against it`,
+  /** `why` completes "the command line …" (`runs sh reading commands from its input`). */
+  commandUnknown: (rule: string, why: string | undefined) =>
+    `the command line ${why ?? 'runs something known only when it runs'}, ` +
+    `so policy rule ${rule} cannot be checked against it`,
   conditionFailed: (rule: string, why: string) =>
     `the condition of policy rule ${rule} failed (${why}), so the rule refuses the request`,
   review: (rule: string, approvers: readonly string[], message: string | undefined) =>

@@ -71,6 +71,9 @@ const actorSelector = text('an actor subject').superRefine((value, context) => {
 export const CONNECTION_GLOB = /^[a-z0-9._*-]+$/i;
 
 /** `table`, `schema.table` or `catalog.schema.table`, `*` as a wildcard within one part. */
+/** A command glob whose program has no directory, or a channel name. */
+const COMMAND_SELECTOR = /^(?:@(?:shell|sftp|forward|agent)|[^\s/@][^\s/]*(?: .*)?)$/;
+
 const TABLE_SELECTOR = /^[^.\s]+(\.[^.\s]+){0,2}$/;
 
 /** `function` or `schema.function`, or `@group`. */
@@ -187,6 +190,20 @@ const match = z
       'tables',
     ).optional(),
     functions: list(functionSelector, 'functions').optional(),
+    commands: list(
+      z
+        .string({ error: 'expected a command such as "rm *" or a channel such as @shell' })
+        .regex(COMMAND_SELECTOR, {
+          error:
+            'expected a command such as "rm *" (the program without its directory) or one of @shell, @sftp, @forward, @agent',
+        }),
+      'commands',
+    )
+      .meta({
+        description:
+          'SSH: globs over each simple command of a parsed line (program without its directory, then its arguments), or channels @shell, @sftp, @forward, @agent.',
+      })
+      .optional(),
   })
   .meta({
     id: 'match',

@@ -22,8 +22,8 @@ export interface PolicyRequest {
     email?: string;
   };
   connection: { name: string; type: ConnectionType };
-  /** What is asked; absent for opening a session. SQL statements now; SSH commands and HTTP requests later. */
-  action?: SqlAction;
+  /** What is asked; absent for opening a session (and for HTTP requests, decided by who and where). */
+  action?: SqlAction | CommandAction;
   /** When the request is made, for `match.time` and conditions; now when absent. */
   at?: Date;
 }
@@ -49,6 +49,25 @@ export interface SqlAction {
    * without it; it only words the refusal.
    */
   unknown?: readonly { reason: string; message: string }[];
+}
+
+/**
+ * A command line run on a host, or a channel opened on it (an SSH exec,
+ * shell, subsystem or forwarding), as `commands` rules match it: each
+ * simple command as its words, the program without its directory;
+ * channels as one `@name` word (`@shell`, `@sftp`, `@forward`, `@agent`).
+ */
+export interface CommandAction {
+  type: 'command';
+  commands: readonly (readonly string[])[];
+  /**
+   * Part of the line runs something only the target's shell can know (a
+   * variable in command position, `eval`, a program's inline code): rules
+   * that name `commands` cannot be checked against it (fail closed).
+   */
+  unknown?: readonly { reason: string; message: string }[];
+  /** Allowed only by an allow rule whose `commands` name it (forwarding, agent forwarding). */
+  explicit?: boolean;
 }
 
 /** What a mask rule asks the masking stage to do with a response. */
@@ -151,6 +170,17 @@ export interface RuleMatch {
    * schema and for the operations that are statements (`copy program`).
    */
   functions?: string[];
+  /**
+   * Commands run on a host (SSH), as globs over each simple command's words
+   * joined by spaces, the program without its directory (`rm *`,
+   * `systemctl restart *`; `rm *` also matches a bare `rm`), or channels
+   * as `@shell`, `@sftp`, `@forward`, `@agent`. Rules that name commands
+   * apply to command lines and channels only. Deny, review and mask rules
+   * match when any command does; allow rules when every one does. A line
+   * with a part the gateway cannot know is refused by any rule that names
+   * commands and would otherwise apply.
+   */
+  commands?: string[];
 }
 
 export interface ReviewSpec {

@@ -76,6 +76,18 @@ export interface SqlSettings {
   offThreadLength: number;
 }
 
+/** The SSH handler's host key and limits on what clients send (config `ssh`). */
+export interface SshSettings {
+  /** The gateway's own host key, private, OpenSSH or PEM text. */
+  hostKey: string;
+  maxCommandBytes: number;
+  maxChannels: number;
+  maxAuthAttempts: number;
+  handshakeTimeoutMs: number;
+  /** Terminal output recorded per session. */
+  maxRecordedBytes: number;
+}
+
 /** What a handler is built with: the connector every target socket goes through, and its limits. */
 export interface HandlerContext {
   connector: TargetConnector;
@@ -84,6 +96,8 @@ export interface HandlerContext {
   maxMessageBytes: number;
   /** How long what a target's catalog said is trusted (config `postgres.catalogTtl`). */
   catalogTtlMs?: number;
+  /** For `type: ssh`; undefined where no SSH connection is configured (tests building one handler). */
+  ssh?: SshSettings;
 }
 
 /** Builds a protocol's handler; the registry holds one per connection type. */

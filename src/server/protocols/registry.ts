@@ -1,6 +1,7 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
 import type { HandlerFactory } from './handler.js';
 import { postgresProtocol } from './postgres/handler.js';
+import { sshProtocol } from './ssh/handler.js';
 import { tcpProtocol } from './tcp.js';
 
 /**
@@ -10,5 +11,6 @@ import { tcpProtocol } from './tcp.js';
  */
 export const PROTOCOLS: Partial<Record<ConnectionType, HandlerFactory>> = {
   postgres: postgresProtocol(),
+  ssh: sshProtocol(),
   tcp: tcpProtocol(),
 };

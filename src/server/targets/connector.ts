@@ -16,11 +16,15 @@ export interface TargetInfo {
   user?: string;
   /** The connection requires TLS to the target (how is the protocol's: PostgreSQL's SSLRequest …). */
   tls?: boolean;
+  /** SSH: the target's pinned host key (`ssh-ed25519 AAAA…`), public. */
+  hostKey?: string;
 }
 
 /** The secrets a login needs, as the connection holds them. */
 export interface TargetCredentials {
   password?: string;
+  /** SSH: the private key the gateway logs in with. */
+  privateKey?: string;
 }
 
 export interface DialOptions {

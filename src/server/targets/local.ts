@@ -27,7 +27,10 @@ export class LocalConnector implements TargetConnector {
     this.secrets = new Map(
       connections.map((connection) => [
         connection.name.toLowerCase(),
-        connection.password === undefined ? {} : { password: connection.password },
+        {
+          ...(connection.password === undefined ? {} : { password: connection.password }),
+          ...(connection.privateKey === undefined ? {} : { privateKey: connection.privateKey }),
+        },
       ]),
     );
   }
@@ -79,5 +82,6 @@ export function targetInfo(connection: ConnectionConfig): TargetInfo {
     ...(connection.database === undefined ? {} : { database: connection.database }),
     ...(connection.user === undefined ? {} : { user: connection.user }),
     ...(connection.tls ? { tls: true } : {}),
+    ...(connection.hostKey === undefined ? {} : { hostKey: connection.hostKey }),
   };
 }

@@ -94,6 +94,13 @@ describe('parseConfig', () => {
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
       postgres: { maxMessageBytes: 67_108_864, catalogTtlMs: 2_000 },
+      ssh: {
+        maxCommandBytes: 65_536,
+        maxChannels: 10,
+        maxAuthAttempts: 10,
+        handshakeTimeoutMs: 20_000,
+        maxRecordedBytes: 16_777_216,
+      },
       log: { level: 'info' },
     });
   });
@@ -122,6 +129,13 @@ describe('parseConfig', () => {
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
       postgres: { maxMessageBytes: 67_108_864, catalogTtlMs: 2_000 },
+      ssh: {
+        maxCommandBytes: 65_536,
+        maxChannels: 10,
+        maxAuthAttempts: 10,
+        handshakeTimeoutMs: 20_000,
+        maxRecordedBytes: 16_777_216,
+      },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
@@ -150,9 +164,10 @@ describe('parseConfig', () => {
 
   it('gives each connection type its default port', () => {
     const text = `connections:
-${['postgres', 'mysql', 'ssh', 'http']
+${['postgres', 'mysql', 'http']
   .map((type) => `  - { name: ${type}-1, type: ${type}, host: h, groups: [g] }`)
   .join('\n')}
+  - { name: ssh-1, type: ssh, host: h, groups: [g], user: u, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKedRYQL790mJtkkZ9GoTJSH0UCY1ANi029f4lZlGzMO" }
   - { name: https-1, type: http, host: h, groups: [g], tls: true }
   - { name: tcp-1, type: tcp, host: h, groups: [g], port: 6379 }
 `;
@@ -160,8 +175,8 @@ ${['postgres', 'mysql', 'ssh', 'http']
     assert.deepEqual(ports, [
       ['postgres-1', 5432],
       ['mysql-1', 3306],
-      ['ssh-1', 22],
       ['http-1', 80],
+      ['ssh-1', 22],
       ['https-1', 443],
       ['tcp-1', 6379],
     ]);

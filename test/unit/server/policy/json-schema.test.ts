@@ -42,6 +42,7 @@ describe('the published JSON Schema of a policy file', () => {
       'statements',
       'tables',
       'functions',
+      'commands',
     ]);
     assert.equal(schema.$defs['timeWindow']?.additionalProperties, false);
   });
