@@ -82,6 +82,8 @@ export interface HandlerContext {
   sql: SqlSettings;
   /** The largest message a client may send, for protocols that frame messages. */
   maxMessageBytes: number;
+  /** The largest MySQL packet accepted (config `mysql.maxPacketBytes`): the gateway's own max_allowed_packet. */
+  mysqlMaxPacketBytes?: number;
 }
 
 /** Builds a protocol's handler; the registry holds one per connection type. */

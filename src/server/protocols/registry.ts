@@ -1,5 +1,6 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
 import type { HandlerFactory } from './handler.js';
+import { mysqlProtocol } from './mysql/handler.js';
 import { postgresProtocol } from './postgres/handler.js';
 import { tcpProtocol } from './tcp.js';
 
@@ -10,5 +11,6 @@ import { tcpProtocol } from './tcp.js';
  */
 export const PROTOCOLS: Partial<Record<ConnectionType, HandlerFactory>> = {
   postgres: postgresProtocol(),
+  mysql: mysqlProtocol(),
   tcp: tcpProtocol(),
 };

@@ -22,7 +22,7 @@ export type ClientCommand =
   | { command: 'reset'; statementId: number }
   | { command: 'fetch'; statementId: number; rows: number }
   | { command: 'set-option'; option: number }
-  | { command: 'change-user'; user: string }
+  | { command: 'change-user'; user: string; database?: string }
   | { command: 'reset-connection' }
   | { command: 'statistics' }
   | { command: 'debug' }
@@ -73,8 +73,14 @@ export function parseCommand(payload: Buffer): ClientCommand {
     }
     case Command.SET_OPTION:
       return { command: 'set-option', option: r.int2('option') };
-    case Command.CHANGE_USER:
-      return { command: 'change-user', user: r.cstring('user') };
+    case Command.CHANGE_USER: {
+      // string<NUL> user, int<1> length + auth response (SECURE_CONNECTION, which every 4.1 client sets), string<NUL> database, …
+      const user = r.cstring('user');
+      if (r.remaining === 0) return { command: 'change-user', user };
+      r.skip(r.int1('auth response length'), 'auth response');
+      const database = r.remaining > 0 ? r.cstring('database') : '';
+      return { command: 'change-user', user, ...(database ? { database } : {}) };
+    }
     case Command.RESET_CONNECTION:
       return { command: 'reset-connection' };
     case Command.STATISTICS:
