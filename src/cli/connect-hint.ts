@@ -7,7 +7,7 @@ export function connectHint(connection: ConnectionInfo, host: string, port: numb
     case 'postgres':
       return `psql "postgres://${host}:${port}/${database}"`;
     case 'mysql':
-      return `mysql -h ${host} -P ${port}${database ? ` ${database}` : ''}`;
+      return `mysql -h ${host} -P ${port} --protocol=TCP${database ? ` ${database}` : ''}`;
     case 'ssh':
       return `ssh -p ${port} ${host}`;
     case 'http':

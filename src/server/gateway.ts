@@ -100,7 +100,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (factory) {
       handlers.set(
         type,
-        factory({ connector, sql: config.sql, maxMessageBytes: config.postgres.maxMessageBytes }),
+        factory({
+          connector,
+          sql: config.sql,
+          maxMessageBytes: config.postgres.maxMessageBytes,
+          mysqlMaxPacketBytes: config.mysql.maxPacketBytes,
+        }),
       );
     }
   }

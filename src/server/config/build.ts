@@ -65,6 +65,9 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
     postgres: {
       maxMessageBytes: input.postgres?.maxMessageBytes ?? DEFAULTS.postgres.maxMessageBytes,
     },
+    mysql: {
+      maxPacketBytes: input.mysql?.maxPacketBytes ?? DEFAULTS.mysql.maxPacketBytes,
+    },
     reviews: {
       approvedStatementTtlMs:
         input.reviews?.approvedStatementTtl ?? DEFAULTS.reviews.approvedStatementTtlMs,

@@ -253,6 +253,12 @@ const postgres = z.strictObject({
   maxMessageBytes: bytes.optional(),
 });
 
+/** What the MySQL protocol handler accepts from clients and targets. */
+const mysql = z.strictObject({
+  /** The largest packet accepted (all its parts together): the gateway's own max_allowed_packet. */
+  maxPacketBytes: bytes.optional(),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.optional(),
   store: store.optional(),
@@ -278,6 +284,7 @@ export const configSchema = z.strictObject({
   audit: audit.optional(),
   sql: sql.optional(),
   postgres: postgres.optional(),
+  mysql: mysql.optional(),
   tunnel: z
     .strictObject({
       // The CLI forwards each TCP read (up to 64 KiB) as one frame.

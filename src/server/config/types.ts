@@ -66,6 +66,7 @@ export interface GatewayConfig {
   tunnel: { maxFrameBytes: number; pingIntervalMs: number; maxBufferedBytes: number };
   sql: SqlConfig;
   postgres: { maxMessageBytes: number };
+  mysql: { maxPacketBytes: number };
   reviews: ReviewsConfig;
   audit: AuditConfig;
   log: { level: LogLevel };
@@ -130,6 +131,7 @@ export const DEFAULTS = {
   tunnel: { maxFrameBytes: 1024 * 1024, pingIntervalMs: 30_000, maxBufferedBytes: 1024 * 1024 },
   sql: { parseTimeoutMs: 5_000, offThreadLength: 8_192 },
   postgres: { maxMessageBytes: 64 * 1024 * 1024 },
+  mysql: { maxPacketBytes: 64 * 1024 * 1024 },
   logLevel: 'info',
   audit: {
     preview: { rows: 100, bytes: 64 * 1024 },
