@@ -94,6 +94,7 @@ describe('parseConfig', () => {
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
       postgres: { maxMessageBytes: 67_108_864 },
+      mysql: { maxPacketBytes: 67_108_864 },
       log: { level: 'info' },
     });
   });
@@ -122,6 +123,7 @@ describe('parseConfig', () => {
       },
       sql: { limits: {}, offThreadLength: 8192, parseTimeoutMs: 5000 },
       postgres: { maxMessageBytes: 67_108_864 },
+      mysql: { maxPacketBytes: 67_108_864 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
