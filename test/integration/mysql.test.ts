@@ -6,6 +6,8 @@ import mysql from 'mysql2/promise';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startMariaDb, type MariaDbInstance } from '../helpers/mariadb.js';
 import { startLocalListener, dial, type LocalListener } from '../../src/tunnel/index.js';
+import { runHoop } from '../helpers/cli.js';
+import { hoopEnv } from '../helpers/tunnel.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -16,7 +18,7 @@ const execFileAsync = promisify(execFile);
  * none), refuses by policy with ERR 1142 and keeps the session usable, and
  * masks text and binary rows.
  */
-describe('mysql: the data path through the gateway', { timeout: 180_000 }, () => {
+describe('mysql: the data path through the gateway', { timeout: 400_000 }, () => {
   let maria: MariaDbInstance;
   let gw: TestGateway;
   let listener: LocalListener;
@@ -286,5 +288,61 @@ describe('mysql: the data path through the gateway', { timeout: 180_000 }, () =>
       (error: { stderr: string }) => error.stderr,
     );
     assert.match(refused ?? '', /ERROR 1142 \(42000\).*no-drops/);
+  });
+
+  it('hoop exec runs SQL with --output json|csv|table, masked, and exits 3 for a refusal', async () => {
+    const env = hoopEnv(gw);
+    const json = await runHoop(
+      [
+        'exec',
+        'maria',
+        '-i',
+        'select id, name, email from customers order by id',
+        '--output',
+        'json',
+      ],
+      env,
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as {
+      results: { columns: { name: string; type: string }[]; rows: unknown[][] }[];
+    };
+    const result = parsed.results[0]!;
+    assert.deepEqual(
+      result.columns.map((c) => c.name),
+      ['id', 'name', 'email'],
+    );
+    assert.equal(result.columns[0]!.type, 'int4');
+    assert.equal(result.rows.length, 2);
+    assert.doesNotMatch(json.stdout, /ann@example/);
+    const csv = await runHoop(
+      ['exec', 'maria', '-i', 'select name from customers order by id', '--output', 'csv'],
+      env,
+    );
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout, /^name\r?\nAnn\r?\nBob/);
+    const table = await runHoop(
+      ['exec', 'maria', '-i', 'select name from customers order by id'],
+      env,
+    );
+    assert.match(table.stdout, /Ann/);
+    const refused = await runHoop(['exec', 'maria', '-i', 'drop table orders'], env);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /no-drops/);
+    assert.ok((await tables()).includes('orders'));
+  });
+
+  it('records each statement through the audit recorder: text, kinds, tables, decision, rule, error code', async () => {
+    const sessions = await gw.gateway.store.listSessions({ connection: 'maria' });
+    const events = (
+      await Promise.all(sessions.map((session) => gw.gateway.store.listEvents(session.id)))
+    ).flat();
+    const text = JSON.stringify(events);
+    const drop = events.find((event) => JSON.stringify(event).includes('"drop table orders"'));
+    assert.ok(drop, 'the refused drop is recorded');
+    assert.match(JSON.stringify(drop), /no-drops/);
+    assert.match(JSON.stringify(drop), /1142/);
+    assert.match(text, /"customers"/);
+    assert.doesNotMatch(text, /ann@example\.com/, 'previews keep masked values only');
   });
 });
