@@ -316,6 +316,9 @@ function tablesByTokens(tokens: readonly Token[]): string[] {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.type !== 'word' || !TABLE_KEYWORDS.has(t.value)) continue;
+    // ON DUPLICATE KEY UPDATE col = …, FOR UPDATE: no table follows.
+    if (t.value === 'UPDATE' && i > 0 && ['KEY', 'FOR'].includes(word(tokens, i - 1) ?? ''))
+      continue;
     // `INTO @v`, `INTO OUTFILE`, `FROM (subquery)`, `FROM DUAL` name no table.
     const name = qualifiedName(tokens, i + 1);
     if (name) names.push(name[0]);
