@@ -12,7 +12,7 @@ export function connectHint(
     case 'postgres':
       return `psql "postgres://${host}:${port}/${database}"`;
     case 'mysql':
-      return `mysql -h ${host} -P ${port}${database ? ` ${database}` : ''}`;
+      return `mysql -h ${host} -P ${port} --protocol=TCP${database ? ` ${database}` : ''}`;
     case 'ssh':
       return [
         'ssh',

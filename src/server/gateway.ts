@@ -127,6 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           maxMessageBytes: config.postgres.maxMessageBytes,
           catalogTtlMs: config.postgres.catalogTtlMs,
           ...(sshHostKey ? { ssh: { ...config.ssh, hostKey: sshHostKey.privateKey } } : {}),
+          mysqlMaxPacketBytes: config.mysql.maxPacketBytes,
         }),
       );
     }

@@ -61,6 +61,8 @@ export async function startTestGateway(options: {
   audit?: string;
   /** The store URL; default a fresh SQLite file in the gateway's directory. */
   store?: string;
+  /** More top-level YAML lines (`mysql:\n  maxPacketBytes: 1024`). */
+  extra?: string;
   logger?: Logger;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-test-'));
@@ -86,6 +88,7 @@ export async function startTestGateway(options: {
     ...(options.policyFile ? [`policy: ${JSON.stringify(options.policyFile)}`] : []),
     ...(options.reviews ? [options.reviews] : []),
     ...(options.audit ? [options.audit] : []),
+    ...(options.extra ? [options.extra] : []),
   ].join('\n');
   const config = parseConfig(text, {
     file: path.join(dir, 'hoop.yaml'),

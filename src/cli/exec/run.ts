@@ -4,6 +4,7 @@ import { resolveCredentials } from '../credentials.js';
 import { GatewayClient, type ConnectionInfo } from '../gateway-client.js';
 import { ReviewClient } from '../review-client.js';
 import { startTokenRefresher } from '../token-refresher.js';
+import { queryMysqlOverTunnel } from './mysql.js';
 import { queryOverTunnel, type ExecResult } from './postgres.js';
 import { execOverSsh } from './ssh.js';
 import { PgTunnelSocket } from './tunnel-socket.js';
@@ -75,10 +76,14 @@ export async function execOnConnection(
     let input: string;
     try {
       connection = await client.connection(options.name);
-      if (connection.type !== 'postgres' && connection.type !== 'ssh') {
+      if (
+        connection.type !== 'postgres' &&
+        connection.type !== 'ssh' &&
+        connection.type !== 'mysql'
+      ) {
         throw new HoopError(
           'HOOP_USAGE',
-          `hoop exec supports postgres and ssh connections only for now; ${connection.name} is ${connection.type}`,
+          `hoop exec supports postgres, mysql and ssh connections only for now; ${connection.name} is ${connection.type}`,
           { hint: `Use \`hoop connect ${connection.name}\` and a ${connection.type} client.` },
         );
       }
@@ -110,13 +115,16 @@ export async function execOnConnection(
       });
       return { connection, results: [], exitStatus };
     }
-    const results = await queryOverTunnel({
-      socket,
-      // Without a configured database the gateway uses the one asked for; PostgreSQL's default is the user's name.
-      database: connection.database ?? 'hoop',
-      sql: input,
-      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
-    });
+    const results =
+      connection.type === 'mysql'
+        ? await queryMysqlOverTunnel({ socket, database: connection.database, sql: input })
+        : await queryOverTunnel({
+            socket,
+            // Without a configured database the gateway uses the one asked for; PostgreSQL's default is the user's name.
+            database: connection.database ?? 'hoop',
+            sql: input,
+            ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+          });
     return { connection, results };
   } finally {
     refresher.stop();

@@ -76,6 +76,9 @@ export function buildConfig(input: ConfigInput, file: string, dir: string): Gate
       handshakeTimeoutMs: input.ssh?.handshakeTimeout ?? DEFAULTS.ssh.handshakeTimeoutMs,
       maxRecordedBytes: input.ssh?.maxRecordedBytes ?? DEFAULTS.ssh.maxRecordedBytes,
     },
+    mysql: {
+      maxPacketBytes: input.mysql?.maxPacketBytes ?? DEFAULTS.mysql.maxPacketBytes,
+    },
     reviews: {
       approvedStatementTtlMs:
         input.reviews?.approvedStatementTtl ?? DEFAULTS.reviews.approvedStatementTtlMs,

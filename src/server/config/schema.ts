@@ -303,6 +303,12 @@ const postgres = z.strictObject({
   catalogTtl: duration.optional(),
 });
 
+/** What the MySQL protocol handler accepts from clients and targets. */
+const mysql = z.strictObject({
+  /** The largest packet accepted (all its parts together): the gateway's own max_allowed_packet. */
+  maxPacketBytes: bytes.optional(),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.optional(),
   store: store.optional(),
@@ -329,6 +335,7 @@ export const configSchema = z.strictObject({
   sql: sql.optional(),
   postgres: postgres.optional(),
   ssh: ssh.optional(),
+  mysql: mysql.optional(),
   tunnel: z
     .strictObject({
       // The CLI forwards each TCP read (up to 64 KiB) as one frame.

@@ -71,6 +71,7 @@ export interface GatewayConfig {
   sql: SqlConfig;
   postgres: { maxMessageBytes: number; catalogTtlMs: number };
   ssh: SshConfig;
+  mysql: { maxPacketBytes: number };
   reviews: ReviewsConfig;
   audit: AuditConfig;
   /** A graceful stop (SIGTERM, Ctrl-C) ends what is left after `timeoutMs`. */
@@ -155,6 +156,7 @@ export const DEFAULTS = {
     handshakeTimeoutMs: 20_000,
     maxRecordedBytes: 16 * 1024 * 1024,
   },
+  mysql: { maxPacketBytes: 64 * 1024 * 1024 },
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
   audit: {

@@ -98,6 +98,8 @@ export interface HandlerContext {
   catalogTtlMs?: number;
   /** For `type: ssh`; undefined where no SSH connection is configured (tests building one handler). */
   ssh?: SshSettings;
+  /** The largest MySQL packet accepted (config `mysql.maxPacketBytes`): the gateway's own max_allowed_packet. */
+  mysqlMaxPacketBytes?: number;
 }
 
 /** Builds a protocol's handler; the registry holds one per connection type. */

@@ -1,5 +1,6 @@
 import type { ConnectionType } from '../../lib/connection-types.js';
 import type { HandlerFactory } from './handler.js';
+import { mysqlProtocol } from './mysql/handler.js';
 import { postgresProtocol } from './postgres/handler.js';
 import { sshProtocol } from './ssh/handler.js';
 import { tcpProtocol } from './tcp.js';
@@ -12,5 +13,6 @@ import { tcpProtocol } from './tcp.js';
 export const PROTOCOLS: Partial<Record<ConnectionType, HandlerFactory>> = {
   postgres: postgresProtocol(),
   ssh: sshProtocol(),
+  mysql: mysqlProtocol(),
   tcp: tcpProtocol(),
 };

@@ -12,8 +12,8 @@ describe('connectHint', () => {
       );
     assert.equal(at('postgres', 'app'), 'psql "postgres://127.0.0.1:5433/app"');
     assert.equal(at('postgres'), 'psql "postgres://127.0.0.1:5433/"');
-    assert.equal(at('mysql', 'app'), 'mysql -h 127.0.0.1 -P 5433 app');
-    assert.equal(at('mysql'), 'mysql -h 127.0.0.1 -P 5433');
+    assert.equal(at('mysql', 'app'), 'mysql -h 127.0.0.1 -P 5433 --protocol=TCP app');
+    assert.equal(at('mysql'), 'mysql -h 127.0.0.1 -P 5433 --protocol=TCP');
     assert.equal(at('ssh'), 'ssh -p 5433 127.0.0.1');
     assert.equal(at('http'), 'curl http://127.0.0.1:5433/');
     assert.equal(at('tcp'), 'nc 127.0.0.1 5433');

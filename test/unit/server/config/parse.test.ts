@@ -101,6 +101,7 @@ describe('parseConfig', () => {
         handshakeTimeoutMs: 20_000,
         maxRecordedBytes: 16_777_216,
       },
+      mysql: { maxPacketBytes: 67_108_864 },
       log: { level: 'info' },
     });
   });
@@ -136,6 +137,7 @@ describe('parseConfig', () => {
         handshakeTimeoutMs: 20_000,
         maxRecordedBytes: 16_777_216,
       },
+      mysql: { maxPacketBytes: 67_108_864 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
