@@ -39,6 +39,12 @@ export const CLOSE_REASONS = {
   unauthorized: { code: 4009, text: 'the caller is no longer authorized' },
   /** The access grant the session was opened under expired (`hoop reviews request`). */
   grant_expired: { code: 4011, text: 'the access grant expired' },
+  /** A multiplexed tunnel: a frame named a stream that was never opened, or one the peer had closed. */
+  unknown_stream: { code: 4012, text: 'a frame named a stream that is not open' },
+  /** A multiplexed tunnel: more streams opened at once than `tunnel.maxStreams`. */
+  stream_limit: { code: 4013, text: 'too many streams on one tunnel' },
+  /** A multiplexed tunnel: data beyond the window the receiver granted (`tunnel.streamWindowBytes`). */
+  window_exceeded: { code: 4014, text: 'data exceeded the stream window' },
   /** Something unexpected failed inside the gateway or the CLI. */
   internal_error: { code: 1011, text: 'an internal error occurred' },
 } as const;
