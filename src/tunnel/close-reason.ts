@@ -41,6 +41,12 @@ export const CLOSE_REASONS = {
   grant_expired: { code: 4011, text: 'the access grant expired' },
   /** The gateway refused the session at start-up (another database, a refused start-up setting). */
   startup_refused: { code: 4012, text: 'the gateway refused the session at start-up' },
+  /** A multiplexed tunnel: a frame named a stream that was never opened, or one the peer had closed. */
+  unknown_stream: { code: 4013, text: 'a frame named a stream that is not open' },
+  /** A multiplexed tunnel: more streams opened at once than `tunnel.maxStreams`. */
+  stream_limit: { code: 4014, text: 'too many streams on one tunnel' },
+  /** A multiplexed tunnel: data beyond the window the receiver granted (`tunnel.streamWindowBytes`). */
+  window_exceeded: { code: 4015, text: 'data exceeded the stream window' },
   /** Something unexpected failed inside the gateway or the CLI. */
   internal_error: { code: 1011, text: 'an internal error occurred' },
 } as const;

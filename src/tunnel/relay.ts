@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TunnelClosedError, type CloseReasonName } from './close-reason.js';
 
@@ -57,8 +58,22 @@ export function relay(a: RelaySide, b: RelaySide): Promise<RelayResult> {
     };
 
     const pump = (from: RelaySide, to: RelaySide, count: (n: number) => void): void => {
+      // What one turn of the event loop writes to a socket (several tunnel
+      // frames read at once) leaves in one system call: corked at the first
+      // write, uncorked once the turn's callbacks are done.
+      const corks = to.stream instanceof net.Socket;
+      let corked = false;
+      const uncork = (): void => {
+        corked = false;
+        to.stream.uncork();
+      };
       from.stream.on('data', (chunk: Buffer) => {
         count(chunk.length);
+        if (corks && !corked) {
+          corked = true;
+          to.stream.cork();
+          process.nextTick(uncork);
+        }
         if (!to.stream.write(chunk)) from.stream.pause();
       });
       to.stream.on('drain', () => from.stream.resume());

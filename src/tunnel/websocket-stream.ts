@@ -58,6 +58,10 @@ export class WebSocketStream extends Duplex {
   private cleanClose = false;
   /** Write (or final) callback waiting for the send queue to drain, or for the peer's close. */
   private pendingWrite: ((error?: Error | null) => void) | undefined;
+  /** Bytes written in this turn of the event loop, sent together as one frame when it ends. */
+  private readonly outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
+  private flushScheduled = false;
 
   constructor(ws: WebSocket, options: WebSocketStreamOptions = {}) {
     const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
@@ -201,27 +205,52 @@ export class WebSocketStream extends Duplex {
       this.awaitClose(callback);
       return;
     }
-    // A chunk larger than any peer's frame limit (tunnel.maxFrameBytes is at
-    // least 64 KiB) goes as several frames: a 2 MB query from `hoop exec` is
-    // as legitimate as the same bytes read from a local socket in pieces.
-    let offset = 0;
-    while (chunk.length - offset > MAX_FRAME_BYTES) {
-      this.ws.send(chunk.subarray(offset, offset + MAX_FRAME_BYTES), { binary: true });
-      offset += MAX_FRAME_BYTES;
+    // Writes of one turn of the event loop (a burst of pipelined messages,
+    // a response the relay wrote in parts) leave as one frame, so one
+    // system call on each hop instead of one per write.
+    this.outgoing.push(chunk);
+    this.outgoingBytes += chunk.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
     }
-    const last = offset === 0 ? chunk : chunk.subarray(offset);
-    if (this.ws.bufferedAmount < this.highWaterMark) {
-      this.ws.send(last, { binary: true });
+    if (this.ws.bufferedAmount + this.outgoingBytes < this.highWaterMark) {
       callback();
       return;
     }
-    // Over the mark: finish this write only once this chunk has left, which
-    // is what makes a slow peer push back on our source.
+    // Over the mark: finish this write only once it has left, which is
+    // what makes a slow peer push back on our source.
     this.pendingWrite = callback;
-    this.ws.send(last, { binary: true }, this.onSent);
   }
 
+  /**
+   * Sends what this turn wrote. A run larger than any peer's frame limit
+   * (tunnel.maxFrameBytes is at least 64 KiB) goes as several frames: a 2 MB
+   * query from `hoop exec` is as legitimate as the same bytes read from a
+   * local socket in pieces.
+   */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.outgoing.length === 0) return;
+    const bytes =
+      this.outgoing.length === 1
+        ? this.outgoing[0]!
+        : Buffer.concat(this.outgoing, this.outgoingBytes);
+    this.outgoing.length = 0;
+    this.outgoingBytes = 0;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    let offset = 0;
+    while (bytes.length - offset > MAX_FRAME_BYTES) {
+      this.ws.send(bytes.subarray(offset, offset + MAX_FRAME_BYTES), { binary: true });
+      offset += MAX_FRAME_BYTES;
+    }
+    const last = offset === 0 ? bytes : bytes.subarray(offset);
+    // A write waiting for the queue to drain is released once this frame has left.
+    this.ws.send(last, { binary: true }, this.pendingWrite ? this.onSent : undefined);
+  };
+
   override _final(callback: (error?: Error | null) => void): void {
+    this.flush();
     if (this.ws.readyState !== this.ws.OPEN) {
       this.awaitClose(callback);
       return;
@@ -242,6 +271,8 @@ export class WebSocketStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.stopPing();
+    // What was written before the close goes before it (an ErrorResponse, then the reason).
+    this.flush();
     this.releasePendingWrite(error ?? undefined);
     const state = this.ws.readyState;
     if (state === this.ws.OPEN || state === this.ws.CONNECTING) {
