@@ -205,6 +205,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
         `  - { name: echo, type: tcp, host: 127.0.0.1, port: ${echo.port}, groups: [agents] }`,
         '  - { name: pg-prod, type: postgres, host: 127.0.0.1, database: app, user: app, password: "${env:PG_PW}", groups: [agents] }',
         '  - { name: my-prod, type: mysql, host: 127.0.0.1, database: app, user: app, password: "${env:PG_PW}", groups: [agents] }',
+        '  - { name: api-prod, type: http, host: 127.0.0.1, groups: [agents] }',
         `  - { name: secret-echo, type: tcp, host: 127.0.0.1, port: ${echo.port}, groups: [dba] }`,
       ].join('\n'),
       env: { PG_PW: 'pg-password-never-shown' },
@@ -275,6 +276,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
       assert.equal(mine.status, 200);
       assert.deepEqual(mine.json, {
         connections: [
+          { name: 'api-prod', type: 'http', localPort: 8081 },
           { name: 'echo', type: 'tcp', localPort: 8999 },
           { name: 'my-prod', type: 'mysql', localPort: 3307, database: 'app' },
           { name: 'pg-prod', type: 'postgres', localPort: 5433, database: 'app' },
@@ -373,7 +375,7 @@ describe('gateway HTTP API and tunnel refusals', () => {
         ...bearer(gw.keys['agent-1'] ?? ''),
       ]);
       assert.equal(listed.status, 200);
-      assert.equal((listed.json.connections as unknown[]).length, 3);
+      assert.equal((listed.json.connections as unknown[]).length, 4);
     });
 
     it('answers bytes that are not HTTP with a JSON 400', async () => {
@@ -415,9 +417,9 @@ describe('gateway HTTP API and tunnel refusals', () => {
         code: 'HOOP_CONNECTION_UNKNOWN',
       },
       {
-        what: 'a type with no handler yet (mysql)',
+        what: 'a type with no handler yet (http)',
         token: () => gw.keys['agent-1'] ?? '',
-        name: 'my-prod',
+        name: 'api-prod',
         status: 501,
         code: 'HOOP_PROTOCOL_UNSUPPORTED',
       },

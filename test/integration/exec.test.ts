@@ -226,7 +226,7 @@ describe('hoop exec on postgres connections', () => {
 
     const tcp = await exec(['echo', '-i', 'select 1']);
     assert.equal(tcp.code, 2, tcp.stderr);
-    assert.match(tcp.stderr, /postgres connections only.*echo is tcp/);
+    assert.match(tcp.stderr, /postgres, mysql and ssh connections only.*echo is tcp/);
 
     const both = await exec(['pg', '-i', 'select 1', '-f', 'x.sql']);
     assert.equal(both.code, 2, both.stderr);
