@@ -29,6 +29,9 @@ export default class Server extends BaseCommand {
     // Everything is checked before anything is opened: a bad config binds no port and creates no store.
     const config = await loadConfig(flags.config);
     const log = createLogger(config.log.level);
+    // Listened for before the gateway starts: a signal while it starts (once its
+    // lock is taken, its port bound) stops it gracefully as soon as it is up.
+    const signalled = waitForSignal();
     const gateway = await startGateway({ config, logger: log });
     // stdout, so a script can read the address (with `listen: …:0`, the port the OS chose).
     this.log(`hoop gateway listening on ${gateway.url}`);
@@ -40,7 +43,7 @@ export default class Server extends BaseCommand {
       void gateway.reloadPolicy('SIGHUP');
     };
     process.on('SIGHUP', onHangup);
-    const signal = await waitForSignal();
+    const signal = await signalled;
     process.off('SIGHUP', onHangup);
     // A second signal while sessions end falls to Node's default: exit at once
     // (what clients were answered is in the audit journal, replayed at the next start).
