@@ -126,7 +126,9 @@ export class SessionLifecycle {
       onAbort?.(id);
       entry.abort.abort(why);
       setTimeout(() => {
-        if (!entry.stream.destroyed) entry.stream.closeWith(why.reason, why.message);
+        // A stop needs no detail in the close frame: its reason says it all.
+        if (!entry.stream.destroyed)
+          entry.stream.closeWith(why.reason, why === GATEWAY_SHUTDOWN ? undefined : why.message);
       }, 1000).unref();
     }
   }

@@ -79,6 +79,7 @@ describe('parseConfig', () => {
       ],
       policy: '/etc/hoop/policy.yaml',
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
+      shutdown: { timeoutMs: 10_000 },
       audit: {
         auditors: [],
         preview: { rows: 100, bytes: 65_536 },
@@ -116,6 +117,7 @@ describe('parseConfig', () => {
       auth: { apiKeys: [], delegation: [] },
       connections: [],
       tunnel: { maxFrameBytes: 1_048_576, pingIntervalMs: 30_000, maxBufferedBytes: 1_048_576 },
+      shutdown: { timeoutMs: 10_000 },
       audit: {
         auditors: [],
         preview: { rows: 100, bytes: 65_536 },
