@@ -103,7 +103,6 @@ describe('parseConfig', () => {
         maxRecordedBytes: 16_777_216,
       },
       mysql: { maxPacketBytes: 67_108_864 },
-      shutdown: { timeoutMs: 10_000 },
       log: { level: 'info' },
     });
   });
@@ -141,7 +140,6 @@ describe('parseConfig', () => {
         maxRecordedBytes: 16_777_216,
       },
       mysql: { maxPacketBytes: 67_108_864 },
-      shutdown: { timeoutMs: 10_000 },
       log: { level: 'debug' },
     });
     assert.equal('policy' in config, false);
