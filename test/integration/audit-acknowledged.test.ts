@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
+import { generateApiKey } from '../../src/lib/api-key.js';
 import {
   BackendCode,
   buildBind,
@@ -15,9 +13,10 @@ import {
   buildQuery,
   buildSync,
 } from '../../src/server/protocols/postgres/protocol/index.js';
-import { runHoop, spawnHoop, type RunningHoop } from '../helpers/cli.js';
+import { runHoop, type RunningHoop } from '../helpers/cli.js';
 import { PgWire, type Received } from '../helpers/pg-wire.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
+import { startServerProcess, writeServerConfig } from '../helpers/server-process.js';
 
 const completed = (tag: string) => (message: Received) =>
   message.message.type === 'commandComplete' && message.message.tag === tag;
@@ -44,24 +43,7 @@ describe('audit: every acknowledged statement survives a SIGKILL', () => {
     await admin.connect();
     await admin.query('create table acknowledged (x text)');
     await admin.end();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-audit-ack-'));
-    db = path.join(dir, 'hoop.db');
-    configFile = path.join(dir, 'hoop.yaml');
-    await writeFile(
-      configFile,
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${db}`,
-        'log: { level: warn }',
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
-        'policy:',
-        '  - { name: agents, match: { groups: [agents] }, effect: allow }',
-      ].join('\n'),
-    );
+    ({ dir, db, configFile } = await writeServerConfig(postgres, key, 'hoop-audit-ack-'));
   });
 
   after(async () => {
@@ -70,13 +52,8 @@ describe('audit: every acknowledged statement survives a SIGKILL', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const startServer = async (): Promise<{ running: RunningHoop; url: string }> => {
-    const running = spawnHoop(['server', '--config', configFile], {
-      PG_PASSWORD: postgres.password,
-    });
-    const [, url] = await running.waitFor(/listening on (http:\/\/\S+)/, 30_000);
-    return { running, url: url! };
-  };
+  const startServer = (): Promise<{ running: RunningHoop; url: string }> =>
+    startServerProcess(configFile, postgres);
 
   it('a multi-statement Query and a pipeline, killed in their last statement, are recorded', async () => {
     const first = await startServer();

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { generateApiKey, hashApiKey } from '../../src/lib/api-key.js';
+import { generateApiKey } from '../../src/lib/api-key.js';
 import { buildQuery } from '../../src/server/protocols/postgres/protocol/index.js';
-import { runHoop, spawnHoop, type RunningHoop } from '../helpers/cli.js';
+import { runHoop, type RunningHoop } from '../helpers/cli.js';
 import { PgWire } from '../helpers/pg-wire.js';
 import { startPostgres, type PgInstance } from '../helpers/postgres.js';
+import { startServerProcess, writeServerConfig } from '../helpers/server-process.js';
 
 /**
  * Regression: a second `hoop server` on the same config replayed and
@@ -29,24 +28,7 @@ describe('one gateway per store and journal', () => {
 
   before(async () => {
     postgres = await startPostgres();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hoop-one-writer-'));
-    db = path.join(dir, 'hoop.db');
-    configFile = path.join(dir, 'hoop.yaml');
-    await writeFile(
-      configFile,
-      [
-        'listen: 127.0.0.1:0',
-        `store: sqlite:${db}`,
-        'log: { level: warn }',
-        'auth:',
-        '  apiKeys:',
-        `    - { name: agent-1, groups: [agents], keyHash: "${hashApiKey(key)}" }`,
-        'connections:',
-        `  - { name: pg, type: postgres, host: 127.0.0.1, port: ${postgres.port}, database: ${postgres.database}, user: ${postgres.user}, password: "\${env:PG_PASSWORD}", groups: [agents] }`,
-        'policy:',
-        '  - { name: agents, match: { groups: [agents] }, effect: allow }',
-      ].join('\n'),
-    );
+    ({ dir, db, configFile } = await writeServerConfig(postgres, key, 'hoop-one-writer-'));
   });
 
   after(async () => {
@@ -55,13 +37,8 @@ describe('one gateway per store and journal', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const start = async (): Promise<{ running: RunningHoop; url: string }> => {
-    const running = spawnHoop(['server', '--config', configFile], {
-      PG_PASSWORD: postgres.password,
-    });
-    const [, url] = await running.waitFor(/listening on (http:\/\/\S+)/, 30_000);
-    return { running, url: url! };
-  };
+  const start = (): Promise<{ running: RunningHoop; url: string }> =>
+    startServerProcess(configFile, postgres);
 
   it('a second gateway on the same config is refused, naming the first, which keeps its records', async () => {
     const first = await start();
